@@ -1,0 +1,5 @@
+"""`python -m copbot` runs the command-line interface."""
+
+from copbot.cli import main
+
+raise SystemExit(main())

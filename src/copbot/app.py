@@ -1,0 +1,71 @@
+"""The Slack app factory: one Bolt App for HTTP and Socket Mode, assembled from the features."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_sdk import WebClient
+
+from copbot.communities import blocks as community_blocks
+from copbot.communities import handlers as communities
+from copbot.deps import Deps
+from copbot.slack.auth import build_authorize
+from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.errors import handle_error
+from copbot.slack.events import acknowledge_unhandled_event
+from copbot.slack.middleware import inbox_middleware
+from copbot.slack.payloads import SubcommandRequest
+from copbot.slack.text import escape
+
+log = logging.getLogger(__name__)
+
+FEATURES = (communities,)
+
+
+def create_app(deps: Deps, *, socket_mode: bool = False) -> App:
+    """Build the Bolt app: fast acks (`process_before_response`), slow work after them, every feature."""
+    settings = deps.settings
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = App(
+        signing_secret=secret or "socket-mode-needs-no-signing-secret",
+        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),
+        authorize=build_authorize(
+            deps.tokens, api_url=settings.slack_api_url, timeout=settings.slack_timeout
+        ),
+        # Bolt's default polls for ack() every 10 ms; running the ack function inline answers in ~1 ms,
+        # and slow work goes to lazy listeners on this pool, after the response is sent.
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="copbot-listener"),
+        request_verification_enabled=not socket_mode,
+        url_verification_enabled=True,
+        raise_error_for_unhandled_request=True,  # so unhandled events reach _on_error and get a 200
+    )
+    app.use(inbox_middleware(deps.sessions))
+    app.error(lambda error, body, response: _on_error(deps, error, body, response))
+    router = CopRouter()
+    router.add(Subcommand("help", "/cop help", "this list", on_ack=lambda request: help_reply(router)))
+    for feature in FEATURES:
+        feature.register(app, deps, router)
+    router.register(app, fallback=lambda request: help_reply(router, unknown=request))
+    return app
+
+
+def _on_error(deps: Deps, error: Exception, body: dict[str, Any], response: BoltResponse | None) -> None:
+    if isinstance(error, BoltUnhandledRequestError):
+        if body.get("type") == "event_callback" and response is not None:
+            acknowledge_unhandled_event(deps, body, response)
+        return
+    handle_error(error, body, response)
+
+
+def help_reply(router: CopRouter, *, unknown: SubcommandRequest | None = None) -> dict[str, Any]:
+    """The `/cop help` answer; for an unknown subcommand it says so first."""
+    lines = [*router.other_commands, *((s.usage, s.summary) for s in router.listed)]
+    intro = None
+    if unknown is not None and unknown.name:
+        intro = f"I don't know `/cop {escape(unknown.name[:40])}`. Here is what I can do:"
+    return community_blocks.help_message(lines, intro=intro)

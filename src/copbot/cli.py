@@ -1,0 +1,209 @@
+"""The `copbot` command: serve, worker, db, manifest, tick, export."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from copbot import logs, manifest, migrate
+from copbot.clock import as_utc
+from copbot.config import Settings, SettingsError, load_settings
+from copbot.runtime import Runtime
+
+log = logging.getLogger("copbot")
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe the command line."""
+    parser = argparse.ArgumentParser(prog="copbot", description="A Slack bot for communities of practice.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot (HTTP, or Socket Mode) with its worker")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # noqa: S104
+    serve.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="serve requests only; run `copbot worker` apart"
+    )
+    serve.add_argument(
+        "--socket-mode", action="store_true", help="connect over Socket Mode (SLACK_APP_TOKEN)"
+    )
+
+    commands.add_parser("worker", help="run the scheduler and the outbox sender without HTTP")
+
+    db = commands.add_parser("db", help="database schema migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="upgrade the schema to the newest revision")
+    db_commands.add_parser("current", help="print the schema revision")
+
+    manifest_parser = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest_parser.add_argument("--url", help="public base URL, e.g. https://copbot.example.com")
+    manifest_parser.add_argument("--socket-mode", action="store_true", help="the Socket Mode manifest")
+
+    tick = commands.add_parser("tick", help="run what is due at an instant, deliver the outbox, exit")
+    tick.add_argument("--at", required=True, type=parse_instant, help="ISO-8601 instant; no offset means UTC")
+
+    export = commands.add_parser("export", help="write records to stdout")
+    export.add_argument("--format", choices=("csv", "json"), default="json")
+    export.add_argument("--team", help="only this workspace (team id)")
+    export.add_argument("--community", help="only the community bound to this channel id")
+    return parser
+
+
+def parse_instant(value: str) -> datetime:
+    """Parse an ISO-8601 instant; a time without an offset is UTC."""
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO-8601 instant (e.g. 2026-03-02T09:00)"
+        ) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; settings errors exit 2 with one line on stderr."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "manifest":
+            sys.stdout.write(manifest.render(url=args.url, socket_mode=args.socket_mode))
+            return 0
+        _require(settings, args)
+    except SettingsError as error:
+        print(f"copbot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    logs.configure(settings.log_level_number, *_secrets(settings))
+    runtime = Runtime(settings, socket_mode=getattr(args, "socket_mode", False))
+    return COMMANDS[args.command](runtime, args)
+
+
+def _require(settings: Settings, args: argparse.Namespace) -> None:
+    if args.command == "serve" and args.socket_mode:
+        settings.require("slack_app_token", why="for Socket Mode")
+    elif args.command == "serve":
+        settings.require("slack_signing_secret", why="for HTTP mode (Slack signs every request with it)")
+    if args.command in ("serve", "worker", "tick"):
+        settings.require("slack_bot_token", why="to talk to Slack (the bot token, xoxb-...)")
+
+
+def _secrets(settings: Settings) -> list[str]:
+    return [s.get_secret_value() for s in (settings.slack_signing_secret,) if s is not None]
+
+
+def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Upgrade the schema, start the worker, serve until stopped."""
+    migrate.upgrade(str(runtime.settings.db_url.render_as_string(hide_password=False)))
+    worker = None if args.no_worker else _start_worker(runtime)
+    try:
+        if args.socket_mode:
+            _serve_socket_mode(runtime)
+        else:
+            _serve_http(runtime, args.host, args.port)
+    finally:
+        if worker is not None:
+            worker.stop()
+    return 0
+
+
+def _start_worker(runtime: Runtime):
+    from copbot.scheduling.runner import Worker
+
+    worker = Worker(runtime.deps, runtime.engine, runtime.app, runtime.sender)
+    worker.start()
+    return worker
+
+
+def _serve_http(runtime: Runtime, host: str, port: int) -> None:
+    import uvicorn
+
+    from copbot.server import create_http_app
+
+    http_app = create_http_app(runtime.app, runtime.engine, threads=runtime.settings.listener_threads)
+    log.info("copbot listening on http://%s:%d/slack/events", host, port)
+    uvicorn.run(http_app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+
+
+def _serve_socket_mode(runtime: Runtime) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    token = runtime.settings.slack_app_token
+    handler = SocketModeHandler(runtime.app, app_token=token.get_secret_value() if token else None)
+    log.info("copbot connecting over Socket Mode")
+    handler.connect()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    handler.close()
+
+
+def run_worker(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Run the scheduler and the outbox sender until stopped."""
+    _check_schema(runtime)
+    worker = _start_worker(runtime)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("copbot worker running")
+    stop.wait()
+    worker.stop()
+    return 0
+
+
+def run_db(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Upgrade the schema, or print its revision."""
+    url = runtime.settings.db_url.render_as_string(hide_password=False)
+    if args.db_command == "upgrade":
+        migrate.upgrade(url)
+    print(migrate.current_revision(runtime.engine) or "none")
+    return 0
+
+
+def run_tick(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Run what is due at `--at`, deliver the outbox, print a summary."""
+    from copbot.scheduling.runner import tick
+
+    _check_schema(runtime)
+    report = tick(args.at, deps=runtime.deps, app=runtime.app, sender=runtime.sender)
+    delivery = report.delivery
+    print(
+        f"tick {args.at.isoformat()}: {report.jobs_run} jobs ({report.jobs_failed} failed); "
+        f"delivered {delivery.delivered}, retrying {delivery.retried}, failed {delivery.failed}"
+    )
+    return 1 if report.jobs_failed else 0
+
+
+def run_export(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Write the records as JSON or CSV."""
+    from copbot import export
+
+    _check_schema(runtime)
+    with runtime.deps.sessions() as session:
+        records = export.collect(session, team_id=args.team, channel_id=args.community)
+    sys.stdout.write(export.render(records, fmt=args.format))
+    return 0
+
+
+def _check_schema(runtime: Runtime) -> None:
+    current, head = migrate.current_revision(runtime.engine), migrate.head_revision()
+    if current != head:
+        print(
+            f"copbot: the database schema is at {current or 'nothing'}, not {head}: run `copbot db upgrade`",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_USAGE)
+
+
+COMMANDS = {
+    "serve": run_serve,
+    "worker": run_worker,
+    "db": run_db,
+    "tick": run_tick,
+    "export": run_export,
+}

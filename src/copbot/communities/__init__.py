@@ -1,0 +1,1 @@
+"""Communities of practice: a workspace's communities, bound to channels, and their members."""

@@ -1,0 +1,232 @@
+"""Block Kit for communities: help, the set-up modal, announcements. Pure functions: data in, dict out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from copbot.communities.models import Community
+from copbot.slack.ids import Action, Block, View
+from copbot.slack.text import channel_link, check, escape, mention, truncate
+
+HelpLine = tuple[str, str]  # (usage, summary)
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def help_message(lines: Sequence[HelpLine], *, intro: str | None = None) -> dict[str, Any]:
+    """The ephemeral `/cop help`: every command with a line on what it does."""
+    listing = "\n".join(f"`{usage}` {summary}" for usage, summary in lines)
+    blocks = [
+        {"type": "header", "text": _plain("copbot: your community of practice, in Slack")},
+        *([_section(intro)] if intro else []),
+        _section(truncate(listing, 3000)),
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": "Run `/cop setup` in a channel to make it a community's home."}
+            ],
+        },
+    ]
+    return check({"text": "copbot commands", "blocks": blocks}, surface="message")
+
+
+def _text_input(
+    block: Block,
+    action: Action,
+    label: str,
+    *,
+    initial: str,
+    placeholder: str,
+    optional: bool,
+    multiline: bool,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action,
+        "multiline": multiline,
+        "max_length": 80 if block == Block.NAME else 3000,
+        "placeholder": _plain(placeholder),
+    }
+    if initial:
+        element["initial_value"] = initial
+    return {
+        "type": "input",
+        "block_id": block,
+        "label": _plain(label),
+        "optional": optional,
+        "element": element,
+    }
+
+
+def setup_modal(
+    *, channel_id: str, community: Community | None, default_timezone: str, channel_name: str = ""
+) -> dict[str, Any]:
+    """The modal that creates or edits the community bound to a channel."""
+
+    def initial(name: str) -> str:
+        return getattr(community, name) if community else ""
+
+    timezone = community.timezone if community else default_timezone
+    fields = [
+        (Block.NAME, Action.NAME, "Name", "e.g. Incident Response Guild", False, False),
+        (
+            Block.PURPOSE,
+            Action.PURPOSE,
+            "Purpose",
+            "Why this community exists, in a sentence or two",
+            False,
+            True,
+        ),
+        (
+            Block.LEARNING_GOALS,
+            Action.LEARNING_GOALS,
+            "Learning goals",
+            "What members want to get better at",
+            True,
+            True,
+        ),
+        (Block.BOUNDARIES, Action.BOUNDARIES, "Boundaries", "What is in scope, and what is not", True, True),
+        (
+            Block.NORMS,
+            Action.NORMS,
+            "Norms",
+            "How we treat each other and each other's questions",
+            True,
+            True,
+        ),
+    ]
+    blocks: list[dict[str, Any]] = [
+        _section(
+            f"This community lives in {channel_link(channel_id)}."
+            if not channel_name
+            else f"This community lives in *#{escape(channel_name)}*."
+        )
+    ]
+    for block, action, label, placeholder, optional, multiline in fields:
+        blocks.append(
+            _text_input(
+                block,
+                action,
+                label,
+                initial=initial(block.value),
+                placeholder=placeholder,
+                optional=optional,
+                multiline=multiline,
+            )
+        )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": Block.TIMEZONE,
+            "label": _plain("Time zone"),
+            "hint": _plain("Rituals are scheduled in this zone. Type a city to search."),
+            "element": {
+                "type": "external_select",
+                "action_id": Action.TIMEZONE,
+                "min_query_length": 2,
+                "placeholder": _plain("Type a city, e.g. Berlin"),
+                "initial_option": timezone_option(timezone),
+            },
+        }
+    )
+    view = {
+        "type": "modal",
+        "callback_id": View.COMMUNITY_SETUP,
+        "private_metadata": json.dumps({"channel_id": channel_id}),
+        "title": _plain("Edit community" if community else "Set up a community"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+    return check(view, surface="modal")
+
+
+def timezone_option(zone: str) -> dict[str, Any]:
+    """One time zone as a select option."""
+    return {"text": _plain(zone.replace("_", " ")), "value": zone}
+
+
+def timezone_options(zones: Sequence[str]) -> dict[str, Any]:
+    """The answer to the time zone select's type-ahead."""
+    return {"options": [timezone_option(zone) for zone in zones[:100]]}
+
+
+def saved_view(community: Community, *, created: bool) -> dict[str, Any]:
+    """The modal shown after a successful save."""
+    verb = "is ready" if created else "is updated"
+    text = f":white_check_mark: *{escape(community.name)}* {verb}."
+    if created:
+        text += " You are its first lead. Members join with `/cop join`."
+    view = {
+        "type": "modal",
+        "title": _plain("Community saved"),
+        "close": _plain("Done"),
+        "blocks": [_section(text)],
+    }
+    return check(view, surface="modal")
+
+
+def community_summary(community: Community) -> list[dict[str, Any]]:
+    """The community's charter: purpose, goals, boundaries, norms, each escaped."""
+    parts = [
+        ("Purpose", community.purpose),
+        ("Learning goals", community.learning_goals),
+        ("Boundaries", community.boundaries),
+        ("Norms", community.norms),
+    ]
+    return [_section(truncate(f"*{label}*\n{escape(text)}", 3000)) for label, text in parts if text]
+
+
+def announcement(community: Community, *, lead_id: str) -> dict[str, Any]:
+    """The channel post that opens a new community."""
+    blocks = [
+        {"type": "header", "text": _plain(truncate(f"Welcome to {community.name}", 150))},
+        *community_summary(community),
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Set up by {mention(lead_id)}. "
+                    "Join with `/cop join`; `/cop help` lists the rest.",
+                }
+            ],
+        },
+        {
+            "type": "actions",
+            "block_id": "community_actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": Action.JOIN,
+                    "text": _plain("Join"),
+                    "style": "primary",
+                    "value": str(community.id),
+                }
+            ],
+        },
+    ]
+    text = f"{escape(community.name)} is open: join with /cop join"
+    return check({"text": text, "blocks": blocks}, surface="message")
+
+
+def joined_message(community: Community, *, joined: bool) -> str:
+    """The ephemeral answer to `/cop join`."""
+    if not joined:
+        return f"You are already a member of *{escape(community.name)}*."
+    return f":wave: Welcome to *{escape(community.name)}*! `/cop help` shows what you can do here."
+
+
+def left_message(community: Community, *, left: bool) -> str:
+    """The ephemeral answer to `/cop leave`."""
+    if not left:
+        return f"You are not a member of *{escape(community.name)}*."
+    return f"You have left *{escape(community.name)}*. `/cop join` brings you back any time."

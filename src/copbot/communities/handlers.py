@@ -1,0 +1,139 @@
+"""Slack listeners for communities: `/cop setup|join|leave`, the set-up modal, the Join button."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from copbot.communities import blocks, service
+from copbot.db import session_scope
+from copbot.deps import Deps
+from copbot.errors import CopbotError, InvalidInput
+from copbot.outbox import service as outbox
+from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.ids import Action, Block, View
+from copbot.slack.payloads import SubcommandRequest, state_value
+
+FORM_FIELDS = {
+    Block.NAME: Action.NAME,
+    Block.PURPOSE: Action.PURPOSE,
+    Block.LEARNING_GOALS: Action.LEARNING_GOALS,
+    Block.BOUNDARIES: Action.BOUNDARIES,
+    Block.NORMS: Action.NORMS,
+    Block.TIMEZONE: Action.TIMEZONE,
+}
+
+
+def register(app: App, deps: Deps, router: CopRouter) -> None:
+    """Register the community listeners and `/cop` subcommands."""
+    router.add(
+        Subcommand(
+            "setup",
+            "/cop setup",
+            "create or edit this channel's community (leads)",
+            on_ack=lambda request: None,
+            after_ack=lambda request, client: open_setup(deps, request, client),
+        )
+    )
+    router.add(
+        Subcommand("join", "/cop join", "join this channel's community", on_ack=lambda r: join(deps, r))
+    )
+    router.add(
+        Subcommand("leave", "/cop leave", "leave this channel's community", on_ack=lambda r: leave(deps, r))
+    )
+
+    @app.view(View.COMMUNITY_SETUP)
+    def submit_setup(ack: Ack, body: dict[str, Any]) -> None:
+        ack(**save_setup(deps, body))
+        deps.outbox.notify()
+
+    @app.options(Action.TIMEZONE)
+    def suggest_timezones(ack: Ack, payload: dict[str, Any]) -> None:
+        ack(**blocks.timezone_options(service.find_timezones(payload.get("value", ""))))
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def join_from_button(body: dict[str, Any], respond: Respond) -> None:
+        channel_id = body.get("channel", {}).get("id", "")
+        request = {"team_id": body["team"]["id"], "user_id": body["user"]["id"], "channel_id": channel_id}
+        try:
+            with session_scope(deps.sessions) as session:
+                community, joined = service.join(session, **request)
+            text = blocks.joined_message(community, joined=joined)
+        except CopbotError as error:
+            text = str(error)
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    app.action(Action.JOIN)(ack=acknowledge, lazy=[join_from_button])
+
+
+def open_setup(deps: Deps, request: SubcommandRequest, client: WebClient) -> None:
+    """Open the set-up modal, pre-filled when the channel already has a community."""
+    command = request.command
+    with session_scope(deps.sessions) as session:
+        community = service.community_for_channel(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        if community is not None:
+            service.require_lead(
+                session, community=community, user_id=command.user_id, action="change its set-up"
+            )
+    view = blocks.setup_modal(
+        channel_id=command.channel_id, community=community, default_timezone=deps.settings.default_timezone
+    )
+    client.views_open(trigger_id=command.trigger_id, view=view)
+
+
+def save_setup(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate and store the set-up modal; return the `ack()` arguments (field errors or the saved view)."""
+    view = body["view"]
+    values = view["state"]["values"]
+    channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    try:
+        form = service.CommunityForm.parse(
+            {b.value: state_value(values, b, a) for b, a in FORM_FIELDS.items()}
+        )
+        with session_scope(deps.sessions) as session:
+            community, created = service.save_community(
+                session, team_id=team_id, channel_id=channel_id, user_id=user_id, form=form
+            )
+            if created:
+                message = blocks.announcement(community, lead_id=user_id)
+                outbox.post(
+                    session,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    key=f"community-opened:{community.id}",
+                    text=message["text"],
+                    blocks=message["blocks"],
+                )
+    except InvalidInput as error:
+        return {"response_action": "errors", "errors": error.field_errors}
+    except CopbotError as error:
+        return {"response_action": "errors", "errors": {Block.NAME.value: str(error)}}
+    return {"response_action": "update", "view": blocks.saved_view(community, created=created)}
+
+
+def join(deps: Deps, request: SubcommandRequest) -> str:
+    """Answer `/cop join`."""
+    command = request.command
+    with session_scope(deps.sessions) as session:
+        community, joined = service.join(
+            session, team_id=command.team_id, channel_id=command.channel_id, user_id=command.user_id
+        )
+        return blocks.joined_message(community, joined=joined)
+
+
+def leave(deps: Deps, request: SubcommandRequest) -> str:
+    """Answer `/cop leave`."""
+    command = request.command
+    with session_scope(deps.sessions) as session:
+        community, left = service.leave(
+            session, team_id=command.team_id, channel_id=command.channel_id, user_id=command.user_id
+        )
+        return blocks.left_message(community, left=left)

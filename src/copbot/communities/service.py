@@ -1,0 +1,205 @@
+"""Rules about communities and membership. Plain Python: no Slack code, the caller commits."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from copbot.clock import now
+from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
+from copbot.errors import InvalidInput, NotFound, PermissionDenied
+from copbot.slack.ids import Block
+
+TEXT_LIMIT = 3000
+
+
+class CommunityForm(BaseModel):
+    """What the set-up modal asks for, validated; field names match the modal's block ids."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str
+    purpose: str
+    learning_goals: str = ""
+    boundaries: str = ""
+    norms: str = ""
+    timezone: str
+
+    @field_validator("name")
+    @classmethod
+    def _name_length(cls, value: str) -> str:
+        if not 2 <= len(value) <= 80:
+            raise ValueError("Give the community a name of 2 to 80 characters.")
+        return value
+
+    @field_validator("purpose")
+    @classmethod
+    def _purpose_given(cls, value: str) -> str:
+        if len(value) < 10:
+            raise ValueError("Say in a sentence what the community is for (at least 10 characters).")
+        if len(value) > TEXT_LIMIT:
+            raise ValueError(f"Keep the purpose under {TEXT_LIMIT} characters.")
+        return value
+
+    @field_validator("learning_goals", "boundaries", "norms")
+    @classmethod
+    def _text_length(cls, value: str) -> str:
+        if len(value) > TEXT_LIMIT:
+            raise ValueError(f"Keep this under {TEXT_LIMIT} characters.")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_known(cls, value: str) -> str:
+        if value not in timezone_names():
+            raise ValueError("Choose a time zone from the list (type a city, e.g. Berlin).")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("Choose a time zone from the list.") from None
+        return value
+
+    @classmethod
+    def parse(cls, fields: dict[str, str | None]) -> CommunityForm:
+        """Validate raw modal input; raise InvalidInput naming each bad field's block."""
+        try:
+            return cls.model_validate({k: v or "" for k, v in fields.items()})
+        except ValidationError as exc:
+            errors = {}
+            for error in exc.errors():
+                block = Block(str(error["loc"][0])) if error["loc"] else Block.NAME
+                errors.setdefault(block.value, error["msg"].removeprefix("Value error, "))
+            raise InvalidInput(errors) from None
+
+
+_ZONES: list[str] = []
+
+
+def timezone_names() -> list[str]:
+    """Every IANA zone name, sorted, without the legacy aliases."""
+    if not _ZONES:
+        legacy = ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Mexico/", "Chile/")
+        zones = {z for z in available_timezones() if "/" in z and not z.startswith(legacy)} | {"UTC"}
+        _ZONES.extend(sorted(zones))
+    return _ZONES
+
+
+def find_timezones(query: str, *, limit: int = 100) -> list[str]:
+    """Zones whose name contains every word of `query`, best (prefix of the city) first."""
+    words = [w.lower() for w in query.replace("/", " ").replace("_", " ").split()]
+    matches = [z for z in timezone_names() if all(w in z.lower().replace("_", " ") for w in words)]
+    city_first = sorted(
+        matches, key=lambda z: not z.rsplit("/", 1)[-1].lower().startswith(tuple(words) or ("",))
+    )
+    return city_first[:limit]
+
+
+def ensure_workspace(session: Session, *, team_id: str) -> Workspace:
+    """Return the workspace row, creating it on first contact."""
+    workspace = session.get(Workspace, team_id)
+    if workspace is None:
+        workspace = Workspace(team_id=team_id)
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def community_for_channel(session: Session, *, team_id: str, channel_id: str) -> Community | None:
+    """Return the community bound to a channel, if any."""
+    return session.scalar(
+        select(Community).where(Community.team_id == team_id, Community.channel_id == channel_id)
+    )
+
+
+def require_community(session: Session, *, team_id: str, channel_id: str) -> Community:
+    """Return the channel's community or say how to make one."""
+    community = community_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if community is None:
+        raise NotFound("This channel has no community yet. A lead can create one with `/cop setup`.")
+    return community
+
+
+def find_member(session: Session, *, community: Community, user_id: str) -> Member | None:
+    """Return a user's membership row in a community (active or not)."""
+    return session.scalar(
+        select(Member).where(Member.community_id == community.id, Member.user_id == user_id)
+    )
+
+
+def leads(session: Session, *, community: Community) -> list[str]:
+    """User ids of the community's active leads."""
+    return list(
+        session.scalars(
+            select(Member.user_id)
+            .join(MemberRole, MemberRole.member_id == Member.id)
+            .where(
+                Member.community_id == community.id, Member.left_at.is_(None), MemberRole.role == Role.LEAD
+            )
+            .order_by(Member.user_id)
+        )
+    )
+
+
+def require_lead(session: Session, *, community: Community, user_id: str, action: str) -> None:
+    """Refuse unless the user leads the community, naming who may act instead."""
+    community_leads = leads(session, community=community)
+    if user_id in community_leads:
+        return
+    named = ", ".join(f"<@{lead}>" for lead in community_leads) or "its leads"
+    raise PermissionDenied(f"Only a lead of this community can {action}. Ask {named}.")
+
+
+def save_community(
+    session: Session, *, team_id: str, channel_id: str, user_id: str, form: CommunityForm
+) -> tuple[Community, bool]:
+    """Create the channel's community (its creator becomes the first lead) or edit it (leads only)."""
+    ensure_workspace(session, team_id=team_id)
+    community = community_for_channel(session, team_id=team_id, channel_id=channel_id)
+    created = community is None
+    if community is None:
+        community = Community(team_id=team_id, channel_id=channel_id, created_by=user_id, **form.model_dump())
+        session.add(community)
+        session.flush()
+        member = _add_member(session, community=community, user_id=user_id)
+        member.roles.append(MemberRole(team_id=team_id, role=Role.LEAD))
+    else:
+        require_lead(session, community=community, user_id=user_id, action="change its set-up")
+        for name, value in form.model_dump().items():
+            setattr(community, name, value)
+    session.flush()
+    return community, created
+
+
+def join(session: Session, *, team_id: str, channel_id: str, user_id: str) -> tuple[Community, bool]:
+    """Make the user a member of the channel's community; False when they already were."""
+    community = require_community(session, team_id=team_id, channel_id=channel_id)
+    member = find_member(session, community=community, user_id=user_id)
+    if member is not None and member.active:
+        return community, False
+    if member is None:
+        _add_member(session, community=community, user_id=user_id)
+    else:
+        member.left_at, member.joined_at = None, now()
+    session.flush()
+    return community, True
+
+
+def leave(session: Session, *, team_id: str, channel_id: str, user_id: str) -> tuple[Community, bool]:
+    """End the user's membership, keeping its history; False when they were not a member."""
+    community = require_community(session, team_id=team_id, channel_id=channel_id)
+    member = find_member(session, community=community, user_id=user_id)
+    if member is None or not member.active:
+        return community, False
+    member.left_at = now()
+    session.flush()
+    return community, True
+
+
+def _add_member(session: Session, *, community: Community, user_id: str) -> Member:
+    member = Member(team_id=community.team_id, community_id=community.id, user_id=user_id)
+    session.add(member)
+    session.flush()
+    return member

@@ -1,0 +1,138 @@
+"""Database plumbing: the declarative Base, the engine factory, transactions and advisory locks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from copbot.clock import as_utc
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous: pass a timezone-aware value")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every copbot table; constraint names follow one convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_db_engine(url: str | URL, *, pool_size: int = 10) -> Engine:
+    """Build the engine: SQLite in WAL mode with foreign keys on, or PostgreSQL through psycopg 3."""
+    if str(url).startswith("postgresql://"):
+        url = str(url).replace("postgresql://", "postgresql+psycopg://", 1)
+    if str(url).startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the factory of sessions bound to `engine`; objects stay usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """Run a unit of work: commit on success, roll back on any error."""
+    session = sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def lock_key(name: str) -> int:
+    """Map a lock name to a stable signed 64-bit PostgreSQL advisory lock key."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def dialect_name(session: Session) -> str:
+    """Name the dialect a session talks to: "sqlite" or "postgresql"."""
+    return session.get_bind().dialect.name
+
+
+@contextmanager
+def advisory_lock(connection: Connection, name: str) -> Iterator[None]:
+    """Hold a session-level PostgreSQL advisory lock (a no-op elsewhere) for the block's duration."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    key = lock_key(name)
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+    try:
+        yield
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+
+
+def try_advisory_lock(connection: Connection, name: str) -> bool:
+    """Try once to take a session-level advisory lock; True on SQLite, where one process runs."""
+    if connection.dialect.name != "postgresql":
+        return True
+    return bool(
+        connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(name)}).scalar()
+    )
+
+
+def holds_advisory_lock(connection: Connection, name: str) -> bool:
+    """Tell whether this connection still holds the named advisory lock (it dies with the connection)."""
+    if connection.dialect.name != "postgresql":
+        return True
+    key = lock_key(name)
+    classid, objid = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+    held = connection.execute(
+        text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+            "AND classid = :classid AND objid = :objid AND objsubid = 1 AND granted"
+        ),
+        {"classid": classid, "objid": objid},
+    ).scalar()
+    return bool(held)

@@ -1,0 +1,21 @@
+"""What features need from the running program, handed to them when they register."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from copbot.config import Settings
+from copbot.outbox.sender import Notifier
+from copbot.tokens import TokenResolver
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Settings, the session factory, the outbox's wake-up bell and the token lookup."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    outbox: Notifier
+    tokens: TokenResolver

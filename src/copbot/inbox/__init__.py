@@ -1,0 +1,1 @@
+"""The events inbox: every Slack event is recorded before its ack, taken once, replayed after a crash."""

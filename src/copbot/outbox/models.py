@@ -1,0 +1,58 @@
+"""The outbox table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from copbot.clock import now
+from copbot.db import Base
+
+
+class Kind(StrEnum):
+    """What kind of Web API call delivers a message."""
+
+    POST = "post"  # chat.postMessage to a channel
+    DM = "dm"  # conversations.open + chat.postMessage to a user
+    UPDATE = "update"  # chat.update of a message the bot posted
+    HOME = "home"  # views.publish of a user's App Home
+
+
+class Status(StrEnum):
+    """Where a message is in its delivery."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    UNCERTAIN = "uncertain"  # a send whose outcome is unknown; reconciled before any resend
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """A message owed to Slack, unique per workspace by its idempotency key."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key"),
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now)
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_channel_id: Mapped[str | None] = mapped_column(String(32))
+    sent_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    delivered_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,345 @@
+"""Deliver what the outbox owes through the Slack Web API, with retries and rate-limit waits.
+
+Rules: a 429 waits its `Retry-After` (in this sender, never on a request thread); 5xx answers back off
+exponentially; `not_in_channel` joins the channel and tries again; permanent errors are recorded.
+`chat.postMessage` has no idempotency key, so each post carries its outbox key in message metadata and
+a send whose outcome is unknown (timeout, lost connection) is looked up in the channel's recent history
+before it is sent again.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from copbot.clock import now as clock_now
+from copbot.db import dialect_name, session_scope
+from copbot.outbox.models import Kind, OutboxMessage, Status
+from copbot.tokens import TokenResolver
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "copbot_outbox"
+LEASE = timedelta(seconds=120)
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 600
+TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+CONNECTION_ERRORS = (OSError, http.client.HTTPException)
+
+FailureHook = Callable[[Session, OutboxMessage, str], None]
+
+
+class Notifier:
+    """Wakes the sender as soon as a request has committed new outbox rows."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def notify(self) -> None:
+        """Tell the sender there is work."""
+        self._event.set()
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until notified or `timeout` seconds pass."""
+        self._event.wait(timeout)
+        self._event.clear()
+
+
+@dataclass
+class Report:
+    """What one delivery pass did."""
+
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    waits: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def attempted(self) -> int:
+        """How many messages the pass touched."""
+        return self.delivered + self.retried + self.failed
+
+
+class _Outcome(Exception):
+    """Internal: how a send ended when it did not deliver."""
+
+    def __init__(self, status: Status, error: str, retry_at: datetime | None = None):
+        super().__init__(error)
+        self.status, self.error, self.retry_at = status, error, retry_at
+
+
+class OutboxSender:
+    """Claims due outbox rows and delivers them; safe to run on every replica at once."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        tokens: TokenResolver,
+        *,
+        api_url: str,
+        timeout: float = 10.0,
+        failure_hooks: Iterable[FailureHook] = (),
+        clock: Callable[[], datetime] = clock_now,
+    ):
+        self._sessions = sessions
+        self._tokens = tokens
+        self._api_url = api_url
+        self._timeout = timeout
+        self._hooks = list(failure_hooks)
+        self._clock = clock
+        self._clients: dict[str, WebClient] = {}
+
+    def deliver_due(self, *, limit: int = 100) -> Report:
+        """Deliver up to `limit` messages that are due now."""
+        report = Report()
+        for message_id in self._claim(limit):
+            self._deliver_one(message_id, report)
+        return report
+
+    def drain(self, *, max_passes: int = 1000) -> Report:
+        """Deliver until nothing due is left (messages waiting on a rate limit stay owed)."""
+        total = Report()
+        for _ in range(max_passes):
+            report = self.deliver_due()
+            total.delivered += report.delivered
+            total.retried += report.retried
+            total.failed += report.failed
+            total.waits.update(report.waits)
+            if report.attempted == 0 or report.delivered + report.failed == 0:
+                break
+        return total
+
+    def next_due(self) -> datetime | None:
+        """When the earliest owed message becomes due, or None when nothing is owed."""
+        with session_scope(self._sessions) as session:
+            return session.scalar(
+                select(OutboxMessage.next_attempt_at)
+                .where(OutboxMessage.status.in_([Status.PENDING, Status.UNCERTAIN]))
+                .order_by(OutboxMessage.next_attempt_at)
+                .limit(1)
+            )
+
+    # -- claiming -------------------------------------------------------------------------------
+
+    def _claim(self, limit: int) -> list[int]:
+        at = self._clock()
+        with session_scope(self._sessions) as session:
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status.in_([Status.PENDING, Status.UNCERTAIN]),
+                    OutboxMessage.next_attempt_at <= at,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < at),
+                )
+                .order_by(OutboxMessage.id)  # creation order: an original goes before its edits
+                .limit(limit)
+            )
+            if dialect_name(session) == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            for row in rows:
+                row.claimed_until = at + LEASE
+            return [row.id for row in rows]
+
+    # -- delivering -----------------------------------------------------------------------------
+
+    def _deliver_one(self, message_id: int, report: Report) -> None:
+        with session_scope(self._sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is None or message.status in (Status.DELIVERED, Status.FAILED):
+                return
+            wait_key = f"{message.team_id}:{message.channel_id or message.user_id}"
+            if wait_key in report.waits:  # this channel is rate limited for the rest of the pass
+                message.next_attempt_at, message.claimed_until = report.waits[wait_key], None
+                report.retried += 1
+                return
+            try:
+                self._send(message)
+            except _Outcome as outcome:
+                self._record_outcome(session, message, outcome, report, wait_key)
+                return
+            message.status, message.delivered_at = Status.DELIVERED, self._clock()
+            message.claimed_until, message.last_error = None, None
+            report.delivered += 1
+
+    def _record_outcome(
+        self, session: Session, message: OutboxMessage, outcome: _Outcome, report: Report, wait_key: str
+    ) -> None:
+        message.claimed_until, message.last_error = None, outcome.error
+        if outcome.status == Status.FAILED or message.attempts >= MAX_ATTEMPTS:
+            message.status = Status.FAILED
+            report.failed += 1
+            log.warning("outbox %s (%s) failed: %s", message.key, message.kind, outcome.error)
+            for hook in self._hooks:
+                hook(session, message, outcome.error)
+            return
+        message.status = outcome.status
+        message.next_attempt_at = outcome.retry_at or self._backoff(message.attempts)
+        if outcome.error == "ratelimited":
+            report.waits[wait_key] = message.next_attempt_at
+        report.retried += 1
+        log.info("outbox %s retry at %s: %s", message.key, message.next_attempt_at.isoformat(), outcome.error)
+
+    def _backoff(self, attempts: int) -> datetime:
+        seconds = min(MAX_BACKOFF_SECONDS, 2 ** max(attempts, 1)) * random.uniform(0.8, 1.2)
+        return self._clock() + timedelta(seconds=seconds)
+
+    def _send(self, message: OutboxMessage) -> None:
+        token = self._tokens.bot_token(message.team_id)
+        if token is None:
+            raise _Outcome(Status.FAILED, "no_token_for_workspace")
+        client = self._client(token)
+        if message.kind == Kind.HOME:
+            self._call(message, lambda: client.views_publish(user_id=message.user_id, **message.payload))
+        elif message.kind == Kind.UPDATE:
+            self._send_update(client, message)
+        else:
+            self._send_post(client, message)
+
+    def _send_post(self, client: WebClient, message: OutboxMessage) -> None:
+        if message.kind == Kind.DM and message.sent_channel_id is None:
+            opened = self._call(message, lambda: client.conversations_open(users=message.user_id))
+            message.sent_channel_id = opened["channel"]["id"]
+        channel = message.sent_channel_id or message.channel_id
+        if message.status == Status.UNCERTAIN and self._reconcile(client, message, channel):
+            return
+        message.attempts += 1
+        self._mark_in_flight(message.id)
+        message.status = Status.UNCERTAIN  # keep the session's view in step with the row
+        try:
+            sent = self._call(message, lambda: client.chat_postMessage(**self._post_args(message, channel)))
+        except _Outcome as outcome:
+            if outcome.error == "not_in_channel" and message.kind == Kind.POST:
+                self._call(message, lambda: client.conversations_join(channel=channel))
+                sent = self._call(
+                    message, lambda: client.chat_postMessage(**self._post_args(message, channel))
+                )
+            else:
+                raise
+        message.sent_channel_id, message.sent_ts = sent["channel"], sent["ts"]
+
+    def _mark_in_flight(self, message_id: int) -> None:
+        """Commit that a post is on its way, so a crash mid-send is reconciled rather than re-sent."""
+        with session_scope(self._sessions) as session:
+            session.get_one(OutboxMessage, message_id).status = Status.UNCERTAIN
+
+    def _send_update(self, client: WebClient, message: OutboxMessage) -> None:
+        with session_scope(self._sessions) as session:
+            original = session.scalar(
+                select(OutboxMessage).where(
+                    OutboxMessage.team_id == message.team_id, OutboxMessage.key == message.payload["of_key"]
+                )
+            )
+            target = (original.sent_channel_id, original.sent_ts) if original else (None, None)
+        if target[1] is None:  # the original is not delivered yet: wait for it
+            raise _Outcome(Status.PENDING, "original_not_delivered", self._clock() + timedelta(seconds=2))
+        message.attempts += 1
+        args = {k: v for k, v in message.payload.items() if k != "of_key" and v is not None}
+        self._call(message, lambda: client.chat_update(channel=target[0], ts=target[1], **args))
+
+    def _post_args(self, message: OutboxMessage, channel: str | None) -> dict[str, Any]:
+        args = {k: v for k, v in message.payload.items() if v is not None}
+        return {
+            **args,
+            "channel": channel,
+            "unfurl_links": False,
+            "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
+        }
+
+    def _reconcile(self, client: WebClient, message: OutboxMessage, channel: str | None) -> bool:
+        """Find a post whose outcome was unknown in the channel's recent history."""
+        history = self._call(
+            message,
+            lambda: client.conversations_history(
+                channel=channel,
+                limit=100,
+                include_all_metadata=True,
+                oldest=f"{message.created_at.timestamp() - 60:.6f}",
+            ),
+        )
+        for found in history.get("messages", []):
+            metadata = found.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT
+                and metadata.get("event_payload", {}).get("key") == message.key
+            ):
+                message.sent_channel_id, message.sent_ts = channel, found["ts"]
+                log.info("outbox %s was delivered before the connection failed", message.key)
+                return True
+        return False
+
+    def _call(self, message: OutboxMessage, call: Callable[[], Any]) -> Any:
+        """Run one Web API call, turning every failure into an outcome the outbox understands."""
+        try:
+            return call()
+        except SlackApiError as error:
+            raise self._classify(error) from None
+        except CONNECTION_ERRORS as error:
+            # The request may have reached Slack: posts are reconciled before they are sent again.
+            unknown = Status.UNCERTAIN if message.kind in (Kind.POST, Kind.DM) else Status.PENDING
+            raise _Outcome(unknown, f"connection: {type(error).__name__}") from None
+
+    def _classify(self, error: SlackApiError) -> _Outcome:
+        status = error.response.status_code
+        code = str(error.response.get("error", "")) if isinstance(error.response.data, dict) else ""
+        if status == 429 or code == "ratelimited":
+            retry_after = int(_header(error.response.headers, "retry-after") or 1)
+            return _Outcome(Status.PENDING, "ratelimited", self._clock() + timedelta(seconds=retry_after))
+        if status >= 500 or code in TRANSIENT_ERRORS:
+            return _Outcome(Status.PENDING, code or f"http_{status}")
+        return _Outcome(Status.FAILED, code or f"http_{status}")
+
+    def _client(self, token: str) -> WebClient:
+        client = self._clients.get(token)
+        if client is None:
+            # No retry handlers: a blind retry of chat.postMessage could post twice.
+            client = WebClient(token=token, base_url=self._api_url, timeout=self._timeout, retry_handlers=[])
+            self._clients[token] = client
+        return client
+
+
+def _header(headers: dict[str, Any], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value[0] if isinstance(value, list) else value
+    return None
+
+
+class SenderLoop:
+    """Runs the sender in a background thread: wakes on notify, or every second, until stopped."""
+
+    def __init__(self, sender: OutboxSender, notifier: Notifier, *, idle_seconds: float = 1.0):
+        self._sender, self._notifier, self._idle = sender, notifier, idle_seconds
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="copbot-outbox", daemon=True)
+
+    def start(self) -> None:
+        """Start delivering in the background; first what a crash may have left owed."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current pass."""
+        self._stopping.set()
+        self._notifier.notify()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                report = self._sender.deliver_due()
+            except Exception:
+                log.exception("outbox pass failed; trying again shortly")
+                report = Report()
+            if report.attempted == 0:
+                self._notifier.wait(self._idle)

@@ -1,0 +1,97 @@
+"""Put messages in the outbox: each is stored under an idempotency key before anything is sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from copbot.clock import now
+from copbot.db import dialect_name
+from copbot.outbox.models import Kind, OutboxMessage, Status
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    kind: Kind,
+    payload: dict[str, Any],
+    channel_id: str | None = None,
+    user_id: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Store a message owed to Slack; return False when one with the same key is already owed."""
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .values(
+            team_id=team_id,
+            key=key,
+            kind=kind.value,
+            channel_id=channel_id,
+            user_id=user_id,
+            payload=payload,
+            status=Status.PENDING.value,
+            attempts=0,
+            next_attempt_at=not_before or now(),
+            created_at=now(),
+        )
+        .on_conflict_do_nothing(index_elements=["team_id", "key"])
+        .returning(OutboxMessage.id)
+    )
+    return session.execute(statement).scalar() is not None
+
+
+def post(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    key: str,
+    text: str,
+    blocks: list[dict] | None = None,
+    thread_ts: str | None = None,
+) -> bool:
+    """Owe a message in a channel (or a thread of it)."""
+    payload = {"text": text, "blocks": blocks, "thread_ts": thread_ts}
+    return enqueue(session, team_id=team_id, key=key, kind=Kind.POST, payload=payload, channel_id=channel_id)
+
+
+def direct_message(
+    session: Session, *, team_id: str, user_id: str, key: str, text: str, blocks: list[dict] | None = None
+) -> bool:
+    """Owe a direct message to a user."""
+    payload = {"text": text, "blocks": blocks}
+    return enqueue(session, team_id=team_id, key=key, kind=Kind.DM, payload=payload, user_id=user_id)
+
+
+def update(
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    of_key: str,
+    text: str,
+    blocks: list[dict] | None = None,
+) -> bool:
+    """Owe an edit of the message the outbox delivered under `of_key`."""
+    payload = {"text": text, "blocks": blocks, "of_key": of_key}
+    return enqueue(session, team_id=team_id, key=key, kind=Kind.UPDATE, payload=payload)
+
+
+def publish_home(session: Session, *, team_id: str, user_id: str, key: str, view: dict) -> bool:
+    """Owe a user's App Home view."""
+    return enqueue(session, team_id=team_id, key=key, kind=Kind.HOME, payload={"view": view}, user_id=user_id)
+
+
+def find(session: Session, *, team_id: str, key: str) -> OutboxMessage | None:
+    """Return the message owed under `key`, delivered or not."""
+    return session.scalar(
+        select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)
+    )

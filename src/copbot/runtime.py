@@ -1,0 +1,62 @@
+"""Wiring: settings -> engine -> sessions -> Bolt app and outbox sender, for every command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from copbot.app import FEATURES, create_app
+from copbot.config import Settings
+from copbot.db import create_db_engine, session_factory
+from copbot.deps import Deps
+from copbot.outbox.sender import Notifier, OutboxSender
+from copbot.tokens import SingleWorkspaceTokens, TokenResolver
+
+
+@dataclass
+class Runtime:
+    """The long-lived objects of one copbot process, built on first use."""
+
+    settings: Settings
+    socket_mode: bool = False
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine."""
+        return create_db_engine(self.settings.db_url, pool_size=min(self.settings.listener_threads, 20))
+
+    @cached_property
+    def tokens(self) -> TokenResolver:
+        """The bot-token lookup."""
+        token = self.settings.slack_bot_token
+        return SingleWorkspaceTokens(token.get_secret_value() if token else None)
+
+    @cached_property
+    def deps(self) -> Deps:
+        """What features are given."""
+        return Deps(
+            settings=self.settings,
+            sessions=session_factory(self.engine),
+            outbox=Notifier(),
+            tokens=self.tokens,
+        )
+
+    @cached_property
+    def app(self) -> App:
+        """The Bolt app."""
+        return create_app(self.deps, socket_mode=self.socket_mode)
+
+    @cached_property
+    def sender(self) -> OutboxSender:
+        """The outbox sender."""
+        hooks = [f.on_delivery_failure for f in FEATURES if hasattr(f, "on_delivery_failure")]
+        return OutboxSender(
+            self.deps.sessions,
+            self.tokens,
+            api_url=self.settings.slack_api_url,
+            timeout=self.settings.slack_timeout,
+            failure_hooks=hooks,
+        )

@@ -1,0 +1,1 @@
+"""Scheduled work: jobs ask the services what is due and put the messages in the outbox."""

@@ -1,0 +1,66 @@
+"""The HTTP app: `POST /slack/events` into Bolt, `GET /healthz` for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from slack_bolt import App, BoltRequest
+from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from copbot import migrate
+
+log = logging.getLogger(__name__)
+
+
+def health(engine: Engine, head: str | None) -> tuple[int, dict[str, Any]]:
+    """Report 200 while the database answers and its schema is at head, else 503."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        revision = migrate.current_revision(engine)
+    except Exception as error:
+        log.warning("health check: database unreachable: %s", type(error).__name__)
+        return 503, {"status": "unavailable", "database": "unreachable", "schema": None}
+    if revision != head:
+        return 503, {"status": "unavailable", "database": "ok", "schema": revision, "expected": head}
+    return 200, {"status": "ok", "database": "ok", "schema": revision}
+
+
+def create_http_app(bolt: App, engine: Engine, *, threads: int = 40) -> Starlette:
+    """Build the ASGI app around the Bolt app; Bolt runs on the thread pool, never on the event loop."""
+    head = migrate.head_revision()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Requests wait for a thread from this pool; size it for the load, not anyio's default of 40.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    async def slack_events(request: Request) -> Response:
+        body = (await request.body()).decode("utf-8")
+        bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
+        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        return Response(
+            status_code=bolt_response.status,
+            content=bolt_response.body,
+            headers={k: v[0] for k, v in bolt_response.headers.items() if k.lower() != "content-length"},
+        )
+
+    async def healthz(request: Request) -> Response:
+        status, report = await run_in_threadpool(health, engine, head)
+        return JSONResponse(report, status_code=status)
+
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,94 @@
+"""The `/cop` command: features register subcommands; one listener acks and routes them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from copbot.errors import CopbotError
+from copbot.slack.errors import user_message
+from copbot.slack.ids import Command
+from copbot.slack.payloads import SubcommandRequest
+
+log = logging.getLogger(__name__)
+
+Reply = str | dict[str, Any] | None
+AckStep = Callable[[SubcommandRequest], Reply]
+WorkStep = Callable[[SubcommandRequest, WebClient], None]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `/cop` subcommand: `on_ack` answers within Slack's 3 s; `after_ack` does slow work after."""
+
+    name: str
+    usage: str
+    summary: str
+    on_ack: AckStep
+    after_ack: WorkStep | None = None
+    listed: bool = True
+
+
+class CopRouter:
+    """Routes `/cop NAME ...` to the subcommand a feature registered under NAME."""
+
+    def __init__(self) -> None:
+        self._subcommands: dict[str, Subcommand] = {}
+        self.other_commands: list[tuple[str, str]] = []  # (usage, summary) of commands besides /cop
+
+    def document(self, usage: str, summary: str) -> None:
+        """List a command other than `/cop` (e.g. `/postmortem`) in `/cop help`."""
+        self.other_commands.append((usage, summary))
+
+    def add(self, subcommand: Subcommand) -> None:
+        """Register a subcommand; names are unique."""
+        if subcommand.name in self._subcommands:
+            raise ValueError(f"/cop {subcommand.name} is registered twice")
+        self._subcommands[subcommand.name] = subcommand
+
+    @property
+    def listed(self) -> list[Subcommand]:
+        """The subcommands `/cop help` shows, in registration order."""
+        return [s for s in self._subcommands.values() if s.listed]
+
+    def find(self, name: str) -> Subcommand | None:
+        """Return the subcommand called `name`."""
+        return self._subcommands.get(name)
+
+    def register(self, app: App, *, fallback: AckStep) -> None:
+        """Listen for `/cop`; `fallback` answers an empty or unknown subcommand."""
+
+        def acknowledge(ack: Ack, body: dict[str, Any]) -> None:
+            request = SubcommandRequest.parse(body)
+            subcommand = self.find(request.name)
+            try:
+                reply = (subcommand.on_ack if subcommand else fallback)(request)
+            except CopbotError as error:
+                reply = user_message(error)
+            ack(**as_ack(reply))
+
+        def after_ack(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+            request = SubcommandRequest.parse(body)
+            subcommand = self.find(request.name)
+            if subcommand is None or subcommand.after_ack is None:
+                return
+            try:
+                subcommand.after_ack(request, client)
+            except Exception as error:
+                respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+
+        app.command(Command.COP)(ack=acknowledge, lazy=[after_ack])
+
+
+def as_ack(reply: Reply) -> dict[str, Any]:
+    """Turn a subcommand's reply into `ack()` arguments: ephemeral text or blocks."""
+    if reply is None:
+        return {}
+    if isinstance(reply, str):
+        return {"text": reply, "response_type": "ephemeral"}
+    return {"response_type": "ephemeral", **reply}

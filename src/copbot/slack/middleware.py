@@ -1,0 +1,58 @@
+"""Global middleware: the events inbox (record before ack, drop Slack's retries) and request logging."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltRequest, BoltResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from copbot.db import session_scope
+from copbot.inbox import service as inbox
+
+log = logging.getLogger("copbot.requests")
+
+REPLAY = "copbot_replay"
+
+
+def describe(body: dict[str, Any]) -> str:
+    """Name a request for the logs: its kind and id, never its text or tokens."""
+    if "command" in body:
+        return f"command {body.get('command')}"
+    kind = body.get("type", "?")
+    if kind == "event_callback":
+        return f"event {body.get('event', {}).get('type')} {body.get('event_id')}"
+    if kind in ("view_submission", "view_closed"):
+        return f"{kind} {body.get('view', {}).get('callback_id')}"
+    if kind == "block_actions":
+        return "block_actions " + ",".join(a.get("action_id", "") for a in body.get("actions", []))
+    if kind in ("shortcut", "message_action"):
+        return f"{kind} {body.get('callback_id')}"
+    return str(kind)
+
+
+def inbox_middleware(sessions: sessionmaker[Session]) -> Callable[..., BoltResponse | None]:
+    """Build the middleware that stores each event before it is acked and acks Slack's retries at once."""
+
+    def record_event(req: BoltRequest, resp: BoltResponse, next: Callable[[], None]) -> BoltResponse | None:
+        body = req.body
+        team_id = req.context.team_id or body.get("team_id")
+        log.debug("%s team=%s user=%s", describe(body), team_id, req.context.user_id)
+        if body.get("type") != "event_callback" or req.context.get(REPLAY):
+            return next()
+        with session_scope(sessions) as session:
+            fresh = inbox.record(
+                session,
+                team_id=team_id or "",
+                event_id=body.get("event_id", ""),
+                event_type=body.get("event", {}).get("type", ""),
+                payload=body,
+            )
+        if not fresh:
+            log.info("event %s already received: acked, not handled again", body.get("event_id"))
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return record_event

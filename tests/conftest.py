@@ -1,0 +1,169 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when COPBOT_TEST_DATABASE_URL is set),
+the fake Slack Web API, and copbot's real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from copbot import migrate
+from copbot.config import Settings
+from copbot.db import Base, create_db_engine
+from copbot.runtime import Runtime
+from copbot.server import create_http_app
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_client import SlackSender
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+
+
+def _postgres_database(base_url: str) -> Iterator[str]:
+    """Create a fresh database for this run on the PostgreSQL server, and drop it afterwards."""
+    url = make_url(base_url)
+    name = f"copbot_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the whole run."""
+    configured = os.environ.get("COPBOT_TEST_DATABASE_URL")
+    if configured:
+        yield from _migrated(_postgres_database(configured))
+    else:
+        path = Path(tmp_path_factory.mktemp("db")) / "copbot.db"
+        yield from _migrated(iter([f"sqlite:///{path}"]))
+
+
+def _migrated(urls: Iterator[str]) -> Iterator[str]:
+    for url in urls:
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine tests use to look at rows."""
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty every table after a test that used the database, so tests stay independent."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("engine")
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own table names)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for a service test; the test decides when to commit."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on loopback, recording every call."""
+    fake = FakeSlack()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
+    """Settings pointing at the test database and the fake Slack."""
+    return Settings(
+        _env_file=None,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.url,
+        database_url=database_url,
+        listener_threads=8,
+        slack_timeout=2.0,
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings, engine: Engine) -> Iterator[Runtime]:
+    """copbot's wiring against the test database and the fake Slack."""
+    runtime = Runtime(settings)
+    yield runtime
+    if "app" in runtime.__dict__:
+        runtime.app.listener_runner.listener_executor.shutdown(wait=True)
+    runtime.engine.dispose()
+
+
+class ServerThread:
+    """copbot's real HTTP server (uvicorn) on a loopback port, in a background thread."""
+
+    def __init__(self, runtime: Runtime):
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        app = create_http_app(runtime.app, runtime.engine, threads=16)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the HTTP server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+
+@pytest.fixture
+def server(runtime: Runtime) -> Iterator[ServerThread]:
+    """copbot serving HTTP on loopback."""
+    thread = ServerThread(runtime)
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def slack(server: ServerThread) -> Iterator[SlackSender]:
+    """Sends requests to copbot signed as Slack signs them."""
+    sender = SlackSender(server.url, SIGNING_SECRET)
+    yield sender

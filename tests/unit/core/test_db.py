@@ -1,0 +1,77 @@
+"""Storage plumbing: UTC timestamps, SQLite pragmas, migrations without drift, advisory locks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from copbot import migrate
+from copbot.communities.models import Workspace
+from copbot.db import advisory_lock, create_db_engine, holds_advisory_lock, lock_key, try_advisory_lock
+
+
+def test_timestamps_come_back_aware_and_in_utc(session: Session) -> None:
+    berlin = timezone(timedelta(hours=1))
+    session.add(Workspace(team_id="T1", created_at=datetime(2026, 3, 1, 10, 0, tzinfo=berlin)))
+    session.commit()
+    session.expunge_all()
+    stored = session.scalar(select(Workspace.created_at))
+    assert stored == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert stored.utcoffset() == timedelta(0)
+
+
+def test_naive_timestamps_are_refused(session: Session) -> None:
+    session.add(Workspace(team_id="T1", created_at=datetime(2026, 3, 1, 10, 0)))
+    with pytest.raises(Exception, match="naive"):
+        session.flush()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path}/p.db")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_schema_is_at_head_and_models_match_migrations(engine: Engine, database_url: str) -> None:
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    migrate.check(database_url)  # raises when autogenerate would find a difference
+
+
+def test_upgrade_twice_is_a_no_op(engine: Engine, database_url: str) -> None:
+    migrate.upgrade(database_url)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+def test_lock_keys_are_stable_and_distinct() -> None:
+    assert lock_key("copbot:scheduler") == lock_key("copbot:scheduler")
+    assert lock_key("copbot:scheduler") != lock_key("copbot:migrations")
+    assert -(2**63) <= lock_key("x") < 2**63
+
+
+def test_advisory_lock_excludes_a_second_connection(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks exist on PostgreSQL only; SQLite runs one process")
+    with engine.connect() as first, engine.connect() as second:
+        assert try_advisory_lock(first, "test-lock")
+        first.commit()
+        assert holds_advisory_lock(first, "test-lock")
+        assert not try_advisory_lock(second, "test-lock")
+        assert not holds_advisory_lock(second, "test-lock")
+        first.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key("test-lock")})
+        assert try_advisory_lock(second, "test-lock")
+        second.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key("test-lock")})
+
+
+def test_advisory_lock_block_releases(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks exist on PostgreSQL only")
+    with engine.connect() as first, engine.connect() as second:
+        with advisory_lock(first, "block-lock"):
+            assert not try_advisory_lock(second, "block-lock")
+        assert try_advisory_lock(second, "block-lock")
+        second.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key("block-lock")})

@@ -1,0 +1,240 @@
+"""The outbox: stored first, delivered once, through every failure Slack can answer with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from tests.fakes.slack_api import FakeSlack
+
+from copbot.db import session_factory, session_scope
+from copbot.outbox import service as outbox
+from copbot.outbox.models import OutboxMessage, Status
+from copbot.outbox.sender import METADATA_EVENT, OutboxSender
+from copbot.tokens import SingleWorkspaceTokens
+
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)  # rows made now are due
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sender(engine: Engine, fake_slack: FakeSlack, clock: Clock) -> OutboxSender:
+    return OutboxSender(
+        session_factory(engine),
+        SingleWorkspaceTokens("xoxb-test"),
+        api_url=fake_slack.url,
+        timeout=2,
+        clock=clock,
+    )
+
+
+def _post(engine: Engine, key: str = "k1", channel: str = "C1", at: datetime = START) -> None:
+    with session_scope(session_factory(engine)) as session:
+        outbox.enqueue(
+            session,
+            team_id="T1",
+            key=key,
+            kind=outbox.Kind.POST,
+            channel_id=channel,
+            payload={"text": "hello", "blocks": None, "thread_ts": None},
+            not_before=at,
+        )
+
+
+def _row(engine: Engine, key: str = "k1") -> OutboxMessage:
+    with Session(engine) as session:
+        return session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+
+
+def test_same_key_is_owed_once(engine: Engine) -> None:
+    with session_scope(session_factory(engine)) as session:
+        first = outbox.post(session, team_id="T1", channel_id="C1", key="digest:1", text="a")
+        second = outbox.post(session, team_id="T1", channel_id="C1", key="digest:1", text="b")
+        other_team = outbox.post(session, team_id="T2", channel_id="C1", key="digest:1", text="c")
+    assert (first, second, other_team) == (True, False, True)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def test_post_is_delivered_with_its_key_in_metadata(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack
+) -> None:
+    _post(engine)
+    report = sender.deliver_due()
+    assert report.delivered == 1
+    (call,) = fake_slack.calls_to("chat.postMessage")
+    assert call.params["channel"] == "C1" and call.token == "xoxb-test"
+    assert call.params["metadata"] == {"event_type": METADATA_EVENT, "event_payload": {"key": "k1"}}
+    row = _row(engine)
+    assert row.status == Status.DELIVERED and row.sent_ts and row.sent_channel_id == "C1"
+    assert sender.deliver_due().attempted == 0  # nothing is sent twice
+
+
+def test_rate_limit_waits_retry_after_without_sleeping(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _post(engine, "k1")
+    _post(engine, "k2")
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=7)
+    report = sender.deliver_due()
+    assert report.retried == 2 and report.delivered == 0  # the second waits with the first: same channel
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert _row(engine, "k1").next_attempt_at == START + timedelta(seconds=7)
+    clock.advance(6)
+    assert sender.deliver_due().attempted == 0
+    clock.advance(1)
+    assert sender.deliver_due().delivered == 2
+
+
+def test_server_errors_back_off_then_deliver(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _post(engine)
+    fake_slack.fail_next("chat.postMessage", status=503, times=2)
+    assert sender.deliver_due().retried == 1
+    first_retry = _row(engine).next_attempt_at
+    assert first_retry > START
+    clock.now = first_retry
+    assert sender.deliver_due().retried == 1
+    second_retry = _row(engine).next_attempt_at
+    assert second_retry - first_retry > first_retry - START - timedelta(seconds=1)  # backs off
+    clock.now = second_retry
+    assert sender.deliver_due().delivered == 1
+    assert _row(engine).attempts == 3
+
+
+def test_not_in_channel_joins_then_posts(engine: Engine, sender: OutboxSender, fake_slack: FakeSlack) -> None:
+    _post(engine)
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel")
+    assert sender.deliver_due().delivered == 1
+    assert [c.method for c in fake_slack.calls if c.method != "auth.test"] == [
+        "chat.postMessage",
+        "conversations.join",
+        "chat.postMessage",
+    ]
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "is_archived", "invalid_blocks"])
+def test_permanent_errors_are_recorded_and_reported(
+    engine: Engine, fake_slack: FakeSlack, clock: Clock, error: str
+) -> None:
+    seen: list[tuple[str, str]] = []
+    sender = OutboxSender(
+        session_factory(engine),
+        SingleWorkspaceTokens("xoxb-test"),
+        api_url=fake_slack.url,
+        clock=clock,
+        failure_hooks=[lambda session, message, code: seen.append((message.key, code))],
+    )
+    _post(engine)
+    fake_slack.fail_next("chat.postMessage", error=error)
+    assert sender.deliver_due().failed == 1
+    row = _row(engine)
+    assert (row.status, row.last_error) == (Status.FAILED, error)
+    assert seen == [("k1", error)]
+    clock.advance(3600)
+    assert sender.deliver_due().attempted == 0
+
+
+def test_lost_response_is_reconciled_not_reposted(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _post(engine)
+    fake_slack.fail_next("chat.postMessage", drop=True, apply=True)  # Slack posted it; the answer was lost
+    assert sender.deliver_due().retried == 1
+    assert _row(engine).status == Status.UNCERTAIN
+    clock.now = _row(engine).next_attempt_at
+    assert sender.deliver_due().delivered == 1
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert len(fake_slack.calls_to("conversations.history")) == 1
+    history = fake_slack.calls_to("conversations.history")[0]
+    assert str(history.params["include_all_metadata"]).lower() in ("true", "1")
+    assert _row(engine).sent_ts is not None
+
+
+def test_lost_request_is_sent_again_once(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _post(engine)
+    fake_slack.fail_next("chat.postMessage", drop=True)  # never reached Slack
+    sender.deliver_due()
+    clock.now = _row(engine).next_attempt_at
+    assert sender.deliver_due().delivered == 1
+    assert [c.outcome for c in fake_slack.calls_to("chat.postMessage")] == ["dropped", "ok"]
+
+
+def test_crash_mid_send_is_reconciled_after_the_lease(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _post(engine)
+    with session_scope(session_factory(engine)) as session:  # a sender claimed it, marked it in flight, died
+        row = session.scalars(select(OutboxMessage)).one()
+        row.status, row.claimed_until = Status.UNCERTAIN, START + timedelta(seconds=120)
+    assert sender.deliver_due().attempted == 0  # the lease still holds
+    clock.advance(121)
+    assert sender.deliver_due().delivered == 1
+    assert len(fake_slack.calls_to("conversations.history")) == 1
+
+
+def test_direct_message_opens_the_conversation(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack
+) -> None:
+    with session_scope(session_factory(engine)) as session:
+        outbox.direct_message(session, team_id="T1", user_id="U7", key="dm:1", text="hi")
+    assert sender.deliver_due().delivered == 1
+    (opened,) = fake_slack.calls_to("conversations.open")
+    assert opened.params["users"] == "U7"
+    assert fake_slack.calls_to("chat.postMessage")[0].params["channel"] == "DU7"
+
+
+def test_update_waits_for_the_original_then_edits_it(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _post(engine, "post:1")
+    fake_slack.fail_next("chat.postMessage", status=500)
+    with session_scope(session_factory(engine)) as session:
+        outbox.update(session, team_id="T1", key="post:1:v2", of_key="post:1", text="edited")
+    sender.deliver_due()
+    assert fake_slack.calls_to("chat.update") == []
+    clock.advance(3600)
+    sender.drain()
+    (update,) = fake_slack.calls_to("chat.update")
+    assert update.params["ts"] == _row(engine, "post:1").sent_ts and update.params["text"] == "edited"
+
+
+def test_home_view_is_published(engine: Engine, sender: OutboxSender, fake_slack: FakeSlack) -> None:
+    view = {"type": "home", "blocks": []}
+    with session_scope(session_factory(engine)) as session:
+        outbox.publish_home(session, team_id="T1", user_id="U3", key="home:U3:1", view=view)
+    assert sender.deliver_due().delivered == 1
+    (call,) = fake_slack.calls_to("views.publish")
+    assert call.params["user_id"] == "U3" and call.params["view"] == view
+
+
+def test_workspace_without_token_fails_clearly(engine: Engine, fake_slack: FakeSlack, clock: Clock) -> None:
+    sender = OutboxSender(
+        session_factory(engine), SingleWorkspaceTokens(None), api_url=fake_slack.url, clock=clock
+    )
+    _post(engine)
+    assert sender.deliver_due().failed == 1
+    assert _row(engine).last_error == "no_token_for_workspace"
+    assert fake_slack.calls == []
