@@ -11,8 +11,8 @@ from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
 from copbot.communities import blocks as community_blocks
-from copbot.communities import handlers as communities
 from copbot.deps import Deps
+from copbot.features import FEATURES
 from copbot.slack.auth import build_authorize
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import handle_error
@@ -23,7 +23,6 @@ from copbot.slack.text import escape
 
 log = logging.getLogger(__name__)
 
-FEATURES = (communities,)
 
 
 def create_app(deps: Deps, *, socket_mode: bool = False) -> App:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copbot.app import FEATURES
+from copbot.features import FEATURES
 from copbot.communities.models import Community, Member
 
 Records = dict[str, list[dict[str, Any]]]

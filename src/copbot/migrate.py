@@ -32,19 +32,21 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str) -> None:
-    """Upgrade the schema to head; safe when several processes start at once."""
-    command.upgrade(alembic_config(database_url), "head")
+    """Upgrade the schema to every head (features branch from the foundation); safe for concurrent starts."""
+    command.upgrade(alembic_config(database_url), "heads")
 
 
 def head_revision() -> str | None:
-    """The newest revision the code knows."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    """The newest revisions the code knows, as one comma-separated string (None if there are none)."""
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None before the first migration."""
+    """The revisions the database is at, comma-separated like `head_revision`, or None before migrating."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def check(database_url: str) -> None:

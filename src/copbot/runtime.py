@@ -8,7 +8,8 @@ from functools import cached_property
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from copbot.app import FEATURES, create_app
+from copbot.app import create_app
+from copbot.features import FEATURES
 from copbot.config import Settings
 from copbot.db import create_db_engine, session_factory
 from copbot.deps import Deps

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -12,6 +13,7 @@ from copbot.clock import now
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.slack.ids import Block
+from copbot.slack.text import mention
 
 TEXT_LIMIT = 3000
 
@@ -129,27 +131,44 @@ def find_member(session: Session, *, community: Community, user_id: str) -> Memb
     )
 
 
-def leads(session: Session, *, community: Community) -> list[str]:
-    """User ids of the community's active leads."""
+def holders(session: Session, *, community: Community, roles: Iterable[Role]) -> list[str]:
+    """User ids of active members holding any of `roles`, sorted."""
     return list(
         session.scalars(
             select(Member.user_id)
             .join(MemberRole, MemberRole.member_id == Member.id)
             .where(
-                Member.community_id == community.id, Member.left_at.is_(None), MemberRole.role == Role.LEAD
+                Member.community_id == community.id,
+                Member.left_at.is_(None),
+                MemberRole.role.in_([Role(r).value for r in roles]),
             )
+            .distinct()
             .order_by(Member.user_id)
         )
     )
 
 
+def leads(session: Session, *, community: Community) -> list[str]:
+    """User ids of the community's active leads."""
+    return holders(session, community=community, roles=[Role.LEAD])
+
+
+def require_role(
+    session: Session, *, community: Community, user_id: str, roles: Iterable[Role], action: str
+) -> None:
+    """Refuse unless the user holds one of `roles`, naming who may act instead."""
+    wanted = [Role(r) for r in roles]
+    allowed = holders(session, community=community, roles=wanted)
+    if user_id in allowed:
+        return
+    titles = " or ".join(f"a {r.value}" for r in wanted)
+    named = ", ".join(mention(u) for u in allowed) or "the community's leads"
+    raise PermissionDenied(f"Only {titles} of this community can {action}. Ask {named}.")
+
+
 def require_lead(session: Session, *, community: Community, user_id: str, action: str) -> None:
     """Refuse unless the user leads the community, naming who may act instead."""
-    community_leads = leads(session, community=community)
-    if user_id in community_leads:
-        return
-    named = ", ".join(f"<@{lead}>" for lead in community_leads) or "its leads"
-    raise PermissionDenied(f"Only a lead of this community can {action}. Ask {named}.")
+    require_role(session, community=community, user_id=user_id, roles=[Role.LEAD], action=action)
 
 
 def save_community(

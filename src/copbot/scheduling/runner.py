@@ -11,7 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from copbot.app import FEATURES
+from copbot.features import FEATURES
 from copbot.clock import now
 from copbot.deps import Deps
 from copbot.inbox import jobs as inbox_jobs

@@ -1,0 +1,15 @@
+"""The features the app is assembled from: one line each, in the order their listeners register.
+
+Each entry is a feature's `handlers` module. It must define `register(app, deps, router)`, and may
+define `jobs() -> list[Job]` (scheduled work), `export_records(session, communities) -> dict[str, list]`
+(its record kinds for `copbot export`) and `on_delivery_failure(session, message, error)` (told when the
+outbox gives up on a message, e.g. `is_archived`).
+"""
+
+from types import ModuleType
+
+from copbot.communities import handlers as communities
+
+FEATURES: tuple[ModuleType, ...] = (
+    communities,
+)
