@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copbot.features import FEATURES
 from copbot.communities.models import Community, Member
+from copbot.features import FEATURES
 
 Records = dict[str, list[dict[str, Any]]]
 

@@ -9,10 +9,10 @@ from slack_bolt import App
 from sqlalchemy import Engine
 
 from copbot.app import create_app
-from copbot.features import FEATURES
 from copbot.config import Settings
 from copbot.db import create_db_engine, session_factory
 from copbot.deps import Deps
+from copbot.features import FEATURES
 from copbot.outbox.sender import Notifier, OutboxSender
 from copbot.tokens import SingleWorkspaceTokens, TokenResolver
 

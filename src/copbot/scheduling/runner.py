@@ -11,9 +11,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from copbot.features import FEATURES
 from copbot.clock import now
 from copbot.deps import Deps
+from copbot.features import FEATURES
 from copbot.inbox import jobs as inbox_jobs
 from copbot.outbox.sender import OutboxSender, Report, SenderLoop
 from copbot.scheduling.jobs import Job, JobContext
