@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+import copbot.models  # noqa: F401  (every table, for cleaning between tests)
 from copbot import migrate
 from copbot.config import Settings
 from copbot.db import Base, create_db_engine

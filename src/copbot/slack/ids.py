@@ -50,3 +50,10 @@ class Action(StrEnum):
     TIMEZONE = "timezone_select"
     OPEN_SETUP = "open_setup"
     JOIN = "join_community"
+
+
+class SessionAction(StrEnum):
+    """Actions shared between rituals (which post them) and reviews (which handle them)."""
+
+    # "What did we learn?" on a session's after-action prompt; value = the occurrence id.
+    OPEN_REVIEW_FROM_SESSION = "review_open_from_session"

@@ -1,0 +1,69 @@
+"""The manifests declare exactly what copbot listens for, and `copbot manifest` fills in the URL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+
+from copbot import manifest
+from copbot.config import Settings
+from copbot.runtime import Runtime
+from copbot.slack.ids import Command, Shortcut
+
+
+@pytest.fixture(scope="module")
+def app() -> App:
+    settings = Settings(
+        _env_file=None, slack_bot_token="xoxb-x", slack_signing_secret="s", database_url="sqlite://"
+    )
+    return Runtime(settings).app
+
+
+@pytest.mark.parametrize("socket_mode", [False, True])
+def test_manifest_commands_match_listeners(app: App, socket_mode: bool) -> None:
+    declared = yaml.safe_load(manifest.render(socket_mode=socket_mode))
+    commands = {c["command"] for c in declared["features"]["slash_commands"]}
+    assert commands <= {c.value for c in Command}
+    for command in commands:
+        assert _has_command_listener(app, command), f"{command} is declared but nothing listens for it"
+    shortcuts = {s["callback_id"] for s in declared["features"].get("shortcuts", [])}
+    assert shortcuts <= {s.value for s in Shortcut}
+
+
+def _has_command_listener(app: App, command: str) -> bool:
+    body = f"command={command.replace('/', '%2F')}&text=&team_id=T1&user_id=U1&channel_id=C1"
+    request = BoltRequest(body=body, mode="socket_mode")
+    return any(listener.matches(req=request, resp=None) for listener in app._listeners)
+
+
+def test_every_command_enum_member_with_a_listener_is_declared(app: App) -> None:
+    declared = yaml.safe_load(manifest.render())
+    commands = {c["command"] for c in declared["features"]["slash_commands"]}
+    for command in Command:
+        if _has_command_listener(app, command.value):
+            assert command.value in commands
+
+
+def test_http_manifest_gets_the_url() -> None:
+    text = manifest.render(url="https://bot.example.org/")
+    assert manifest.PLACEHOLDER not in text
+    declared = yaml.safe_load(text)
+    assert (
+        declared["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.org/slack/events"
+    )
+    assert declared["settings"]["interactivity"]["request_url"] == "https://bot.example.org/slack/events"
+    assert all(
+        c["url"] == "https://bot.example.org/slack/events" for c in declared["features"]["slash_commands"]
+    )
+    assert declared["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_socket_mode_manifest_has_no_urls() -> None:
+    text = manifest.render(socket_mode=True)
+    declared = yaml.safe_load(text)
+    assert declared["settings"]["socket_mode_enabled"] is True
+    assert not re.search(r"https?://", text.split("\n", 3)[-1])
