@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -58,6 +59,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _SQLiteWriteTurns:
+    """Gives this process's writers to SQLite one at a time.
+
+    SQLite allows one writer; a second one waits in SQLite's busy handler, which sleeps in steps of up to
+    100 ms. Queuing writers on a Python lock from their first write to their commit hands the turn over
+    at once instead, which keeps p99 latency at the cost of a commit, not of a sleep.
+    """
+
+    def __init__(self, timeout: float = 10.0):
+        self._lock = threading.Lock()
+        self._timeout = timeout
+
+    def before_execute(self, connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.info.get("write_turn") or statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+            return
+        if not self._lock.acquire(timeout=self._timeout):
+            raise TimeoutError("waited too long for a turn to write to SQLite")
+        connection.info["write_turn"] = True
+
+    def end_transaction(self, connection: Any) -> None:
+        if connection.info.pop("write_turn", False):
+            self._lock.release()
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self.before_execute)
+        event.listen(engine, "commit", self.end_transaction)
+        event.listen(engine, "rollback", self.end_transaction)
+
+
 def create_db_engine(url: str | URL, *, pool_size: int = 10) -> Engine:
     """Build the engine: SQLite in WAL mode with foreign keys on, or PostgreSQL through psycopg 3."""
     if str(url).startswith("postgresql://"):
@@ -65,6 +95,7 @@ def create_db_engine(url: str | URL, *, pool_size: int = 10) -> Engine:
     if str(url).startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
+        _SQLiteWriteTurns().install(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 

@@ -76,9 +76,7 @@ class Member(Base):
     left_at: Mapped[datetime | None] = mapped_column()
 
     community: Mapped[Community] = relationship(back_populates="members")
-    roles: Mapped[list[MemberRole]] = relationship(
-        back_populates="member", cascade="all, delete-orphan", lazy="selectin"
-    )
+    roles: Mapped[list[MemberRole]] = relationship(back_populates="member", cascade="all, delete-orphan")
 
     @property
     def active(self) -> bool:

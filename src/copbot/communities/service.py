@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
@@ -16,6 +17,7 @@ from copbot.slack.ids import Block
 from copbot.slack.text import mention
 
 TEXT_LIMIT = 3000
+NO_COMMUNITY = "This channel has no community yet. A lead can create one with `/cop setup`."
 
 
 class CommunityForm(BaseModel):
@@ -120,7 +122,7 @@ def require_community(session: Session, *, team_id: str, channel_id: str) -> Com
     """Return the channel's community or say how to make one."""
     community = community_for_channel(session, team_id=team_id, channel_id=channel_id)
     if community is None:
-        raise NotFound("This channel has no community yet. A lead can create one with `/cop setup`.")
+        raise NotFound(NO_COMMUNITY)
     return community
 
 
@@ -192,10 +194,23 @@ def save_community(
     return community, created
 
 
+def membership(
+    session: Session, *, team_id: str, channel_id: str, user_id: str
+) -> tuple[Community, Member | None]:
+    """Return the channel's community and the user's membership row in it, in one query."""
+    found = session.execute(
+        select(Community, Member)
+        .outerjoin(Member, (Member.community_id == Community.id) & (Member.user_id == user_id))
+        .where(Community.team_id == team_id, Community.channel_id == channel_id)
+    ).first()
+    if found is None:
+        raise NotFound(NO_COMMUNITY)
+    return found[0], found[1]
+
+
 def join(session: Session, *, team_id: str, channel_id: str, user_id: str) -> tuple[Community, bool]:
     """Make the user a member of the channel's community; False when they already were."""
-    community = require_community(session, team_id=team_id, channel_id=channel_id)
-    member = find_member(session, community=community, user_id=user_id)
+    community, member = membership(session, team_id=team_id, channel_id=channel_id, user_id=user_id)
     if member is not None and member.active:
         return community, False
     if member is None:
@@ -208,8 +223,7 @@ def join(session: Session, *, team_id: str, channel_id: str, user_id: str) -> tu
 
 def leave(session: Session, *, team_id: str, channel_id: str, user_id: str) -> tuple[Community, bool]:
     """End the user's membership, keeping its history; False when they were not a member."""
-    community = require_community(session, team_id=team_id, channel_id=channel_id)
-    member = find_member(session, community=community, user_id=user_id)
+    community, member = membership(session, team_id=team_id, channel_id=channel_id, user_id=user_id)
     if member is None or not member.active:
         return community, False
     member.left_at = now()
@@ -218,7 +232,13 @@ def leave(session: Session, *, team_id: str, channel_id: str, user_id: str) -> t
 
 
 def _add_member(session: Session, *, community: Community, user_id: str) -> Member:
-    member = Member(team_id=community.team_id, community_id=community.id, user_id=user_id)
-    session.add(member)
-    session.flush()
+    """Insert a membership; a concurrent insert of the same one (a double click) is not an error."""
+    try:
+        with session.begin_nested():
+            member = Member(team_id=community.team_id, community_id=community.id, user_id=user_id)
+            session.add(member)
+    except IntegrityError:
+        member = find_member(session, community=community, user_id=user_id)
+        if member is None:
+            raise
     return member
