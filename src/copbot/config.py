@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="COPBOT_LOG_LEVEL")
     listener_threads: int = Field(default=32, ge=1, le=512, validation_alias="COPBOT_LISTENER_THREADS")
     slack_timeout: float = Field(default=10.0, gt=0, le=60, validation_alias="COPBOT_SLACK_TIMEOUT")
+    # Keys the HMAC that stands in for an anonymous question's author; unset: derived from the signing secret.
+    hash_key: SecretStr | None = Field(default=None, validation_alias="COPBOT_HASH_KEY")
+    leader_check_seconds: float = Field(
+        default=10.0, ge=0.1, le=300, validation_alias="COPBOT_LEADER_CHECK_SECONDS"
+    )
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -20,8 +20,6 @@ from copbot.scheduling.jobs import Job, JobContext
 from copbot.scheduling.leader import LeaderLock
 
 log = logging.getLogger(__name__)
-
-LEADER_CHECK = timedelta(seconds=10)
 
 
 def collect_jobs() -> list[Job]:
@@ -73,7 +71,7 @@ class Worker:
         self._sender_loop.start()
         self._scheduler.add_job(
             self._leader.refresh,
-            IntervalTrigger(seconds=LEADER_CHECK.total_seconds(), timezone=UTC),
+            IntervalTrigger(seconds=self._deps.settings.leader_check_seconds, timezone=UTC),
             id="leader",
             next_run_time=datetime.now(UTC),
             misfire_grace_time=5,
