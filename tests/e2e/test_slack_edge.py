@@ -272,3 +272,29 @@ def test_acked_event_lost_to_a_crash_is_replayed(
     assert mention_listener == ["EvCrash"]
     runtime.sender.drain()
     assert [c.params["users"] for c in fake_slack.calls_to("conversations.open")] == ["U3"]
+
+
+def test_unexpected_error_gets_an_id_to_quote(
+    runtime: Runtime, slack: SlackSender, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(ack, body) -> None:
+        raise RuntimeError("database on fire")
+
+    runtime.app.command("/boom")(explode)
+    reply = slack.command("/boom", "x").json()
+    assert reply["response_type"] == "ephemeral"
+    assert "Something went wrong" in reply["text"] and "database on fire" not in reply["text"]
+    error_id = reply["text"].split("`")[1]
+    assert any(error_id in record.getMessage() and record.exc_info for record in caplog.records)
+
+
+def test_unexpected_error_in_a_modal_keeps_it_open(
+    runtime: Runtime, slack: SlackSender, engine: Engine
+) -> None:
+    def explode(ack, body) -> None:
+        raise RuntimeError("boom")
+
+    runtime.app.view("broken_modal")(explode)
+    reply = slack.view_submission("broken_modal", {}).json()
+    assert reply["response_action"] == "push"
+    assert "error id" in json.dumps(reply["view"])
