@@ -9,7 +9,9 @@ outbox gives up on a message, e.g. `is_archived`).
 from types import ModuleType
 
 from copbot.communities import handlers as communities
+from copbot.people import handlers as people
 
 FEATURES: tuple[ModuleType, ...] = (
     communities,
+    people,
 )

@@ -1,0 +1,1 @@
+"""People: onboarding with mentors, roles, teams, anonymous questions, privacy controls."""

@@ -1,0 +1,751 @@
+"""Rules about people: roles, teams, onboarding and mentors, anonymous questions, forgetting, retention.
+
+Plain Python: no Slack code, the caller commits. Outbox rows are written here, in the same transaction
+as the rows they belong to; their keys carry row ids, never user ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, cast, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from copbot.communities import service as communities
+from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
+from copbot.errors import InvalidInput, NotFound, PermissionDenied
+from copbot.inbox.models import ProcessedEvent
+from copbot.outbox import service as outbox
+from copbot.outbox.models import OutboxMessage
+from copbot.people import blocks
+from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
+from copbot.slack.ids import PeopleBlock
+from copbot.slack.text import mention
+
+REWELCOME_AFTER = timedelta(days=30)
+MENTORING_PERIOD = timedelta(days=90)  # a pairing counts towards a mentor's load this long
+MAX_TZ_GAP = timedelta(hours=6)
+QUESTION_MIN, QUESTION_MAX = 10, 2000
+TEAM_MAX = 120
+OPT_IN_ROLES = (Role.MENTOR, Role.FACILITATOR)
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_FIELD_ID = re.compile(r"Xf[A-Za-z0-9]{2,30}")
+
+
+# --- parsing and hashing ---------------------------------------------------------------------------
+
+
+def is_user_id(value: str) -> bool:
+    """Tell whether a string is shaped like a Slack user id."""
+    return bool(_USER_ID.fullmatch(value))
+
+
+def parse_user(token: str) -> str:
+    """Read a user id from an escaped mention (`<@U123|name>`, as `/cop` delivers it) or a bare id."""
+    found = _MENTION.fullmatch(token.strip())
+    if found:
+        return found.group(1)
+    if _USER_ID.fullmatch(token.strip()):
+        return token.strip()
+    if token.startswith("@"):
+        raise InvalidInput(
+            {"user": f"I could not tell who `{token[:40]}` is: pick the person from Slack's @ suggestions."}
+        )
+    raise InvalidInput({"user": "Name a person with @, picked from Slack's suggestions (e.g. `@Ada`)."})
+
+
+def parse_role(word: str) -> Role:
+    """Read a role name, case-insensitively, or list the known ones."""
+    try:
+        return Role(word.strip().lower())
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput({"role": f"`{word[:30]}` is not a role. Roles: {known}."}) from None
+
+
+def hash_key(*, hash_key: str | None, signing_secret: str | None, bot_token: str | None) -> bytes:
+    """The HMAC key for anonymous authors: COPBOT_HASH_KEY, else derived from the signing secret."""
+    if hash_key:
+        return hash_key.encode()
+    base = signing_secret or bot_token
+    if not base:
+        raise PermissionDenied("Anonymous questions need COPBOT_HASH_KEY set; ask the operator.")
+    # Derived, not the secret itself, so the hash key never equals a credential Slack also holds.
+    return hmac.new(base.encode(), b"copbot anonymous author key", hashlib.sha256).digest()
+
+
+def author_hash(key: bytes, *, team_id: str, user_id: str) -> str:
+    """The keyed hash standing in for a question's author (HMAC-SHA256, hex)."""
+    return hmac.new(key, f"{team_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+# --- workspace settings ----------------------------------------------------------------------------
+
+
+def workspace_settings(session: Session, *, team_id: str) -> PeopleSettings:
+    """Return the workspace's people settings, creating the defaults on first use."""
+    found = session.get(PeopleSettings, team_id)
+    if found is None:
+        communities.ensure_workspace(session, team_id=team_id)
+        found = PeopleSettings(team_id=team_id)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def change_setting(
+    session: Session, *, team_id: str, channel_id: str, user_id: str, name: str, value: str
+) -> PeopleSettings:
+    """Change a workspace setting (leads only): team-field, checkin-days, ask-limit, retention."""
+    community = communities.require_community(session, team_id=team_id, channel_id=channel_id)
+    communities.require_lead(session, community=community, user_id=user_id, action=f"change `{name}`")
+    current = workspace_settings(session, team_id=team_id)
+    word = value.strip()
+    off = word.lower() in ("off", "none", "")
+    if name == "team-field":
+        if not off and not _FIELD_ID.fullmatch(word):
+            raise InvalidInput({name: "Give the profile field's id, like `Xf0123ABCD` (or `off`)."})
+        current.team_field_id = None if off else word
+    elif name == "retention":
+        current.retention_months = None if off else _number(name, word, 1, 120)
+    elif name == "checkin-days":
+        current.checkin_days = _number(name, word, 1, 365)
+    elif name == "ask-limit":
+        current.ask_daily_limit = _number(name, word, 1, 100)
+    else:
+        raise InvalidInput({name: f"Unknown setting `{name}`."})
+    session.flush()
+    return current
+
+
+def _number(name: str, word: str, low: int, high: int) -> int:
+    if not word.isdigit() or not low <= int(word) <= high:
+        raise InvalidInput({name: f"`{name}` takes a whole number from {low} to {high}."})
+    return int(word)
+
+
+# --- roles -----------------------------------------------------------------------------------------
+
+
+def _membership(session: Session, *, community: Community, user_id: str, join: bool) -> Member:
+    member = communities.find_member(session, community=community, user_id=user_id)
+    if member is not None and member.active:
+        return member
+    if not join:
+        raise NotFound(f"{mention(user_id)} is not a member of this community: `/cop join` first.")
+    communities.join(session, team_id=community.team_id, channel_id=community.channel_id, user_id=user_id)
+    member = communities.find_member(session, community=community, user_id=user_id)
+    assert member is not None
+    _sync_department(session, team_id=community.team_id, user_id=user_id)
+    return member
+
+
+def change_role(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor_id: str,
+    target_id: str,
+    role: Role,
+    grant: bool,
+) -> tuple[Community, bool]:
+    """Grant or remove a role (leads only); False when nothing changed. The last lead stays."""
+    community = communities.require_community(session, team_id=team_id, channel_id=channel_id)
+    verb = "give roles" if grant else "remove roles"
+    communities.require_lead(session, community=community, user_id=actor_id, action=verb)
+    if not grant and role == Role.LEAD and communities.leads(session, community=community) == [target_id]:
+        raise PermissionDenied("A community needs a lead: make someone else lead before removing this one.")
+    member = _membership(session, community=community, user_id=target_id, join=grant)
+    return community, _set_role(session, member=member, role=role, on=grant)
+
+
+def _set_role(session: Session, *, member: Member, role: Role, on: bool) -> bool:
+    held = {r.role: r for r in member.roles}
+    if on == (role.value in held):
+        return False
+    if on:
+        member.roles.append(MemberRole(team_id=member.team_id, role=role.value))
+    else:
+        member.roles.remove(held[role.value])
+    session.flush()
+    return True
+
+
+def opt_in(
+    session: Session, *, team_id: str, channel_id: str, user_id: str, role: Role, on: bool
+) -> tuple[Community, bool]:
+    """A member takes up or drops mentoring or facilitation themselves; False when nothing changed."""
+    if role not in OPT_IN_ROLES:
+        raise PermissionDenied(f"Only a lead can give the {role.value} role.")
+    community = communities.require_community(session, team_id=team_id, channel_id=channel_id)
+    member = _membership(session, community=community, user_id=user_id, join=False)
+    return community, _set_role(session, member=member, role=role, on=on)
+
+
+def role_holders(
+    session: Session, *, team_id: str, channel_id: str
+) -> tuple[Community, dict[Role, list[str]]]:
+    """Who holds which role in the channel's community (active members only)."""
+    community = communities.require_community(session, team_id=team_id, channel_id=channel_id)
+    rows = session.execute(
+        select(MemberRole.role, Member.user_id)
+        .join(Member, MemberRole.member_id == Member.id)
+        .where(Member.community_id == community.id, Member.left_at.is_(None))
+        .order_by(Member.user_id)
+    )
+    held: dict[Role, list[str]] = {role: [] for role in Role}
+    for role, user_id in rows:
+        held[Role(role)].append(user_id)
+    return community, held
+
+
+# --- teams -----------------------------------------------------------------------------------------
+
+
+def profile_for(session: Session, *, team_id: str, user_id: str) -> Profile:
+    """Return what we keep about a person, creating an empty record on first use."""
+    found = session.scalar(select(Profile).where(Profile.team_id == team_id, Profile.user_id == user_id))
+    if found is None:
+        found = Profile(team_id=team_id, user_id=user_id)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def record_slack_profile(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    is_bot: bool,
+    tz_offset: int | None,
+    profile_team: str | None,
+    at: datetime,
+) -> Profile:
+    """Store what Slack says about a person (bot or not, time zone, team field) and sync their team."""
+    profile = profile_for(session, team_id=team_id, user_id=user_id)
+    profile.is_bot, profile.tz_offset, profile.fetched_at = is_bot, tz_offset, at
+    profile.profile_team = (profile_team or "").strip()[:TEAM_MAX] or None
+    _sync_department(session, team_id=team_id, user_id=user_id)
+    return profile
+
+
+def set_team(
+    session: Session, *, team_id: str, channel_id: str, actor_id: str, target_id: str, name: str
+) -> tuple[Community, Profile]:
+    """Set a person's team by hand (themselves, or a lead for anyone); the profile field still wins."""
+    community = communities.require_community(session, team_id=team_id, channel_id=channel_id)
+    if actor_id != target_id:
+        communities.require_lead(session, community=community, user_id=actor_id, action="set someone's team")
+    name = " ".join(name.split())
+    if not name or len(name) > TEAM_MAX:
+        raise InvalidInput({"team": f"Give a team name of 1 to {TEAM_MAX} characters, e.g. `/cop team SRE`."})
+    profile = profile_for(session, team_id=team_id, user_id=target_id)
+    profile.manual_team = None if name.lower() == "off" else name
+    _sync_department(session, team_id=team_id, user_id=target_id)
+    return community, profile
+
+
+def _sync_department(session: Session, *, team_id: str, user_id: str) -> None:
+    """Copy the person's team onto every membership, where the metrics of cross-team reach read it."""
+    profile = session.scalar(select(Profile).where(Profile.team_id == team_id, Profile.user_id == user_id))
+    if profile is None:
+        return
+    session.execute(
+        update(Member)
+        .where(Member.team_id == team_id, Member.user_id == user_id)
+        .values(department=profile.team)
+    )
+
+
+# --- onboarding ------------------------------------------------------------------------------------
+
+
+def recently_welcomed(session: Session, *, community: Community, user_id: str, at: datetime) -> bool:
+    """Tell whether the user was welcomed to this community within the last 30 days."""
+    last = session.scalar(
+        select(func.max(Onboarding.welcomed_at)).where(
+            Onboarding.community_id == community.id, Onboarding.newcomer_id == user_id
+        )
+    )
+    return last is not None and last > at - REWELCOME_AFTER
+
+
+def onboard(
+    session: Session, *, team_id: str, channel_id: str, user_id: str, at: datetime
+) -> Onboarding | None:
+    """Welcome someone who joined a community's channel: membership, mentor, DMs. None when not due."""
+    community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if community is None:
+        return None
+    profile = profile_for(session, team_id=team_id, user_id=user_id)
+    if profile.is_bot:
+        return None
+    member = _membership(session, community=community, user_id=user_id, join=True)
+    if recently_welcomed(session, community=community, user_id=user_id, at=at):
+        return None
+    first_time = not session.scalar(
+        select(func.count()).where(Onboarding.community_id == community.id, Onboarding.newcomer_id == user_id)
+    )
+    if first_time:
+        _set_role(session, member=member, role=Role.NEWCOMER, on=True)
+    session.execute(
+        update(Onboarding)
+        .where(
+            Onboarding.newcomer_id == user_id, Onboarding.team_id == team_id, Onboarding.ended_at.is_(None)
+        )
+        .values(ended_at=at)
+    )
+    mentor_id = pick_mentor(session, community=community, newcomer_id=user_id, at=at)
+    days = workspace_settings(session, team_id=team_id).checkin_days
+    onboarding = Onboarding(
+        team_id=team_id,
+        community_id=community.id,
+        newcomer_id=user_id,
+        mentor_id=mentor_id,
+        welcomed_at=at,
+        checkin_due_at=at + timedelta(days=days),
+    )
+    session.add(onboarding)
+    session.flush()
+    welcome = blocks.welcome_dm(community, mentor_id=mentor_id, checkin_days=days)
+    outbox.direct_message(
+        session, team_id=team_id, user_id=user_id, key=f"people-welcome:{onboarding.id}", **welcome
+    )
+    if mentor_id:
+        intro = blocks.mentor_intro_dm(community, newcomer_id=user_id, checkin_days=days)
+        outbox.direct_message(
+            session, team_id=team_id, user_id=mentor_id, key=f"people-mentor-intro:{onboarding.id}", **intro
+        )
+    return onboarding
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    user_id: str
+    mentees: int
+    same_team: bool
+    last_paired: datetime
+    far: bool
+
+    @property
+    def rank(self) -> tuple[int, bool, datetime, str]:
+        # Fewest current mentees, then another team, then the longest since last paired.
+        return (self.mentees, self.same_team, self.last_paired, self.user_id)
+
+
+def pick_mentor(session: Session, *, community: Community, newcomer_id: str, at: datetime) -> str | None:
+    """Choose an opted-in mentor: never a past pair, within 6 h of time zone when anyone is, least loaded."""
+    team_id = community.team_id
+    past = set(
+        session.scalars(
+            select(Onboarding.mentor_id).where(
+                Onboarding.team_id == team_id, Onboarding.newcomer_id == newcomer_id
+            )
+        )
+    )
+    ids = [
+        u for u in communities.holders(session, community=community, roles=[Role.MENTOR]) if u != newcomer_id
+    ]
+    ids = [u for u in ids if u not in past]
+    if not ids:
+        return None
+    candidates = _candidates(session, community=community, newcomer_id=newcomer_id, ids=ids, at=at)
+    near = [c for c in candidates if not c.far]
+    return min(near or candidates, key=lambda c: c.rank).user_id
+
+
+def _candidates(
+    session: Session, *, community: Community, newcomer_id: str, ids: list[str], at: datetime
+) -> list[_Candidate]:
+    team_id = community.team_id
+    offsets = dict(
+        session.execute(
+            select(Profile.user_id, Profile.tz_offset).where(
+                Profile.team_id == team_id, Profile.user_id.in_([*ids, newcomer_id])
+            )
+        ).all()
+    )
+    teams = dict(
+        session.execute(
+            select(Member.user_id, Member.department).where(
+                Member.community_id == community.id, Member.user_id.in_([*ids, newcomer_id])
+            )
+        ).all()
+    )
+    pairings = session.execute(
+        select(
+            Onboarding.mentor_id, Onboarding.welcomed_at, Onboarding.ended_at, Onboarding.newcomer_id
+        ).where(Onboarding.team_id == team_id, Onboarding.mentor_id.in_(ids))
+    ).all()
+    mentees = dict.fromkeys(ids, 0)
+    last = dict.fromkeys(ids, datetime.min.replace(tzinfo=UTC))
+    for mentor_id, welcomed_at, ended_at, mentee in pairings:
+        last[mentor_id] = max(last[mentor_id], welcomed_at)
+        if ended_at is None and mentee is not None and welcomed_at > at - MENTORING_PERIOD:
+            mentees[mentor_id] += 1
+    own_offset, own_team = offsets.get(newcomer_id), (teams.get(newcomer_id) or "").lower()
+
+    def far(user_id: str) -> bool:
+        other = offsets.get(user_id)
+        if own_offset is None or other is None:
+            return False  # an unknown time zone is no reason to pass someone over
+        return abs(own_offset - other) > MAX_TZ_GAP.total_seconds()
+
+    return [
+        _Candidate(
+            user_id=u,
+            mentees=mentees[u],
+            same_team=bool(own_team) and (teams.get(u) or "").lower() == own_team,
+            last_paired=last[u],
+            far=far(u),
+        )
+        for u in ids
+    ]
+
+
+def due_checkins(session: Session, *, at: datetime, limit: int = 200) -> list[Onboarding]:
+    """Onboardings whose check-in is due at `at` and not yet sent."""
+    return list(
+        session.scalars(
+            select(Onboarding)
+            .where(
+                Onboarding.checkin_sent_at.is_(None),
+                Onboarding.checkin_due_at <= at,
+                Onboarding.newcomer_id.is_not(None),
+            )
+            .order_by(Onboarding.checkin_due_at)
+            .limit(limit)
+        )
+    )
+
+
+def send_checkin(session: Session, *, onboarding: Onboarding, at: datetime) -> bool:
+    """Claim one check-in and owe its DMs (newcomer and mentor); False when another run claimed it."""
+    claimed = session.execute(
+        update(Onboarding)
+        .where(Onboarding.id == onboarding.id, Onboarding.checkin_sent_at.is_(None))
+        .values(checkin_sent_at=at)
+    ).rowcount
+    if not claimed or onboarding.newcomer_id is None:
+        return False
+    community = session.get(Community, onboarding.community_id)
+    assert community is not None
+    newcomer = blocks.newcomer_checkin_dm(community, mentor_id=onboarding.mentor_id)
+    outbox.direct_message(
+        session,
+        team_id=onboarding.team_id,
+        user_id=onboarding.newcomer_id,
+        key=f"people-checkin:{onboarding.id}:newcomer",
+        **newcomer,
+    )
+    if onboarding.mentor_id:
+        mentor = blocks.mentor_checkin_dm(community, newcomer_id=onboarding.newcomer_id)
+        outbox.direct_message(
+            session,
+            team_id=onboarding.team_id,
+            user_id=onboarding.mentor_id,
+            key=f"people-checkin:{onboarding.id}:mentor",
+            **mentor,
+        )
+    return True
+
+
+# --- anonymous questions ---------------------------------------------------------------------------
+
+
+def check_question(text: str) -> str:
+    """Validate a question's text; raise InvalidInput on the modal's field."""
+    text = text.strip()
+    if len(text) < QUESTION_MIN:
+        raise InvalidInput({PeopleBlock.ASK_TEXT: f"Ask in at least {QUESTION_MIN} characters."})
+    if len(text) > QUESTION_MAX:
+        raise InvalidInput({PeopleBlock.ASK_TEXT: f"Keep the question under {QUESTION_MAX} characters."})
+    return text
+
+
+def draft_question(
+    session: Session, *, team_id: str, channel_id: str, author: str, text: str, at: datetime
+) -> Question:
+    """Store a question not yet posted, after the rate limit; `author` is the keyed hash."""
+    community = communities.require_community(session, team_id=team_id, channel_id=channel_id)
+    text = check_question(text)
+    limit = workspace_settings(session, team_id=team_id).ask_daily_limit
+    asked = session.scalar(
+        select(func.count()).where(
+            Question.team_id == team_id,
+            Question.author_hash == author,
+            Question.created_at > at - timedelta(days=1),
+            Question.status != QuestionStatus.DROPPED,
+        )
+    )
+    if asked >= limit:
+        raise PermissionDenied(
+            f"You have asked {limit} questions in the last 24 hours, the limit here. Try again tomorrow."
+        )
+    question = Question(
+        team_id=team_id,
+        community_id=community.id,
+        author_hash=author,
+        text=text,
+        status=QuestionStatus.DRAFT,
+        created_at=at,
+    )
+    session.add(question)
+    session.flush()
+    return question
+
+
+def publish_question(session: Session, *, question: Question) -> Community:
+    """Post a drafted question in its community's channel, as the bot."""
+    community = session.get(Community, question.community_id)
+    assert community is not None
+    question.status = QuestionStatus.OPEN
+    message = blocks.question_post(question)
+    outbox.post(
+        session,
+        team_id=question.team_id,
+        channel_id=community.channel_id,
+        key=question_key(question.id),
+        **message,
+    )
+    session.flush()
+    return community
+
+
+def question_key(question_id: int) -> str:
+    """The outbox key of a question's channel post."""
+    return f"people-question:{question_id}"
+
+
+def asker_question(session: Session, *, team_id: str, question_id: int, author: str) -> Question:
+    """Return a question, only to the person who asked it (by the keyed hash)."""
+    question = session.get(Question, question_id)
+    if question is None or question.team_id != team_id or question.status == QuestionStatus.DELETED:
+        raise NotFound("That question is gone.")
+    if question.author_hash is None or not hmac.compare_digest(question.author_hash, author):
+        raise PermissionDenied("Only the person who asked this question can do that.")
+    return question
+
+
+def drop_draft(session: Session, *, team_id: str, question_id: int, author: str) -> None:
+    """The asker stops at the matching reviews: the draft is not posted and its text is dropped."""
+    question = asker_question(session, team_id=team_id, question_id=question_id, author=author)
+    if question.status != QuestionStatus.DRAFT:
+        raise InvalidInput({"question": "That question is already posted."})
+    question.status, question.text = QuestionStatus.DROPPED, ""
+
+
+def post_draft(session: Session, *, team_id: str, question_id: int, author: str) -> Community:
+    """The asker posts their draft anyway."""
+    question = asker_question(session, team_id=team_id, question_id=question_id, author=author)
+    if question.status != QuestionStatus.DRAFT:
+        raise InvalidInput({"question": "That question is already posted."})
+    return publish_question(session, question=question)
+
+
+def end_question(
+    session: Session, *, team_id: str, question_id: int, author: str, delete_it: bool, at: datetime
+) -> Question:
+    """Close (answered) or delete a posted question; only its asker may, and the post is edited."""
+    question = asker_question(session, team_id=team_id, question_id=question_id, author=author)
+    if question.status not in (QuestionStatus.OPEN, QuestionStatus.CLOSED):
+        raise InvalidInput({"question": "That question was never posted."})
+    if delete_it:
+        question.status, question.text = QuestionStatus.DELETED, ""
+    else:
+        question.status = QuestionStatus.CLOSED
+    question.closed_at = at
+    message = blocks.question_post(question)
+    outbox.update(
+        session,
+        team_id=team_id,
+        key=f"{question_key(question.id)}:{question.status}",
+        of_key=question_key(question.id),
+        **message,
+    )
+    session.flush()
+    return question
+
+
+def questions_for_export(session: Session, *, community_ids: list[int]) -> list[Question]:
+    """Posted questions of these communities (never their author)."""
+    return list(
+        session.scalars(
+            select(Question)
+            .where(
+                Question.community_id.in_(community_ids),
+                Question.status.in_([QuestionStatus.OPEN, QuestionStatus.CLOSED]),
+            )
+            .order_by(Question.id)
+        )
+    )
+
+
+# --- privacy: forget a person, retention -----------------------------------------------------------
+
+
+@dataclass
+class ForgetReport:
+    """What forgetting someone touched, by table."""
+
+    counts: dict[str, int]
+
+    def add(self, name: str, count: int) -> None:
+        """Count rows changed in one table."""
+        if count:
+            self.counts[name] = self.counts.get(name, 0) + count
+
+
+def forget(session: Session, team_id: str, user_id: str, *, key: bytes | None = None) -> ForgetReport:
+    """Delete or anonymise every record naming the user in a workspace; aggregates stay.
+
+    Calls every feature's `forget_user(session, team_id, user_id)` hook first, then clears the
+    shared tables (members and roles, community creator, outbox, events inbox) and people's own.
+    With `key` (the anonymous-author key) the user's questions also lose their author hash.
+    """
+    from copbot.features import FEATURES  # here: features imports this package's handlers
+
+    if not _USER_ID.fullmatch(user_id):
+        raise InvalidInput({"user": f"{user_id[:40]!r} is not a Slack user id."})
+    report = ForgetReport(counts={})
+    for feature in FEATURES:
+        hook = getattr(feature, "forget_user", None)
+        if hook is not None:
+            hook(session, team_id, user_id)
+            report.add(f"feature:{feature.__name__}", 1)
+    _forget_people(session, team_id=team_id, user_id=user_id, key=key, report=report)
+    _forget_shared(session, team_id=team_id, user_id=user_id, report=report)
+    session.flush()
+    return report
+
+
+def _forget_people(
+    session: Session, *, team_id: str, user_id: str, key: bytes | None, report: ForgetReport
+) -> None:
+    mine = (Profile.team_id == team_id, Profile.user_id == user_id)
+    report.add("people_profiles", session.execute(delete(Profile).where(*mine)).rowcount)
+    as_newcomer = (Onboarding.team_id == team_id, Onboarding.newcomer_id == user_id)
+    report.add(
+        "people_onboardings",
+        session.execute(update(Onboarding).where(*as_newcomer).values(newcomer_id=None)).rowcount,
+    )
+    as_mentor = (Onboarding.team_id == team_id, Onboarding.mentor_id == user_id)
+    report.add(
+        "people_onboardings",
+        session.execute(update(Onboarding).where(*as_mentor).values(mentor_id=None)).rowcount,
+    )
+    if key is not None:
+        hashed = author_hash(key, team_id=team_id, user_id=user_id)
+        asked = (Question.team_id == team_id, Question.author_hash == hashed)
+        report.add(
+            "people_questions",
+            session.execute(update(Question).where(*asked).values(author_hash=None)).rowcount,
+        )
+
+
+def _forget_shared(session: Session, *, team_id: str, user_id: str, report: ForgetReport) -> None:
+    member_ids = select(Member.id).where(Member.team_id == team_id, Member.user_id == user_id)
+    report.add(
+        "member_roles",
+        session.execute(delete(MemberRole).where(MemberRole.member_id.in_(member_ids))).rowcount,
+    )
+    report.add(
+        "members",
+        session.execute(delete(Member).where(Member.team_id == team_id, Member.user_id == user_id)).rowcount,
+    )
+    created = (Community.team_id == team_id, Community.created_by == user_id)
+    report.add(
+        "communities", session.execute(update(Community).where(*created).values(created_by="")).rowcount
+    )
+    dms = (OutboxMessage.team_id == team_id, OutboxMessage.user_id == user_id)
+    report.add("outbox_messages", session.execute(delete(OutboxMessage).where(*dms)).rowcount)
+    naming = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.team_id == team_id,
+            cast(OutboxMessage.payload, Text).contains(user_id) | OutboxMessage.key.contains(user_id),
+        )
+    )
+    for message in naming:
+        message.payload = scrub(message.payload, user_id)
+        message.key = message.key.replace(user_id, f"forgotten-{secrets.token_hex(4)}")
+        report.add("outbox_messages", 1)
+    events = (ProcessedEvent.team_id == team_id, cast(ProcessedEvent.payload, Text).contains(user_id))
+    report.add("processed_events", session.execute(delete(ProcessedEvent).where(*events)).rowcount)
+
+
+def scrub(value: Any, user_id: str) -> Any:
+    """Replace a user's mentions and id inside JSON-shaped data."""
+    text = json.dumps(value)
+    text = re.sub(rf"<@{re.escape(user_id)}(?:\|[^>]*)?>", "a former member", text)
+    return json.loads(text.replace(user_id, "someone"))
+
+
+def months_before(at: datetime, months: int) -> datetime:
+    """The same day-of-month `months` earlier (clamped to the month's last day)."""
+    year, month = divmod(at.year * 12 + at.month - 1 - months, 12)
+    month += 1
+    days = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ]
+    return at.replace(year=year, month=month, day=min(at.day, days[month - 1]))
+
+
+def purge_expired(session: Session, *, at: datetime) -> dict[str, int]:
+    """Delete raw records older than each workspace's retention; features purge through their hooks."""
+    from copbot.features import FEATURES
+
+    rules = {s.team_id: months_before(at, s.retention_months) for s in _retaining(session)}
+    removed: dict[str, int] = {}
+    for team_id, cutoff in rules.items():
+        removed[team_id] = _purge_people(session, team_id=team_id, cutoff=cutoff)
+    hooks = [getattr(f, "purge_before", None) for f in FEATURES]
+    every_workspace_retains = set(rules) >= set(session.scalars(select(Workspace.team_id)))
+    for hook in filter(None, hooks):
+        _call_purge_hook(hook, session, rules, global_ok=every_workspace_retains and bool(rules))
+    return removed
+
+
+def _retaining(session: Session) -> list[PeopleSettings]:
+    return list(session.scalars(select(PeopleSettings).where(PeopleSettings.retention_months.is_not(None))))
+
+
+def _call_purge_hook(
+    hook: Callable[..., Any], session: Session, rules: dict[str, datetime], *, global_ok: bool
+) -> None:
+    # A hook that takes `team_id` is scoped per workspace; one that does not purges every workspace,
+    # so it only runs when every workspace retains, with the longest retention of them all.
+    if "team_id" in inspect.signature(hook).parameters:
+        for team_id, cutoff in rules.items():
+            hook(session, cutoff, team_id=team_id)
+    elif global_ok:
+        hook(session, min(rules.values()))
+
+
+def _purge_people(session: Session, *, team_id: str, cutoff: datetime) -> int:
+    onboardings = delete(Onboarding).where(Onboarding.team_id == team_id, Onboarding.welcomed_at < cutoff)
+    questions = delete(Question).where(Question.team_id == team_id, Question.created_at < cutoff)
+    return session.execute(onboardings).rowcount + session.execute(questions).rowcount
