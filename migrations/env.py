@@ -9,10 +9,11 @@ from sqlalchemy import Connection
 
 import copbot.models  # noqa: F401  (registers every table on Base.metadata)
 from copbot.db import Base, advisory_lock, create_db_engine
+from copbot.oauth.models import oauth_metadata
 
 MIGRATION_LOCK = "copbot:migrations"
 config = context.config
-target_metadata = Base.metadata
+target_metadata = [Base.metadata, oauth_metadata]  # copbot's tables and slack-sdk's OAuth stores
 
 
 def _url() -> str:

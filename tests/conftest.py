@@ -21,6 +21,7 @@ import copbot.models  # noqa: F401  (every table, for cleaning between tests)
 from copbot import migrate
 from copbot.config import Settings
 from copbot.db import Base, create_db_engine
+from copbot.oauth.models import oauth_metadata
 from copbot.runtime import Runtime
 from copbot.server import create_http_app
 from tests.fakes.slack_api import FakeSlack
@@ -77,7 +78,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)] + list(oauth_metadata.tables)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

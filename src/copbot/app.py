@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -13,6 +14,9 @@ from slack_sdk import WebClient
 from copbot.communities import blocks as community_blocks
 from copbot.deps import Deps
 from copbot.features import FEATURES
+from copbot.oauth import handlers as oauth_handlers
+from copbot.oauth.flow import oauth_settings
+from copbot.oauth.stores import InstallationStore, StateStore
 from copbot.slack.auth import build_authorize
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import handle_error
@@ -24,17 +28,28 @@ from copbot.slack.text import escape
 log = logging.getLogger(__name__)
 
 
+def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installations | None = None) -> App:
+    """Build the Bolt app: fast acks (`process_before_response`), slow work after them, every feature.
 
-def create_app(deps: Deps, *, socket_mode: bool = False) -> App:
-    """Build the Bolt app: fast acks (`process_before_response`), slow work after them, every feature."""
+    With `installations` (OAuth mode) tokens come from the installation store and Bolt serves the
+    install pages; otherwise from the single-workspace token lookup.
+    """
     settings = deps.settings
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    if installations is None:
+        authorization: dict[str, Any] = {
+            "authorize": build_authorize(
+                deps.tokens, api_url=settings.slack_api_url, timeout=settings.slack_timeout
+            )
+        }
+    else:
+        authorization = {
+            "oauth_settings": oauth_settings(settings, installations.store, installations.states)
+        }
     app = App(
         signing_secret=secret or "socket-mode-needs-no-signing-secret",
         client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),
-        authorize=build_authorize(
-            deps.tokens, api_url=settings.slack_api_url, timeout=settings.slack_timeout
-        ),
+        **authorization,
         # Bolt's default polls for ack() every 10 ms; running the ack function inline answers in ~1 ms,
         # and slow work goes to lazy listeners on this pool, after the response is sent.
         process_before_response=True,
@@ -49,8 +64,18 @@ def create_app(deps: Deps, *, socket_mode: bool = False) -> App:
     router.add(Subcommand("help", "/cop help", "this list", on_ack=lambda request: help_reply(router)))
     for feature in FEATURES:
         feature.register(app, deps, router)
+    if installations is not None:
+        oauth_handlers.register(app, deps, installations.store)
     router.register(app, fallback=lambda request: help_reply(router, unknown=request))
     return app
+
+
+@dataclass(frozen=True)
+class Installations:
+    """OAuth mode's stores."""
+
+    store: InstallationStore
+    states: StateStore
 
 
 def _on_error(deps: Deps, error: Exception, body: dict[str, Any], response: BoltResponse | None) -> None:

@@ -88,12 +88,15 @@ def _require(settings: Settings, args: argparse.Namespace) -> None:
         settings.require("slack_app_token", why="for Socket Mode")
     elif args.command == "serve":
         settings.require("slack_signing_secret", why="for HTTP mode (Slack signs every request with it)")
-    if args.command in ("serve", "worker", "tick"):
-        settings.require("slack_bot_token", why="to talk to Slack (the bot token, xoxb-...)")
+    if args.command in ("serve", "worker", "tick") and not settings.oauth_enabled:
+        settings.require(
+            "slack_bot_token", why="to talk to Slack (the bot token, xoxb-...; or SLACK_CLIENT_ID for OAuth)"
+        )
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [s.get_secret_value() for s in (settings.slack_signing_secret,) if s is not None]
+    secrets = (settings.slack_signing_secret, settings.slack_client_secret)
+    return [s.get_secret_value() for s in secrets if s is not None]
 
 
 def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:

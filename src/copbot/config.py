@@ -6,7 +6,7 @@ import logging
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     database_url: str = Field(default="sqlite:///copbot.db", validation_alias="DATABASE_URL")
     default_timezone: str = Field(default="UTC", validation_alias="COPBOT_DEFAULT_TIMEZONE")
@@ -95,6 +97,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return value.upper()
 
+    @model_validator(mode="after")
+    def _oauth_pair(self) -> Settings:
+        if (self.slack_client_id is None) != (self.slack_client_secret is None):
+            missing = "SLACK_CLIENT_SECRET" if self.slack_client_secret is None else "SLACK_CLIENT_ID"
+            raise ValueError(f"{missing}: required too (OAuth mode needs the client id and the secret)")
+        return self
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Whether copbot serves many workspaces through Slack OAuth installs."""
+        return self.slack_client_id is not None
+
     @cached_property
     def db_url(self) -> URL:
         """The database URL, with the psycopg 3 driver for PostgreSQL."""
@@ -122,8 +136,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        location = str(first["loc"][0]) if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across settings: its message names the variable
+            raise SettingsError(message) from None
+        location = str(first["loc"][0])
         field = Settings.model_fields.get(location)
         variable = str(field.validation_alias) if field else location.upper()
-        message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(f"{variable}: {message}") from None

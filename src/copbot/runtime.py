@@ -8,11 +8,12 @@ from functools import cached_property
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from copbot.app import create_app
+from copbot.app import Installations, create_app
 from copbot.config import Settings
 from copbot.db import create_db_engine, session_factory
 from copbot.deps import Deps
 from copbot.features import FEATURES
+from copbot.oauth.stores import InstallationStore, InstallationTokens, StateStore
 from copbot.outbox.sender import Notifier, OutboxSender
 from copbot.tokens import SingleWorkspaceTokens, TokenResolver
 
@@ -30,8 +31,24 @@ class Runtime:
         return create_db_engine(self.settings.db_url, pool_size=min(self.settings.listener_threads, 20))
 
     @cached_property
+    def installations(self) -> Installations | None:
+        """OAuth mode's installation and state stores (None in single-workspace mode)."""
+        if not self.settings.oauth_enabled:
+            return None
+        store = InstallationStore(client_id=self.settings.slack_client_id or "", engine=self.engine)
+        return Installations(store=store, states=StateStore(self.engine))
+
+    @cached_property
     def tokens(self) -> TokenResolver:
-        """The bot-token lookup."""
+        """The bot-token lookup: the installation store in OAuth mode, else `SLACK_BOT_TOKEN`."""
+        if self.installations is not None:
+            secret = self.settings.slack_client_secret
+            return InstallationTokens(
+                self.installations.store,
+                client_id=self.settings.slack_client_id or "",
+                client_secret=secret.get_secret_value() if secret else "",
+                api_url=self.settings.slack_api_url,
+            )
         token = self.settings.slack_bot_token
         return SingleWorkspaceTokens(token.get_secret_value() if token else None)
 
@@ -48,7 +65,7 @@ class Runtime:
     @cached_property
     def app(self) -> App:
         """The Bolt app."""
-        return create_app(self.deps, socket_mode=self.socket_mode)
+        return create_app(self.deps, socket_mode=self.socket_mode, installations=self.installations)
 
     @cached_property
     def sender(self) -> OutboxSender:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from copbot import migrate
+from copbot.oauth.flow import INSTALL_PATH, REDIRECT_PATH
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,16 @@ def create_http_app(bolt: App, engine: Engine, *, threads: int = 40) -> Starlett
     async def slack_events(request: Request) -> Response:
         body = (await request.body()).decode("utf-8")
         bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
-        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
-        return Response(
-            status_code=bolt_response.status,
-            content=bolt_response.body,
-            headers={k: v[0] for k, v in bolt_response.headers.items() if k.lower() != "content-length"},
-        )
+        return _to_starlette(await run_in_threadpool(bolt.dispatch, bolt_request))
+
+    async def oauth(request: Request) -> Response:
+        flow = bolt.oauth_flow
+        if flow is None:
+            return Response("Not found", status_code=404)
+        bolt_request = BoltRequest(body="", query=request.url.query, headers=dict(request.headers))
+        handle = flow.handle_installation if request.url.path == flow.install_path else flow.handle_callback
+        bolt_response = await run_in_threadpool(handle, bolt_request)
+        return _to_starlette(bolt_response)
 
     async def healthz(request: Request) -> Response:
         status, report = await run_in_threadpool(health, engine, head)
@@ -62,5 +67,17 @@ def create_http_app(bolt: App, engine: Engine, *, threads: int = 40) -> Starlett
     routes = [
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route(INSTALL_PATH, oauth, methods=["GET"]),
+        Route(REDIRECT_PATH, oauth, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _to_starlette(bolt_response: BoltResponse) -> Response:
+    response = Response(status_code=bolt_response.status, content=bolt_response.body)
+    for name, values in bolt_response.headers.items():
+        if name.lower() == "content-length":
+            continue
+        for value in values:  # Set-Cookie may come more than once
+            response.headers.append(name, value)
+    return response

@@ -260,6 +260,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.oauth_responses: dict[str, dict[str, Any]] = {}
+        self.socket_mode_url: str | None = None  # apps.connections.open's answer when set
         self.errors: list[str] = []
         self.ts_clock: Callable[[], float] = time.time
         self._calls: list[Call] = []
@@ -791,13 +792,15 @@ class FakeSlack:
         return {"files": files}
 
     def _oauth_v2_access(self, params: Params, token: str | None) -> Params:
-        response = self.oauth_responses.pop(str(params.get("code")), None)
+        # keyed by the authorisation code, or by the refresh token for a token rotation
+        key = params.get("code") or params.get("refresh_token")
+        response = self.oauth_responses.pop(str(key), None)
         if response is None:
             raise ApiError("invalid_code")
         return response
 
     def _apps_connections_open(self, params: Params, token: str | None) -> Params:
-        return {"url": "wss://127.0.0.1:1/never"}
+        return {"url": self.socket_mode_url or "wss://127.0.0.1:1/never"}
 
 
 # --------------------------------------------------------------------------- small pure helpers

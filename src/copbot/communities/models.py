@@ -32,6 +32,13 @@ class Workspace(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Set when the app is uninstalled (or its bot token revoked): schedules stop, data stays.
+    uninstalled_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def active(self) -> bool:
+        """Whether copbot is installed in this workspace now."""
+        return self.uninstalled_at is None
 
 
 class Community(Base):

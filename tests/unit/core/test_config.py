@@ -93,3 +93,23 @@ def test_cli_exits_2_with_one_line_for_a_malformed_setting(tmp_path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "COPBOT_DEFAULT_TIMEZONE" in result.stderr
+
+
+def test_oauth_needs_both_client_id_and_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_CLIENT_ID", "111.222")
+    with pytest.raises(SettingsError, match=r"^SLACK_CLIENT_SECRET: required too"):
+        load_settings()
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "s")
+    assert load_settings().oauth_enabled
+
+
+def test_oauth_mode_needs_no_bot_token(tmp_path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "s",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+    }
+    result = _run_cli("tick", "--at", "2026-01-01", env=env, cwd=tmp_path)
+    assert "SLACK_BOT_TOKEN" not in result.stderr  # it stops on the schema instead, not on the token
+    assert "copbot db upgrade" in result.stderr

@@ -1,0 +1,1 @@
+"""Many workspaces: Slack OAuth installs, the installation store in copbot's database, uninstalls."""
