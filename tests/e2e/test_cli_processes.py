@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, _postgres_database
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_client import SlackSender, external, plain
 
 from copbot import migrate
 from copbot.communities.models import Community, Workspace
 from copbot.db import lock_key
 from copbot.scheduling.leader import SCHEDULER_LOCK
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, _postgres_database
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_client import SlackSender, external, plain
 
 pytestmark = pytest.mark.e2e
 
