@@ -334,3 +334,42 @@ def test_people_forget_me_leaves_nothing_that_names_the_user(
             >= 2
         )
     assert "<@UOTHER>" in _cop(slack, "roles", "UOTHER")  # the community still works
+
+
+def test_people_ask_shows_matching_playbooks_first(
+    slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    pytest.importorskip("copbot.reviews.search")
+    from copbot.reviews.models import Playbook
+
+    _setup(slack)
+    with Session(engine) as session:
+        community_id = session.scalar(select(Member.community_id))
+        session.add(
+            Playbook(
+                team_id="T1",
+                community_id=community_id,
+                author_id="ULEAD",
+                title="Paging etiquette during incidents",
+                when_to_use="When an incident needs another team's on-call engineer",
+                steps="1. Check the rota\n2. Page through the tool",
+            )
+        )
+        session.commit()
+    reply = slack.command("/cop", "ask How should I handle paging during incidents?", user_id=ASKER).json()
+    shown = json.dumps(reply["blocks"])
+    assert "Does one of these answer it" in shown and "Paging etiquette" in shown
+    with Session(engine) as session:
+        draft = session.scalars(select(Question)).one()
+    assert draft.status == "draft"
+    slack.block_action(
+        "people_draft_drop", value=str(draft.id), user_id="UOTHER", response_url=fake_slack.response_url("x")
+    )
+    assert "Only the person who asked" in fake_slack.wait_for("response_url")[0].params["text"]
+    slack.block_action(
+        "people_draft_post", value=str(draft.id), user_id=ASKER, response_url=fake_slack.response_url("y")
+    )
+    assert "Posted anonymously" in fake_slack.wait_for("response_url", count=2)[1].params["text"]
+    runtime.sender.drain()
+    assert [c for c in fake_slack.calls_to("chat.postMessage") if "Anonymous question" in c.params["text"]]
+    assert _rows_naming(engine, ASKER) == []

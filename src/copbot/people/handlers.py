@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -456,8 +457,41 @@ def _draft_action(deps: Deps, body: dict[str, Any]) -> str:
     return blocks.asked_message(community)
 
 
-def matches(session: Session, *, team_id: str, text: str) -> list[tuple[str, str]]:
-    """The practice library's best matches for a question, as (title, summary); empty without one."""
+_STOPWORD_TEXT = (
+    "about after again also because been before being could does doing from have having here how "
+    "into just like more most much only other over same should some such than that their them then "
+    "there these they this those through very want were what when where which while will with would "
+    "your"
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def keywords(text: str, limit: int = 3) -> list[str]:
+    """The question's telling words: the longest ones of four letters or more that are not stop words."""
+    words = {w.lower() for w in re.findall(r"\w{4,}", text)} - STOPWORDS
+    return sorted(words, key=lambda w: (-len(w), w))[:limit]
+
+
+def matches(session: Session, *, team_id: str, text: str, limit: int = 3) -> list[tuple[str, str]]:
+    """The practice library's best matches for a question, as (title, snippet); empty without a library."""
+    try:
+        from copbot.reviews import search  # another feature: present only when installed
+    except ImportError:
+        return []
+    words = keywords(text)
+    # The library requires every word: try the three most telling, then fewer, until something matches.
+    for size in range(len(words), 0, -1):
+        try:
+            with session.begin_nested():  # a library without its index must not spoil the question
+                hits = search.search(
+                    session, team_id=team_id, query=" ".join(words[:size]), per_page=limit
+                ).hits
+        except Exception:
+            log.exception("the practice library search failed; asking without it")
+            return []
+        if hits:
+            marks = str.maketrans("", "", "\x02\x03")
+            return [(f"{h.kind.title()}: {h.title}", h.snippet.translate(marks)) for h in hits]
     return []
 
 
