@@ -10,8 +10,10 @@ from types import ModuleType
 
 from copbot.communities import handlers as communities
 from copbot.people import handlers as people
+from copbot.reviews import handlers as reviews
 
 FEATURES: tuple[ModuleType, ...] = (
     communities,
     people,
+    reviews,
 )

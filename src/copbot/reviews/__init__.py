@@ -1,0 +1,1 @@
+"""After-action reviews, lessons, playbooks, adoption and search."""

@@ -1,0 +1,604 @@
+"""Block Kit for reviews, lessons, playbooks and search. Pure functions: data in, dict out.
+
+Every piece of user text placed in mrkdwn goes through `escape` (or `link` for labels); plain_text fields
+show text as typed. Other features may add buttons to a review's post through `REVIEW_BUTTONS`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from copbot.communities.models import Community
+from copbot.reviews.models import Lesson, LessonStatus, Playbook, Review, Template
+from copbot.reviews.search import START, STOP, Found, Page
+from copbot.slack.ids import ReviewAction, ReviewBlock, ReviewField, ReviewView
+from copbot.slack.text import channel_link, check, escape, link, mention, truncate
+
+Block = dict[str, Any]
+
+# Buttons other features add to a review's channel post, after copbot's own. The recognition feature's
+# "Thank the author" button plugs in here: append a function `(review) -> button dict or None`.
+REVIEW_BUTTONS: list[Callable[[Review], Block | None]] = []
+
+STATUS_BADGES = {
+    LessonStatus.VERIFIED: ":white_check_mark: verified",
+    LessonStatus.STALE: ":hourglass: stale",
+    LessonStatus.RETIRED: ":wastebasket: retired",
+}
+
+
+def _plain(text: str) -> Block:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+
+
+def _button(text: str, action: str, value: str, *, style: str | None = None) -> Block:
+    button = {"type": "button", "text": _plain(text), "action_id": action, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _mentions(user_ids: Sequence[str]) -> str:
+    return ", ".join(mention(u) for u in user_ids)
+
+
+def _safe_link(url: str, label: str) -> str:
+    try:
+        return link(url, label)
+    except ValueError:  # stored before validation existed, or edited elsewhere: show it as text
+        return escape(url)
+
+
+# --- the review modal ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewDraft:
+    """What the review modal starts with: empty, a title, a captured thread, or a review to edit."""
+
+    template: str = Template.AFTER_ACTION.value
+    title: str = ""
+    context: str = ""
+    expected: str = ""
+    happened: str = ""
+    went_well: str = ""
+    to_change: str = ""
+    lessons: str = ""
+    lesson_owner: str | None = None
+    decisions: str = ""
+    action_owners: list[str] = field(default_factory=list)
+    coauthors: list[str] = field(default_factory=list)
+    tags: str = ""
+    links: str = ""
+    related: list[tuple[int, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, review: Review, related: Sequence[Review] = ()) -> ReviewDraft:
+        """A draft holding a stored review, for editing."""
+        owners = {lesson.owner_id for lesson in review.lessons}
+        return cls(
+            template=review.template,
+            title=review.title,
+            context=review.context,
+            expected=review.expected,
+            happened=review.happened,
+            went_well=review.went_well,
+            to_change=review.to_change,
+            lessons="\n".join(lesson.text for lesson in review.lessons),
+            lesson_owner=owners.pop() if len(owners) == 1 else None,
+            decisions=review.decisions,
+            action_owners=list(review.action_owners),
+            coauthors=list(review.coauthors),
+            tags=", ".join(review.tags),
+            links="\n".join(review.links),
+            related=[(r.id, r.title) for r in related],
+        )
+
+
+_TEXT_FIELDS: list[tuple[ReviewField, str, str, bool, bool, int]] = [
+    # (field, label, placeholder, optional, multiline, max_length)
+    (ReviewField.TITLE, "Title", "e.g. Checkout outage on Black Friday", False, False, 150),
+    (ReviewField.CONTEXT, "Context", "What was going on, and why it mattered", False, True, 3000),
+    (ReviewField.EXPECTED, "What we expected", "The plan, or what should have happened", True, True, 3000),
+    (ReviewField.HAPPENED, "What happened", "The facts, in order", False, True, 3000),
+    (ReviewField.WENT_WELL, "What went well", "Keep doing these", True, True, 3000),
+    (ReviewField.TO_CHANGE, "What we would change", "Do differently next time", True, True, 3000),
+    (
+        ReviewField.LESSONS,
+        "Lessons",
+        "One lesson per line: what would you tell the next team?",
+        False,
+        True,
+        3000,
+    ),
+]
+_LATER_FIELDS: list[tuple[ReviewField, str, str, bool, bool, int]] = [
+    (ReviewField.DECISIONS, "Decisions and follow-up actions", "One per line", True, True, 3000),
+]
+
+
+def _text_input(spec: tuple[ReviewField, str, str, bool, bool, int], initial: str, hint: str = "") -> Block:
+    field_id, label, placeholder, optional, multiline, max_length = spec
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": field_id,
+        "multiline": multiline,
+        "max_length": max_length,
+        "placeholder": _plain(placeholder),
+    }
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    block: Block = {
+        "type": "input",
+        "block_id": field_id,
+        "label": _plain(label),
+        "optional": optional,
+        "element": element,
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _option(text: str, value: str) -> Block:
+    return {"text": _plain(truncate(text, 75)), "value": value}
+
+
+def _users_input(field_id: ReviewField, label: str, initial: Sequence[str], hint: str) -> Block:
+    element: Block = {
+        "type": "multi_users_select",
+        "action_id": field_id,
+        "placeholder": _plain("Choose people"),
+    }
+    if initial:
+        element["initial_users"] = list(initial)
+    return {
+        "type": "input",
+        "block_id": field_id,
+        "label": _plain(label),
+        "optional": True,
+        "hint": _plain(hint),
+        "element": element,
+    }
+
+
+def review_modal(
+    draft: ReviewDraft,
+    *,
+    metadata: dict[str, Any],
+    community: Community | None,
+    choices: Sequence[Community] = (),
+    editing: bool = False,
+) -> Block:
+    """The review modal: the community (named, or chosen when run outside one), a template and the fields."""
+    blocks: list[Block] = []
+    if community is not None:
+        blocks.append(_context(f"For *{escape(community.name)}* in {channel_link(community.channel_id)}."))
+    else:
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": ReviewField.COMMUNITY,
+                "label": _plain("Community"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": ReviewField.COMMUNITY,
+                    "placeholder": _plain("Which community is this for?"),
+                    "options": [_option(c.name, str(c.id)) for c in choices[:100]],
+                },
+            }
+        )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": ReviewField.TEMPLATE,
+            "label": _plain("Template"),
+            "element": {
+                "type": "static_select",
+                "action_id": ReviewField.TEMPLATE,
+                "options": [_option(t.label, t.value) for t in Template],
+                "initial_option": _option(Template(draft.template).label, draft.template),
+            },
+        }
+    )
+    for spec in _TEXT_FIELDS:
+        hint = "Each lesson gets an owner who re-checks it later." if spec[0] == ReviewField.LESSONS else ""
+        blocks.append(_text_input(spec, getattr(draft, spec[0].value.removeprefix("review_")), hint))
+    owner: Block = {
+        "type": "users_select",
+        "action_id": ReviewField.LESSON_OWNER,
+        "placeholder": _plain("You"),
+    }
+    if draft.lesson_owner:
+        owner["initial_user"] = draft.lesson_owner
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": ReviewField.LESSON_OWNER,
+            "label": _plain("Lesson owner"),
+            "optional": True,
+            "hint": _plain("Who re-verifies the lessons when they fall due. Leave empty for yourself."),
+            "element": owner,
+        }
+    )
+    blocks.append(_text_input(_LATER_FIELDS[0], draft.decisions))
+    blocks.append(
+        _users_input(
+            ReviewField.ACTION_OWNERS, "Action owners", draft.action_owners, "Who follows up the actions."
+        )
+    )
+    blocks.append(_users_input(ReviewField.COAUTHORS, "Co-authors", draft.coauthors, "They can edit it too."))
+    blocks.append(
+        _text_input((ReviewField.TAGS, "Tags", "e.g. database, on-call", True, False, 300), draft.tags)
+    )
+    blocks.append(
+        _text_input((ReviewField.LINKS, "Links", "One http(s) link per line", True, True, 3000), draft.links)
+    )
+    related: Block = {
+        "type": "multi_external_select",
+        "action_id": ReviewField.RELATED,
+        "min_query_length": 0,
+        "placeholder": _plain("Search earlier reviews by title"),
+    }
+    if draft.related:
+        related["initial_options"] = [_option(title, str(rid)) for rid, title in draft.related]
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": ReviewField.RELATED,
+            "label": _plain("Related earlier reviews"),
+            "optional": True,
+            "element": related,
+        }
+    )
+    view = {
+        "type": "modal",
+        "callback_id": ReviewView.REVIEW,
+        "private_metadata": json.dumps(metadata),
+        "title": _plain("Edit review" if editing else "After-action review"),
+        "submit": _plain("Save" if editing else "Share"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+    return check(view, surface="modal")
+
+
+def related_options(reviews: Sequence[Review]) -> Block:
+    """The answer to the "related reviews" type-ahead."""
+    return {"options": [_option(r.title, str(r.id)) for r in reviews[:100]]}
+
+
+def saved_view(review: Review, community: Community, *, created: bool) -> Block:
+    """The modal shown after a review is saved."""
+    verb = "shared" if created else "updated"
+    text = f":white_check_mark: *{escape(review.title)}* is {verb} in {channel_link(community.channel_id)}."
+    view = {
+        "type": "modal",
+        "title": _plain("Review saved"),
+        "close": _plain("Done"),
+        "blocks": [_section(text)],
+    }
+    return check(view, surface="modal")
+
+
+# --- the review's channel post ---------------------------------------------------------------------
+
+
+def review_message(
+    review: Review, *, community: Community, related: Sequence[Review] = (), applied: int = 0
+) -> Block:
+    """The readable summary posted in the community channel, with its buttons."""
+    byline = f"By {mention(review.author_id)}"
+    if review.coauthors:
+        byline += f" with {_mentions(review.coauthors)}"
+    byline += f" · {channel_link(community.channel_id)}"
+    if review.tags:
+        byline += " · " + " ".join(f"`{escape(tag)}`" for tag in review.tags)
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(truncate(f"{review.kind.label}: {review.title}", 150))},
+        _context(byline),
+    ]
+    parts = [
+        ("Context", review.context),
+        ("What we expected", review.expected),
+        ("What happened", review.happened),
+        ("What went well", review.went_well),
+        ("What we would change", review.to_change),
+    ]
+    blocks += [_section(f"*{label}*\n{escape(text)}") for label, text in parts if text]
+    lessons = "\n".join(f"• {escape(lesson.text)} ({mention(lesson.owner_id)})" for lesson in review.lessons)
+    blocks.append(_section(f"*Lessons*\n{lessons}"))
+    if review.decisions or review.action_owners:
+        owners = f"\nOwners: {_mentions(review.action_owners)}" if review.action_owners else ""
+        blocks.append(_section(f"*Decisions and follow-up actions*\n{escape(review.decisions)}{owners}"))
+    if review.links:
+        blocks.append(
+            _section("*Links*\n" + "\n".join(f"• {_safe_link(u, truncate(u, 80))}" for u in review.links))
+        )
+    if related:
+        blocks.append(_section("*Related reviews*\n" + "\n".join(f"• {escape(r.title)}" for r in related)))
+    notes = []
+    if review.occurrence_id is not None:
+        notes.append("Written after a community session.")
+    if applied:
+        notes.append(f":raised_hands: Applied by {applied} member{'s' if applied != 1 else ''}.")
+    if review.revision > 1:
+        notes.append("Edited.")
+    if notes:
+        blocks.append(_context(" ".join(notes)))
+    buttons = [
+        _button("We applied this", ReviewAction.APPLIED, f"review:{review.id}", style="primary"),
+        _button("Promote to playbook", ReviewAction.PROMOTE, str(review.id)),
+        _button("Edit", ReviewAction.EDIT, str(review.id)),
+    ]
+    buttons += [b for b in (extra(review) for extra in REVIEW_BUTTONS) if b]
+    blocks.append({"type": "actions", "block_id": ReviewBlock.ACTIONS, "elements": buttons})
+    text = f"{review.kind.label}: {escape(review.title)}"
+    return check({"text": text, "blocks": blocks}, surface="message")
+
+
+# --- playbooks -------------------------------------------------------------------------------------
+
+
+def playbook_modal(
+    *,
+    metadata: dict[str, Any],
+    community: Community | None,
+    choices: Sequence[Community] = (),
+    title: str = "",
+    when: str = "",
+    steps: str = "",
+) -> Block:
+    """The playbook modal, empty or pre-filled from a review's lessons."""
+    blocks: list[Block] = []
+    if community is not None:
+        blocks.append(_context(f"For *{escape(community.name)}* in {channel_link(community.channel_id)}."))
+    else:
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": ReviewField.COMMUNITY,
+                "label": _plain("Community"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": ReviewField.COMMUNITY,
+                    "options": [_option(c.name, str(c.id)) for c in choices[:100]],
+                },
+            }
+        )
+    blocks += [
+        _text_input(
+            (ReviewField.PLAYBOOK_TITLE, "Title", "e.g. Database failover", False, False, 150), title
+        ),
+        _text_input(
+            (
+                ReviewField.PLAYBOOK_WHEN,
+                "When to use it",
+                "The situation that calls for it",
+                False,
+                True,
+                3000,
+            ),
+            when,
+        ),
+        _text_input((ReviewField.PLAYBOOK_STEPS, "Steps", "One step per line", False, True, 3000), steps),
+    ]
+    view = {
+        "type": "modal",
+        "callback_id": ReviewView.PLAYBOOK,
+        "private_metadata": json.dumps(metadata),
+        "title": _plain("New playbook"),
+        "submit": _plain("Share"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+    return check(view, surface="modal")
+
+
+def playbook_message(playbook: Playbook, *, source: Review | None = None, applied: int = 0) -> Block:
+    """The playbook as posted in the community channel."""
+    steps = "\n".join(f"{n}. {escape(step)}" for n, step in enumerate(playbook.steps.splitlines(), 1))
+    byline = f"Playbook by {mention(playbook.author_id)}"
+    if source is not None:
+        byline += f" · from the review *{escape(source.title)}*"
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(truncate(f"Playbook: {playbook.title}", 150))},
+        _context(byline),
+        _section(f"*When to use it*\n{escape(playbook.when_to_use)}"),
+        _section(f"*Steps*\n{steps}"),
+    ]
+    if applied:
+        blocks.append(_context(f":raised_hands: Applied by {applied} member{'s' if applied != 1 else ''}."))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": ReviewBlock.ACTIONS,
+            "elements": [
+                _button("We applied this", ReviewAction.APPLIED, f"playbook:{playbook.id}", style="primary")
+            ],
+        }
+    )
+    return check({"text": f"Playbook: {escape(playbook.title)}", "blocks": blocks}, surface="message")
+
+
+def playbook_list(community: Community, items: Sequence[tuple[Playbook, int]]) -> Block:
+    """The ephemeral answer to `/cop playbook`: the community's playbooks and a button for a new one."""
+    blocks: list[Block] = [_section(f"*Playbooks of {escape(community.name)}*")]
+    if not items:
+        blocks.append(
+            _section("None yet. Start one, or promote a review's lessons with *Promote to playbook*.")
+        )
+    for playbook, applied in items:
+        first = playbook.when_to_use.splitlines()[0] if playbook.when_to_use else ""
+        note = f" · applied by {applied}" if applied else ""
+        blocks.append(_section(f"*{escape(playbook.title)}*{note}\n{escape(truncate(first, 200))}"))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": ReviewBlock.ACTIONS,
+            "elements": [
+                _button("New playbook", ReviewAction.NEW_PLAYBOOK, str(community.id), style="primary")
+            ],
+        }
+    )
+    return check({"text": f"Playbooks of {escape(community.name)}", "blocks": blocks}, surface="message")
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+def _snippet(raw: str) -> str:
+    """Escape a snippet and turn the engine's match marks into bold."""
+    flat = " ".join(raw.split())
+    return escape(flat).replace(START, "*").replace(STOP, "*")
+
+
+def search_results(page: Page, found: Sequence[Found], *, at: datetime) -> Block:
+    """One page of search results, with Previous / Next buttons."""
+    query = escape(truncate(page.query, 100))
+    if not found:
+        hint = "Try other or fewer words." if page.page == 1 else "No more results."
+        blocks: list[Block] = [_section(f"Nothing matches *{query}*. {hint}")]
+    else:
+        blocks = [_section(f":mag: Results for *{query}* (page {page.page})")]
+    for item in found:
+        title = _safe_link(item.url, item.title) if item.url else f"*{escape(item.title)}*"
+        where = f" · {channel_link(item.community.channel_id)}" if item.community else ""
+        label = "Review" if item.kind == "review" else "Playbook"
+        text = f"{title}\n_{label}{where}_\n{_snippet(item.snippet)}"
+        if item.lessons:
+            text += "\n" + "\n".join(
+                f"{STATUS_BADGES[lesson.status_at(at)]}: {escape(truncate(lesson.text, 150))}"
+                for lesson in item.lessons[:3]
+            )
+        blocks.append({"type": "divider"})
+        blocks.append(_section(text))
+    buttons = []
+    if page.page > 1:
+        buttons.append(_button("Previous", ReviewAction.SEARCH_PAGE, _page_value(page.query, page.page - 1)))
+    if page.has_more:
+        buttons.append(_button("Next", ReviewAction.SEARCH_PAGE, _page_value(page.query, page.page + 1)))
+    if buttons:
+        blocks.append({"type": "actions", "block_id": ReviewBlock.SEARCH_NAV, "elements": buttons})
+    return check({"text": f"Search results for {query}", "blocks": blocks}, surface="message")
+
+
+def _page_value(query: str, page: int) -> str:
+    return json.dumps({"q": query[:200], "p": page})
+
+
+def parse_page_value(value: str) -> tuple[str, int]:
+    """Read a pagination button's value back: (query, page)."""
+    try:
+        data = json.loads(value)
+        return str(data["q"])[:200], max(1, int(data["p"]))
+    except (ValueError, KeyError, TypeError):
+        return "", 1
+
+
+# --- direct messages -------------------------------------------------------------------------------
+
+
+def lesson_due_message(lesson: Lesson, *, community: Community) -> Block:
+    """The owner's one DM when a lesson is due: still true / update / retire."""
+    review = lesson.review
+    blocks = [
+        _section(
+            f":seedling: A lesson you own in {channel_link(community.channel_id)} is due for a check:\n"
+            f">{escape(lesson.text)}\n_From the review *{escape(review.title)}*._ Does it still hold?"
+        ),
+        {
+            "type": "actions",
+            "block_id": ReviewBlock.LESSON_ACTIONS,
+            "elements": [
+                _button("Still true", ReviewAction.LESSON_TRUE, str(lesson.id), style="primary"),
+                _button("Update it", ReviewAction.LESSON_UPDATE, str(lesson.id)),
+                _button("Retire it", ReviewAction.LESSON_RETIRE, str(lesson.id), style="danger"),
+            ],
+        },
+    ]
+    return check({"text": "A lesson you own is due for a check", "blocks": blocks}, surface="message")
+
+
+def lesson_answered(lesson: Lesson, *, at: datetime) -> Block:
+    """What replaces the lesson DM once its owner answered."""
+    status = lesson.status_at(at)
+    if status == LessonStatus.RETIRED:
+        note = "Retired: search now shows it as retired."
+    else:
+        note = f"Verified. I'll ask again on {lesson.verify_due_at:%Y-%m-%d}."
+    text = f">{escape(lesson.text)}\n{STATUS_BADGES[status]} · {note}"
+    return check({"text": "Lesson updated", "blocks": [_section(text)]}, surface="message")
+
+
+def lesson_modal(lesson: Lesson) -> Block:
+    """A small modal to reword a lesson."""
+    view = {
+        "type": "modal",
+        "callback_id": ReviewView.LESSON,
+        "private_metadata": json.dumps({"lesson_id": lesson.id}),
+        "title": _plain("Update the lesson"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            _text_input(
+                (ReviewField.LESSON_TEXT, "Lesson", "What holds today", False, True, 500), lesson.text
+            )
+        ],
+    }
+    return check(view, surface="modal")
+
+
+def capture_message(*, community: Community, channel_id: str, message_ts: str, reactor: str | None) -> Block:
+    """The one DM to a message's author when someone flags it with the capture emoji."""
+    who = mention(reactor) if reactor else "Someone"
+    text = (
+        f":bulb: {who} flagged a message of yours in {channel_link(channel_id)} as a lesson worth keeping. "
+        f"Record it as an after-action review so *{escape(community.name)}* can find it later?"
+    )
+    value = json.dumps({"c": channel_id, "ts": message_ts})
+    blocks = [
+        _section(text),
+        {
+            "type": "actions",
+            "block_id": ReviewBlock.ACTIONS,
+            "elements": [_button("Record it", ReviewAction.RECORD_CAPTURED, value, style="primary")],
+        },
+    ]
+    return check({"text": "Record your message as a lesson?", "blocks": blocks}, surface="message")
+
+
+def session_reminder(*, community: Community, occurrence_id: int) -> Block:
+    """The facilitator's one reminder when a session has no review yet."""
+    text = (
+        f":memo: The session you facilitated in {channel_link(community.channel_id)} has no after-action "
+        "review yet. Two minutes now saves the lessons for everyone."
+    )
+    blocks = [
+        _section(text),
+        {
+            "type": "actions",
+            "block_id": ReviewBlock.ACTIONS,
+            "elements": [
+                _button(
+                    "What did we learn?",
+                    ReviewAction.OPEN_REVIEW,
+                    json.dumps({"o": occurrence_id, "c": community.channel_id}),
+                    style="primary",
+                )
+            ],
+        },
+    ]
+    return check({"text": "Your session has no review yet", "blocks": blocks}, surface="message")

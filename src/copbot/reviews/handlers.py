@@ -1,0 +1,621 @@
+"""Slack listeners for reviews: `/postmortem`, `/cop search|playbook|review-settings`, the modals, the
+buttons on posts and DMs, the thread-capture shortcut and the capture-by-reaction event."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from copbot.clock import now
+from copbot.communities import service as communities
+from copbot.communities.models import Community
+from copbot.db import session_scope
+from copbot.deps import Deps
+from copbot.errors import CopbotError, InvalidInput, NotFound
+from copbot.outbox import service as outbox
+from copbot.reviews import blocks, search, service
+from copbot.reviews import jobs as review_jobs
+from copbot.reviews.blocks import ReviewDraft
+from copbot.reviews.models import Playbook, Review
+from copbot.scheduling.jobs import Job
+from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.errors import user_message
+from copbot.slack.events import on_event
+from copbot.slack.ids import Command, ReviewAction, ReviewField, ReviewView, SessionAction, Shortcut
+from copbot.slack.payloads import SubcommandRequest, state_value
+
+log = logging.getLogger(__name__)
+
+REVIEW_FIELDS = [
+    ReviewField.TEMPLATE,
+    ReviewField.TITLE,
+    ReviewField.CONTEXT,
+    ReviewField.EXPECTED,
+    ReviewField.HAPPENED,
+    ReviewField.WENT_WELL,
+    ReviewField.TO_CHANGE,
+    ReviewField.LESSONS,
+    ReviewField.LESSON_OWNER,
+    ReviewField.DECISIONS,
+    ReviewField.ACTION_OWNERS,
+    ReviewField.COAUTHORS,
+    ReviewField.TAGS,
+    ReviewField.LINKS,
+    ReviewField.RELATED,
+]
+PLAYBOOK_FIELDS = [ReviewField.PLAYBOOK_TITLE, ReviewField.PLAYBOOK_WHEN, ReviewField.PLAYBOOK_STEPS]
+PER_PAGE = 5
+
+
+def register(app: App, deps: Deps, router: CopRouter) -> None:
+    """Register the review listeners, `/postmortem` and the reviews' `/cop` subcommands."""
+    router.document("/postmortem [title]", "write an after-action review, postmortem or case study")
+    router.add(
+        Subcommand(
+            "search",
+            "/cop search <words>",
+            "search reviews and playbooks",
+            on_ack=lambda r: search_reply(deps, r),
+        )
+    )
+    router.add(
+        Subcommand(
+            "playbook",
+            "/cop playbook [new]",
+            "list this community's playbooks, or start one",
+            on_ack=lambda r: playbook_reply(deps, r),
+            after_ack=lambda r, client: open_new_playbook(deps, r, client),
+        )
+    )
+    router.add(
+        Subcommand(
+            "review-settings",
+            "/cop review-settings [emoji=bulb] [reverify=90] [reminder=24]",
+            "capture emoji, days between lesson checks, hours before a review reminder (leads)",
+            on_ack=lambda r: settings_reply(deps, r),
+        )
+    )
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def open_from_command(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            draft = ReviewDraft(template=_template_for(body), title=(body.get("text") or "").strip()[:150])
+            _open_review(deps, client, body, channel_id=body["channel_id"], draft=draft)
+
+    app.command(Command.POSTMORTEM)(ack=acknowledge, lazy=[open_from_command])
+
+    @app.view(ReviewView.REVIEW)
+    def submit_review(ack: Ack, body: dict[str, Any]) -> None:
+        ack(**save_review(deps, body))
+        deps.outbox.notify()
+
+    @app.view(ReviewView.PLAYBOOK)
+    def submit_playbook(ack: Ack, body: dict[str, Any]) -> None:
+        ack(**save_playbook(deps, body))
+        deps.outbox.notify()
+
+    @app.view(ReviewView.LESSON)
+    def submit_lesson(ack: Ack, body: dict[str, Any]) -> None:
+        ack(**save_lesson(deps, body))
+
+    @app.options(ReviewField.RELATED)
+    def suggest_related(ack: Ack, body: dict[str, Any]) -> None:
+        with session_scope(deps.sessions) as session:
+            found = service.find_reviews(session, team_id=_team(body), text=body.get("value", ""))
+            ack(**blocks.related_options(found))
+
+    _register_buttons(app, deps, acknowledge)
+    _register_captures(app, deps, acknowledge)
+
+
+def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
+    def open_edit(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            open_review_editor(deps, body, client)
+
+    def mark_applied(body: dict[str, Any], respond: Respond) -> None:
+        with _answering(respond):
+            respond(text=applied(deps, body), response_type="ephemeral", replace_original=False)
+
+    def open_promote(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            open_promotion(deps, body, client)
+
+    def turn_page(body: dict[str, Any], respond: Respond) -> None:
+        with _answering(respond):
+            query, page = blocks.parse_page_value(_action(body).get("value", ""))
+            domain = body.get("team", {}).get("domain")
+            respond(replace_original=True, **render_search(deps, _team(body), query, page, domain))
+
+    def open_playbook_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            with session_scope(deps.sessions) as session:
+                community = _community_by_id(session, _team(body), _action(body).get("value"))
+            view = blocks.playbook_modal(metadata={"community_id": community.id}, community=community)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def answer_lesson(body: dict[str, Any], respond: Respond) -> None:
+        with _answering(respond):
+            respond(replace_original=True, **lesson_answer(deps, body))
+
+    def open_lesson_update(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            with session_scope(deps.sessions) as session:
+                lesson = service.get_lesson(
+                    session, team_id=_team(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
+                )
+                view = blocks.lesson_modal(lesson)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    app.action(ReviewAction.EDIT)(ack=acknowledge, lazy=[open_edit])
+    app.action(ReviewAction.APPLIED)(ack=acknowledge, lazy=[mark_applied])
+    app.action(ReviewAction.PROMOTE)(ack=acknowledge, lazy=[open_promote])
+    app.action(ReviewAction.SEARCH_PAGE)(ack=acknowledge, lazy=[turn_page])
+    app.action(ReviewAction.NEW_PLAYBOOK)(ack=acknowledge, lazy=[open_playbook_button])
+    app.action(ReviewAction.LESSON_TRUE)(ack=acknowledge, lazy=[answer_lesson])
+    app.action(ReviewAction.LESSON_RETIRE)(ack=acknowledge, lazy=[answer_lesson])
+    app.action(ReviewAction.LESSON_UPDATE)(ack=acknowledge, lazy=[open_lesson_update])
+
+
+def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
+    def capture_thread(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            channel_id = body["channel"]["id"]
+            message = body.get("message", {})
+            root = message.get("thread_ts") or message.get("ts")
+            draft = draft_from_thread(client, channel_id=channel_id, root_ts=root, user_id=body["user"]["id"])
+            _open_review(deps, client, body, channel_id=channel_id, draft=draft)
+
+    def record_captured(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            value = json.loads(_action(body).get("value") or "{}")
+            channel_id, ts = str(value.get("c", "")), str(value.get("ts", ""))
+            draft = draft_from_message(client, channel_id=channel_id, ts=ts)
+            _open_review(deps, client, body, channel_id=channel_id, draft=draft)
+
+    def open_from_session(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            occurrence = _int_value(body)
+            channel_id = body.get("channel", {}).get("id", "")
+            _open_review(
+                deps, client, body, channel_id=channel_id, draft=ReviewDraft(), occurrence_id=occurrence
+            )
+
+    def open_from_reminder(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with _answering(respond):
+            value = json.loads(_action(body).get("value") or "{}")
+            occurrence = int(value["o"]) if str(value.get("o", "")).isdigit() else None
+            _open_review(
+                deps,
+                client,
+                body,
+                channel_id=str(value.get("c", "")),
+                draft=ReviewDraft(),
+                occurrence_id=occurrence,
+            )
+
+    app.shortcut(Shortcut.CAPTURE_REVIEW)(ack=acknowledge, lazy=[capture_thread])
+    app.action(ReviewAction.RECORD_CAPTURED)(ack=acknowledge, lazy=[record_captured])
+    app.action(SessionAction.OPEN_REVIEW_FROM_SESSION)(ack=acknowledge, lazy=[open_from_session])
+    app.action(ReviewAction.OPEN_REVIEW)(ack=acknowledge, lazy=[open_from_reminder])
+    on_event(app, deps, "reaction_added", handle_reaction)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _answering(respond: Respond) -> Iterator[None]:
+    """Turn a refusal or failure after the ack into an ephemeral message to the person who acted."""
+    try:
+        yield
+    except Exception as error:  # after the ack, a message is the only way left to tell them
+        try:
+            respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+        except Exception:
+            log.warning("could not tell the user about an error", exc_info=True)
+
+
+def _team(body: dict[str, Any]) -> str:
+    return body.get("team_id") or body.get("team", {}).get("id", "")
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    return (body.get("actions") or [{}])[0]
+
+
+def _int_value(body: dict[str, Any]) -> int:
+    value = str(_action(body).get("value", ""))
+    if not value.isdigit():
+        raise NotFound("That button is out of date.")
+    return int(value)
+
+
+def _template_for(body: dict[str, Any]) -> str:
+    return "postmortem" if body.get("command") == Command.POSTMORTEM else "after_action"
+
+
+def _community_by_id(session: Session, team_id: str, community_id: Any) -> Community:
+    try:
+        return service.require_community_id(session, team_id=team_id, community_id=community_id)
+    except InvalidInput:
+        raise NotFound("That community no longer exists.") from None
+
+
+def _open_review(
+    deps: Deps,
+    client: WebClient,
+    body: dict[str, Any],
+    *,
+    channel_id: str,
+    draft: ReviewDraft,
+    occurrence_id: int | None = None,
+) -> None:
+    """Open the review modal for the channel's community, or with a community choice when it has none."""
+    team_id = _team(body)
+    with session_scope(deps.sessions) as session:
+        community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
+        choices = [] if community else service.workspace_communities(session, team_id=team_id)
+    if community is None and not choices:
+        raise NotFound("There is no community yet. A lead can create one with `/cop setup` in its channel.")
+    metadata: dict[str, Any] = {"community_id": community.id if community else None}
+    if occurrence_id is not None:
+        metadata["occurrence_id"] = occurrence_id
+    view = blocks.review_modal(draft, metadata=metadata, community=community, choices=choices)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _metadata(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(body["view"].get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _field_values(body: dict[str, Any], fields: list[ReviewField]) -> dict[str, Any]:
+    values = body["view"]["state"]["values"]
+    return {f.name.lower(): state_value(values, f, f) for f in fields}
+
+
+def review_post(session: Session, review: Review) -> dict[str, Any]:
+    """Render a review's channel post as it stands (related titles, adoption count)."""
+    community = session.get_one(Community, review.community_id)
+    related = service.reviews_by_id(session, team_id=review.team_id, ids=review.related_ids)
+    counts = service.adoption_counts(session, team_id=review.team_id, kind="review", ids=[review.id])
+    return blocks.review_message(
+        review,
+        community=community,
+        related=[related[i] for i in review.related_ids if i in related],
+        applied=counts.get(review.id, 0),
+    )
+
+
+def playbook_post(session: Session, playbook: Playbook) -> dict[str, Any]:
+    """Render a playbook's channel post as it stands."""
+    source = session.get(Review, playbook.source_review_id) if playbook.source_review_id else None
+    counts = service.adoption_counts(session, team_id=playbook.team_id, kind="playbook", ids=[playbook.id])
+    return blocks.playbook_message(playbook, source=source, applied=counts.get(playbook.id, 0))
+
+
+# --- modal submissions (validated and stored before the ack) ---------------------------------------
+
+
+def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate and store the review modal, owing its channel post (or the post's update); return ack args."""
+    team_id, user_id = _team(body), body["user"]["id"]
+    metadata = _metadata(body)
+    try:
+        form = service.ReviewForm.parse(_field_values(body, REVIEW_FIELDS))
+        with session_scope(deps.sessions) as session:
+            if isinstance(metadata.get("review_id"), int):
+                review = service.update_review(
+                    session, team_id=team_id, user_id=user_id, review_id=metadata["review_id"], form=form
+                )
+                message = review_post(session, review)
+                outbox.update(
+                    session,
+                    team_id=team_id,
+                    key=f"review:{review.id}:edit:{review.revision}",
+                    of_key=search.post_key("review", review.id),
+                    text=message["text"],
+                    blocks=message["blocks"],
+                )
+            else:
+                chosen = metadata.get("community_id") or state_value(
+                    body["view"]["state"]["values"], ReviewField.COMMUNITY, ReviewField.COMMUNITY
+                )
+                community = service.require_community_id(session, team_id=team_id, community_id=chosen)
+                occurrence = metadata.get("occurrence_id")
+                review = service.create_review(
+                    session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    community=community,
+                    form=form,
+                    occurrence_id=occurrence if isinstance(occurrence, int) else None,
+                )
+                message = review_post(session, review)
+                outbox.post(
+                    session,
+                    team_id=team_id,
+                    channel_id=community.channel_id,
+                    key=search.post_key("review", review.id),
+                    text=message["text"],
+                    blocks=message["blocks"],
+                )
+            community = session.get_one(Community, review.community_id)
+            log.info("review %s saved by %s (revision %s)", review.id, user_id, review.revision)
+            view = blocks.saved_view(review, community, created=review.revision == 1)
+    except InvalidInput as error:
+        return {"response_action": "errors", "errors": error.field_errors}
+    except CopbotError as error:
+        return {"response_action": "errors", "errors": {ReviewField.TITLE.value: str(error)}}
+    return {"response_action": "update", "view": view}
+
+
+def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate and store the playbook modal, owing its channel post; return ack args."""
+    team_id, user_id = _team(body), body["user"]["id"]
+    metadata = _metadata(body)
+    try:
+        form = service.PlaybookForm.parse(_field_values(body, PLAYBOOK_FIELDS))
+        with session_scope(deps.sessions) as session:
+            chosen = metadata.get("community_id") or state_value(
+                body["view"]["state"]["values"], ReviewField.COMMUNITY, ReviewField.COMMUNITY
+            )
+            community = service.require_community_id(session, team_id=team_id, community_id=chosen)
+            source = metadata.get("review_id")
+            playbook = service.create_playbook(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                community=community,
+                form=form,
+                source_review_id=source if isinstance(source, int) else None,
+            )
+            message = playbook_post(session, playbook)
+            outbox.post(
+                session,
+                team_id=team_id,
+                channel_id=community.channel_id,
+                key=search.post_key("playbook", playbook.id),
+                text=message["text"],
+                blocks=message["blocks"],
+            )
+    except InvalidInput as error:
+        return {"response_action": "errors", "errors": error.field_errors}
+    except CopbotError as error:
+        return {"response_action": "errors", "errors": {ReviewField.PLAYBOOK_TITLE.value: str(error)}}
+    return {"response_action": "clear"}
+
+
+def save_lesson(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+    """Store a lesson's new wording; return ack args."""
+    values = body["view"]["state"]["values"]
+    lesson_id = _metadata(body).get("lesson_id")
+    try:
+        with session_scope(deps.sessions) as session:
+            service.rewrite_lesson(
+                session,
+                team_id=_team(body),
+                lesson_id=int(lesson_id or 0),
+                user_id=body["user"]["id"],
+                text=state_value(values, ReviewField.LESSON_TEXT, ReviewField.LESSON_TEXT) or "",
+            )
+    except InvalidInput as error:
+        return {"response_action": "errors", "errors": error.field_errors}
+    except CopbotError as error:
+        return {"response_action": "errors", "errors": {ReviewField.LESSON_TEXT.value: str(error)}}
+    return {"response_action": "clear"}
+
+
+# --- after-ack work --------------------------------------------------------------------------------
+
+
+def open_review_editor(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    """Open the review modal pre-filled with a review, for one of its authors."""
+    with session_scope(deps.sessions) as session:
+        review = service.get_review(session, team_id=_team(body), review_id=_int_value(body))
+        service.require_editor(review, user_id=body["user"]["id"])
+        related = service.reviews_by_id(session, team_id=review.team_id, ids=review.related_ids)
+        community = session.get_one(Community, review.community_id)
+        draft = ReviewDraft.of(review, [related[i] for i in review.related_ids if i in related])
+        view = blocks.review_modal(
+            draft, metadata={"review_id": review.id}, community=community, editing=True
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def open_promotion(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    """Open the playbook modal pre-filled from a review's lessons, linked back to it."""
+    with session_scope(deps.sessions) as session:
+        review = service.get_review(session, team_id=_team(body), review_id=_int_value(body))
+        community = session.get_one(Community, review.community_id)
+        view = blocks.playbook_modal(
+            metadata={"community_id": community.id, "review_id": review.id},
+            community=community,
+            title=review.title,
+            when=review.context,
+            steps="\n".join(lesson.text for lesson in review.lessons),
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def applied(deps: Deps, body: dict[str, Any]) -> str:
+    """Record "we applied this" once per member and item, and owe the post's new count."""
+    kind, _, raw_id = str(_action(body).get("value", "")).partition(":")
+    if not raw_id.isdigit():
+        raise NotFound("That button is out of date.")
+    team_id, user_id = _team(body), body["user"]["id"]
+    with session_scope(deps.sessions) as session:
+        recorded = service.adopt(session, team_id=team_id, user_id=user_id, kind=kind, item_id=int(raw_id))
+        if not recorded:
+            return "You have already marked this as applied. Thank you!"
+        item = session.get(Review if kind == "review" else Playbook, int(raw_id))
+        message = review_post(session, item) if isinstance(item, Review) else playbook_post(session, item)
+        outbox.update(
+            session,
+            team_id=team_id,
+            key=f"{kind}:{raw_id}:applied-by:{user_id}",
+            of_key=search.post_key(kind, int(raw_id)),
+            text=message["text"],
+            blocks=message["blocks"],
+        )
+    deps.outbox.notify()
+    return ":raised_hands: Noted: you applied this. Thanks for closing the loop!"
+
+
+def lesson_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+    """Apply the owner's answer to a due lesson (still true, or retire); return the DM's replacement."""
+    retire = _action(body).get("action_id") == ReviewAction.LESSON_RETIRE
+    change = service.retire_lesson if retire else service.verify_lesson
+    with session_scope(deps.sessions) as session:
+        lesson = change(session, team_id=_team(body), lesson_id=_int_value(body), user_id=body["user"]["id"])
+        return blocks.lesson_answered(lesson, at=now())
+
+
+def draft_from_thread(client: WebClient, *, channel_id: str, root_ts: str, user_id: str) -> ReviewDraft:
+    """Pre-fill a review from a thread: its first message as context, its link, its people as co-authors."""
+    replies = client.conversations_replies(channel=channel_id, ts=root_ts, limit=200)
+    messages = replies.get("messages") or []
+    first = messages[0] if messages else {}
+    people = [m["user"] for m in messages if m.get("user") and not m.get("bot_id")]
+    coauthors = [p for p in dict.fromkeys(people) if p != user_id][:20]
+    url = client.chat_getPermalink(channel=channel_id, message_ts=root_ts).get("permalink", "")
+    text = first.get("text") or ""
+    return ReviewDraft(
+        title=(text.splitlines() or [""])[0][:150],
+        context=text[:3000],
+        links=url,
+        coauthors=coauthors,
+    )
+
+
+def draft_from_message(client: WebClient, *, channel_id: str, ts: str) -> ReviewDraft:
+    """Pre-fill a review from one message: its text as context, its link."""
+    found = client.conversations_replies(channel=channel_id, ts=ts, limit=1, inclusive=True)
+    message = next((m for m in found.get("messages") or [] if m.get("ts") == ts), {})
+    url = client.chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink", "")
+    text = message.get("text") or ""
+    return ReviewDraft(
+        title=(text.splitlines() or [""])[0][:150], context=text[:3000], lessons=text[:500], links=url
+    )
+
+
+def handle_reaction(session: Session, event: dict[str, Any], body: dict[str, Any]) -> None:
+    """Offer a message's author, once per message, to record it when it gets the community's capture emoji."""
+    item = event.get("item") or {}
+    author = event.get("item_user")
+    bots = {a.get("user_id") for a in body.get("authorizations") or []}
+    if item.get("type") != "message" or not author or author in bots:
+        return
+    capture = service.capture_by_reaction(
+        session,
+        team_id=body.get("team_id", ""),
+        channel_id=item.get("channel", ""),
+        message_ts=str(item.get("ts", "")),
+        emoji=event.get("reaction", ""),
+        author_id=author,
+    )
+    if capture is None:
+        return
+    message = blocks.capture_message(
+        community=capture.community,
+        channel_id=capture.channel_id,
+        message_ts=capture.message_ts,
+        reactor=event.get("user"),
+    )
+    outbox.direct_message(
+        session,
+        team_id=capture.community.team_id,
+        user_id=capture.author_id,
+        key=f"reaction-capture:{capture.channel_id}:{capture.message_ts}",
+        text=message["text"],
+        blocks=message["blocks"],
+    )
+
+
+# --- /cop subcommands ------------------------------------------------------------------------------
+
+
+def render_search(deps: Deps, team_id: str, query: str, page: int, domain: str | None) -> dict[str, Any]:
+    """Search and render one page of results."""
+    with session_scope(deps.sessions) as session:
+        found_page = search.search(session, team_id=team_id, query=query, page=page, per_page=PER_PAGE)
+        found = search.resolve(session, team_id=team_id, page=found_page, domain=domain)
+        return blocks.search_results(found_page, found, at=now())
+
+
+def search_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | str:
+    """Answer `/cop search <words>` with the first page of results."""
+    if not search.terms(request.args):
+        return "Tell me what to look for: `/cop search database failover`."
+    return render_search(deps, request.command.team_id, request.args, 1, None)
+
+
+def playbook_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | None:
+    """Answer `/cop playbook` with the community's playbooks (`new` opens the modal after the ack)."""
+    if request.args.lower() == "new":
+        return None
+    command = request.command
+    with session_scope(deps.sessions) as session:
+        community = communities.require_community(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        return blocks.playbook_list(community, service.list_playbooks(session, community=community))
+
+
+def open_new_playbook(deps: Deps, request: SubcommandRequest, client: WebClient) -> None:
+    """Open the playbook modal for `/cop playbook new`."""
+    if request.args.lower() != "new":
+        return
+    command = request.command
+    with session_scope(deps.sessions) as session:
+        community = communities.require_community(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+    view = blocks.playbook_modal(metadata={"community_id": community.id}, community=community)
+    client.views_open(trigger_id=command.trigger_id, view=view)
+
+
+def settings_reply(deps: Deps, request: SubcommandRequest) -> str:
+    """Show or change the community's review settings (`emoji=`, `reverify=`, `reminder=`)."""
+    command = request.command
+    changes = dict(word.partition("=")[::2] for word in request.args.split())
+    with session_scope(deps.sessions) as session:
+        community = communities.require_community(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        if changes:
+            current = service.change_settings(
+                session, community=community, user_id=command.user_id, changes=changes
+            )
+        else:
+            current = service.settings_for(session, team_id=community.team_id, community_id=community.id)
+        return (
+            f"Capture emoji :{current.capture_emoji}: · lessons re-checked every "
+            f"{current.reverify_days} days · session review reminder after {current.reminder_hours} h."
+        )
+
+
+# --- scheduled work and other hooks ----------------------------------------------------------------
+
+
+def jobs() -> list[Job]:
+    """The feature's scheduled work."""
+    return review_jobs.jobs()
+
+
+def export_records(session: Session, communities_: list[Community]) -> dict[str, list[dict[str, Any]]]:
+    """Reviews (with lessons) and playbooks of the exported communities."""
+    return review_jobs.export_records(session, communities_)

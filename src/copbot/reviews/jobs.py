@@ -1,0 +1,107 @@
+"""Scheduled work of the reviews feature (lesson re-verification DMs, session review reminders) and export."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from copbot.communities.models import Community
+from copbot.db import session_scope
+from copbot.outbox import service as outbox
+from copbot.reviews import blocks, service
+from copbot.reviews.models import Playbook, Review
+from copbot.scheduling.jobs import Job, JobContext
+
+log = logging.getLogger(__name__)
+
+
+def remind_due_lessons(ctx: JobContext) -> None:
+    """DM each owner once per due date about lessons past their re-verification date."""
+    with session_scope(ctx.deps.sessions) as session:
+        due = service.lessons_due(session, at=ctx.at)
+        for lesson in due:
+            community = session.get_one(Community, lesson.review.community_id)
+            message = blocks.lesson_due_message(lesson, community=community)
+            lesson.reminded_for = lesson.verify_due_at
+            outbox.direct_message(
+                session,
+                team_id=lesson.team_id,
+                user_id=lesson.owner_id,
+                key=f"lesson-due:{lesson.id}:{lesson.verify_due_at.isoformat()}",
+                text=message["text"],
+                blocks=message["blocks"],
+            )
+    if due:
+        log.info("asked owners to re-verify %d lessons", len(due))
+        ctx.deps.outbox.notify()
+
+
+def jobs() -> list[Job]:
+    """The reviews feature's jobs."""
+    return [
+        Job("reviews.lessons_due", remind_due_lessons, every=timedelta(hours=1), grace=timedelta(hours=1))
+    ]
+
+
+def export_records(session: Session, communities: list[Community]) -> dict[str, list[dict[str, Any]]]:
+    """Reviews (with their lessons) and playbooks of the exported communities."""
+    by_id = {c.id: c for c in communities}
+    reviews = session.scalars(select(Review).where(Review.community_id.in_(by_id)).order_by(Review.id))
+    playbooks = session.scalars(
+        select(Playbook).where(Playbook.community_id.in_(by_id)).order_by(Playbook.id)
+    )
+    return {
+        "reviews": [_review(r, by_id[r.community_id]) for r in reviews],
+        "playbooks": [
+            {
+                "team_id": p.team_id,
+                "channel_id": by_id[p.community_id].channel_id,
+                "id": p.id,
+                "title": p.title,
+                "when_to_use": p.when_to_use,
+                "steps": p.steps.splitlines(),
+                "author_id": p.author_id,
+                "source_review_id": p.source_review_id,
+                "created_at": p.created_at.isoformat(),
+            }
+            for p in playbooks
+        ],
+    }
+
+
+def _review(review: Review, community: Community) -> dict[str, Any]:
+    return {
+        "team_id": review.team_id,
+        "channel_id": community.channel_id,
+        "id": review.id,
+        "template": review.template,
+        "title": review.title,
+        "author_id": review.author_id,
+        "coauthors": review.coauthors,
+        "context": review.context,
+        "expected": review.expected,
+        "happened": review.happened,
+        "went_well": review.went_well,
+        "to_change": review.to_change,
+        "decisions": review.decisions,
+        "action_owners": review.action_owners,
+        "tags": review.tags,
+        "links": review.links,
+        "related_ids": review.related_ids,
+        "occurrence_id": review.occurrence_id,
+        "lessons": [
+            {
+                "text": lesson.text,
+                "owner_id": lesson.owner_id,
+                "status": lesson.status,
+                "verify_due_at": lesson.verify_due_at.isoformat(),
+            }
+            for lesson in review.lessons
+        ],
+        "created_at": review.created_at.isoformat(),
+        "updated_at": review.updated_at.isoformat(),
+    }

@@ -1,0 +1,168 @@
+"""Full-text search over a workspace's reviews and playbooks: FTS5 on SQLite, tsvector + GIN on PostgreSQL.
+
+Both engines get the same query: the words of what was typed, all required, the last one (of 3 letters
+or more) also as a prefix; user text never reaches either engine's query syntax. The index is kept by
+triggers (see the reviews migration), so this module only reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from copbot.communities.models import Community
+from copbot.db import dialect_name
+from copbot.outbox.models import OutboxMessage
+from copbot.reviews.models import Lesson, Playbook, Review
+
+START, STOP = "\x02", "\x03"  # marks around matched words in snippets; never in rendered text
+MAX_TERMS = 12
+PREFIX_MIN = 3  # a shorter last word as a prefix would match nearly everything
+QUERY_LIMIT = 200
+_WORD = re.compile(r"\w+", re.UNICODE)
+_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: which item, its title, a snippet with matches between START and STOP."""
+
+    kind: str  # "review" or "playbook"
+    item_id: int
+    community_id: int
+    title: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results."""
+
+    query: str
+    page: int
+    hits: list[Hit]
+    has_more: bool
+
+
+def terms(query: str) -> list[str]:
+    """The words searched for, lower-cased, at most MAX_TERMS."""
+    return [word.lower() for word in _WORD.findall(query[:QUERY_LIMIT])][:MAX_TERMS]
+
+
+def search(session: Session, *, team_id: str, query: str, page: int = 1, per_page: int = 5) -> Page:
+    """Rank the workspace's reviews and playbooks against `query`; return one page of hits."""
+    words = terms(query)
+    page = max(1, page)
+    if not words:
+        return Page(query=query, page=page, hits=[], has_more=False)
+    params = {"team": team_id, "limit": per_page + 1, "offset": (page - 1) * per_page}
+    if dialect_name(session) == "postgresql":
+        rows = _postgres(session, words, params)
+    else:
+        rows = _sqlite(session, words, params)
+    hits = [
+        Hit(kind=r[0], item_id=int(r[1]), community_id=int(r[2]), title=r[3], snippet=r[4] or "")
+        for r in rows
+    ]
+    return Page(query=query, page=page, hits=hits[:per_page], has_more=len(hits) > per_page)
+
+
+def _sqlite(session: Session, words: list[str], params: dict) -> list:
+    # Each word quoted (so no FTS5 operator can be typed), the last one also a prefix.
+    last = f'"{words[-1]}"*' if len(words[-1]) >= PREFIX_MIN else f'"{words[-1]}"'
+    match = " ".join([*(f'"{w}"' for w in words[:-1]), last])
+    statement = text(
+        "SELECT kind, item_id, community_id, title, "
+        "snippet(review_search_fts, 1, char(2), char(3), '…', 24) "
+        "FROM review_search_fts WHERE review_search_fts MATCH :match AND team_id = :team "
+        "ORDER BY bm25(review_search_fts, 4.0, 1.0), item_id DESC LIMIT :limit OFFSET :offset"
+    )
+    return list(session.execute(statement, {**params, "match": match}))
+
+
+def _postgres(session: Session, words: list[str], params: dict) -> list:
+    # to_tsquery on words we split ourselves: `&` between them, `:*` on the last for a prefix match.
+    last = f"{words[-1]}:*" if len(words[-1]) >= PREFIX_MIN else words[-1]
+    tsquery = " & ".join([*words[:-1], last])
+    statement = text(
+        """
+        SELECT hit.kind, hit.item_id, hit.community_id, hit.title,
+               ts_headline('english', hit.body, hit.query,
+                           'StartSel=' || chr(2) || ', StopSel=' || chr(3) ||
+                           ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
+        FROM (
+            SELECT s.kind, s.item_id, s.community_id, s.title, s.body, q.query,
+                   ts_rank_cd(s.tsv, q.query) AS score
+            FROM review_search_fts AS s, to_tsquery('english', :tsquery) AS q(query)
+            WHERE s.team_id = :team AND s.tsv @@ q.query
+            ORDER BY score DESC, s.item_id DESC
+            LIMIT :limit OFFSET :offset
+        ) AS hit
+        ORDER BY hit.score DESC, hit.item_id DESC
+        """
+    )
+    return list(session.execute(statement, {**params, "tsquery": tsquery}))
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a hit is rendered from: the item, the address of its channel post, its lessons when a review."""
+
+    kind: str
+    title: str
+    snippet: str
+    url: str | None
+    community: Community | None
+    lessons: Sequence[Lesson] = ()
+
+
+def post_key(kind: str, item_id: int) -> str:
+    """The outbox key of an item's channel post."""
+    return f"{kind}:{item_id}"
+
+
+def permalink(domain: str | None, channel_id: str | None, ts: str | None) -> str | None:
+    """The web address of a message the bot posted (None until it is delivered)."""
+    if not channel_id or not ts:
+        return None
+    host = f"{domain}.slack.com" if domain and _DOMAIN.fullmatch(domain) else "slack.com"
+    return f"https://{host}/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+def resolve(session: Session, *, team_id: str, page: Page, domain: str | None = None) -> list[Found]:
+    """Load what the page's hits are rendered from, in rank order; hits whose item vanished are dropped."""
+    review_ids = [h.item_id for h in page.hits if h.kind == "review"]
+    playbook_ids = [h.item_id for h in page.hits if h.kind == "playbook"]
+    items: dict[tuple[str, int], Review | Playbook] = {}
+    if review_ids:
+        items |= {
+            ("review", r.id): r for r in session.scalars(select(Review).where(Review.id.in_(review_ids)))
+        }
+    if playbook_ids:
+        items |= {
+            ("playbook", p.id): p
+            for p in session.scalars(select(Playbook).where(Playbook.id.in_(playbook_ids)))
+        }
+    keys = [post_key(h.kind, h.item_id) for h in page.hits]
+    posts = {
+        m.key: m
+        for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key.in_(keys))
+        )
+    }
+    community_ids = {h.community_id for h in page.hits}
+    places = {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(community_ids)))}
+    found = []
+    for hit in page.hits:
+        item = items.get((hit.kind, hit.item_id))
+        if item is None or item.team_id != team_id:
+            continue
+        post = posts.get(post_key(hit.kind, hit.item_id))
+        url = permalink(domain, post.sent_channel_id, post.sent_ts) if post else None
+        lessons = item.lessons if isinstance(item, Review) else ()
+        found.append(Found(hit.kind, item.title, hit.snippet, url, places.get(hit.community_id), lessons))
+    return found
