@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "copbot_outbox"
 LEASE = timedelta(seconds=120)
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 15  # with back-off capped at 10 minutes: about an hour of Slack outage before giving up
+WAITS = {"ratelimited", "original_not_delivered"}  # not failures: they do not use up attempts
 MAX_BACKOFF_SECONDS = 600
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 CONNECTION_ERRORS = (OSError, http.client.HTTPException)
@@ -177,7 +178,9 @@ class OutboxSender:
         self, session: Session, message: OutboxMessage, outcome: _Outcome, report: Report, wait_key: str
     ) -> None:
         message.claimed_until, message.last_error = None, outcome.error
-        if outcome.status == Status.FAILED or message.attempts >= MAX_ATTEMPTS:
+        if outcome.status == Status.FAILED or (
+            outcome.error not in WAITS and message.attempts >= MAX_ATTEMPTS
+        ):
             message.status = Status.FAILED
             report.failed += 1
             log.warning("outbox %s (%s) failed: %s", message.key, message.kind, outcome.error)
@@ -201,6 +204,7 @@ class OutboxSender:
             raise _Outcome(Status.FAILED, "no_token_for_workspace")
         client = self._client(token)
         if message.kind == Kind.HOME:
+            message.attempts += 1
             self._call(message, lambda: client.views_publish(user_id=message.user_id, **message.payload))
         elif message.kind == Kind.UPDATE:
             self._send_update(client, message)

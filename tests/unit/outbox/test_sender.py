@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.fakes.slack_api import FakeSlack
 
 from copbot.db import session_factory, session_scope
 from copbot.outbox import service as outbox
 from copbot.outbox.models import OutboxMessage, Status
 from copbot.outbox.sender import METADATA_EVENT, OutboxSender
 from copbot.tokens import SingleWorkspaceTokens
+from tests.fakes.slack_api import FakeSlack
 
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)  # rows made now are due
 
@@ -238,3 +238,33 @@ def test_workspace_without_token_fails_clearly(engine: Engine, fake_slack: FakeS
     assert sender.deliver_due().failed == 1
     assert _row(engine).last_error == "no_token_for_workspace"
     assert fake_slack.calls == []
+
+
+def test_gives_up_after_an_hour_of_server_errors_not_sooner(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _post(engine)
+    fake_slack.fail_next("chat.postMessage", status=500, times=100)
+    passes = 0
+    while _row(engine).status != Status.FAILED:
+        clock.now = _row(engine).next_attempt_at
+        sender.deliver_due()
+        passes += 1
+    assert passes == 15
+    assert timedelta(minutes=45) < clock.now - START < timedelta(minutes=120)
+    assert _row(engine).last_error == "internal_error"
+
+
+def test_home_view_retries_count_too(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    with session_scope(session_factory(engine)) as session:
+        outbox.publish_home(
+            session, team_id="T1", user_id="U3", key="home:U3:2", view={"type": "home", "blocks": []}
+        )
+    fake_slack.fail_next("views.publish", status=503)
+    sender.deliver_due()
+    row = _row(engine, "home:U3:2")
+    assert (row.status, row.attempts) == (Status.PENDING, 1)
+    clock.now = row.next_attempt_at
+    assert sender.deliver_due().delivered == 1
