@@ -10,10 +10,12 @@ from types import ModuleType
 
 from copbot.communities import handlers as communities
 from copbot.people import handlers as people
+from copbot.recognition import handlers as recognition
 from copbot.reviews import handlers as reviews
 
 FEATURES: tuple[ModuleType, ...] = (
     communities,
     people,
+    recognition,
     reviews,
 )

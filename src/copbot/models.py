@@ -4,9 +4,18 @@ from copbot.communities.models import Community, Member, MemberRole, Workspace
 from copbot.db import Base
 from copbot.inbox.models import ProcessedEvent
 from copbot.outbox.models import OutboxMessage
+from copbot.recognition.models import (
+    Digest,
+    Nomination,
+    NominationQuota,
+    Nominee,
+    RecognitionSettings,
+    UserFact,
+)
 from copbot.reviews.models import Adoption, Lesson, Playbook, Review, ReviewClaim, ReviewSettings
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question
 
 __all__ = ["Base", "Community", "Member", "MemberRole", "OutboxMessage", "ProcessedEvent", "Workspace"]
 __all__ += ["Onboarding", "PeopleSettings", "Profile", "Question"]
 __all__ += ["Adoption", "Lesson", "Playbook", "Review", "ReviewClaim", "ReviewSettings"]
+__all__ += ["Digest", "Nomination", "NominationQuota", "Nominee", "RecognitionSettings", "UserFact"]

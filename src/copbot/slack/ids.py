@@ -140,3 +140,27 @@ class ReviewBlock(StrEnum):
     ACTIONS = "review_actions"
     SEARCH_NAV = "review_search_nav"
     LESSON_ACTIONS = "review_lesson_actions"
+
+
+class RecognitionView(StrEnum):
+    """Modal callback ids of the recognition feature."""
+
+    NOMINATE = "recognition_nominate"
+
+
+class RecognitionField(StrEnum):
+    """Inputs of the nomination modal: each is both the block id and its element's action id."""
+
+    NOMINEES = "recognition_nominees"
+    VALUE = "recognition_value"
+    ACTION = "recognition_action"
+    IMPACT = "recognition_impact"
+    VISIBILITY = "recognition_visibility"
+
+
+class RecognitionAction(StrEnum):
+    """Buttons of the recognition feature (action ids)."""
+
+    # On reviews' and playbooks' posts; value "review:<id>" or "playbook:<id>".
+    THANK_AUTHOR = "recognition_thank_author"
+

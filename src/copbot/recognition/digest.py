@@ -1,0 +1,191 @@
+"""The weekly recognition digest: what a week held (gathered from the database) and how it reads.
+
+Each part of the digest is computed by a small function; parts that read other features' tables live
+in `copbot.recognition.learning` and are listed in EXTRA_SECTIONS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from copbot.communities.models import Community, Member
+from copbot.recognition import service
+from copbot.recognition.blocks import story_text
+from copbot.recognition.models import Nomination
+from copbot.slack.text import check, escape, mention, truncate
+
+WEEK = timedelta(days=7)
+MAX_PER_VALUE = 8  # stories shown in full per value; the rest are counted
+
+
+@dataclass
+class Section:
+    """One extra part of the digest (new reviews, next rituals, ...): a title and mrkdwn lines."""
+
+    title: str
+    lines: list[str]
+
+
+@dataclass
+class DigestData:
+    """Everything one week's digest says."""
+
+    community: Community
+    start: datetime
+    end: datetime
+    by_value: dict[str, list[Nomination]] = field(default_factory=dict)
+    milestones: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    after: list[Section] = field(default_factory=list)  # shown after milestones, even in a quiet week
+
+    @property
+    def nomination_count(self) -> int:
+        """How many public nominations the week had."""
+        return sum(len(n) for n in self.by_value.values())
+
+    @property
+    def quiet(self) -> bool:
+        """True when the week has nothing to celebrate."""
+        return not (self.by_value or self.milestones or any(s.lines for s in self.sections))
+
+
+Gatherer = Callable[[Session, DigestData], None]
+
+
+def group_by_value(session: Session, data: DigestData) -> None:
+    """The week's public nominations, grouped by value, the community's order first."""
+    nominations = service.nominations_between(
+        session, community=data.community, start=data.start, end=data.end
+    )
+    order = service.settings_for(session, community=data.community).values
+    for nomination in nominations:
+        data.by_value.setdefault(nomination.value, []).append(nomination)
+    rank = {v: i for i, v in enumerate(order)}
+    data.by_value = dict(sorted(data.by_value.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+
+
+def first_nominations(session: Session, data: DigestData) -> None:
+    """Milestone: members who recognised someone for the first time this week."""
+    given = list(
+        session.scalars(
+            select(Nomination.nominator_id)
+            .where(
+                Nomination.community_id == data.community.id,
+                Nomination.created_at >= data.start,
+                Nomination.created_at < data.end,
+                Nomination.nominator_id.is_not(None),
+            )
+            .distinct()
+        )
+    )
+    earlier = service.count_given_before(session, community=data.community, user_ids=given, before=data.start)
+    for user_id in sorted(set(given) - earlier):
+        data.milestones.append(f":seedling: {mention(user_id)} made their first contribution: a recognition")
+
+
+def first_years(session: Session, data: DigestData) -> None:
+    """Milestone: members who joined a year ago this week."""
+    joined = session.scalars(
+        select(Member.user_id)
+        .where(
+            Member.community_id == data.community.id,
+            Member.left_at.is_(None),
+            Member.joined_at >= _year_before(data.start),
+            Member.joined_at < _year_before(data.end),
+        )
+        .order_by(Member.user_id)
+    )
+    for user_id in joined:
+        data.milestones.append(f":birthday: {mention(user_id)} has been a member for a year")
+
+
+def _year_before(at: datetime) -> datetime:
+    try:
+        return at.replace(year=at.year - 1)
+    except ValueError:  # 29 February
+        return at.replace(year=at.year - 1, day=28)
+
+
+def gatherers() -> list[Gatherer]:
+    """Every part of the digest, in the order they are computed."""
+    from copbot.recognition import learning
+
+    return [group_by_value, first_nominations, first_years, *learning.EXTRA_SECTIONS]
+
+
+def gather(session: Session, *, community: Community, end: datetime) -> DigestData:
+    """Compute the digest of the week ending at `end` (the digest's instant)."""
+    data = DigestData(community=community, start=end - WEEK, end=end)
+    for part in gatherers():
+        part(session, data)
+    return data
+
+
+# --- how it reads ----------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
+
+
+def _nomination_line(nomination: Nomination) -> str:
+    who = ", ".join(mention(u) for u in nomination.nominee_ids)
+    by = f" (from {mention(nomination.nominator_id)})" if nomination.nominator_id else ""
+    return f"• {who}{by}\n{story_text(nomination, width=300)}"
+
+
+def _value_block(value: str, nominations: list[Nomination]) -> dict[str, Any]:
+    lines = [f"*{escape(value)}* ({len(nominations)})"]
+    lines += [_nomination_line(n) for n in nominations[:MAX_PER_VALUE]]
+    if len(nominations) > MAX_PER_VALUE:
+        lines.append(f"_…and {len(nominations) - MAX_PER_VALUE} more._")
+    text = "\n".join(lines)
+    # Cut whole stories, never half a mention: drop lines until it fits.
+    while len(text) > 3000 and len(lines) > 2:
+        lines.pop(-2 if lines[-1].startswith("_") else -1)
+        text = "\n".join(lines) + "\n_…more in the channel._"
+    return _section(text)
+
+
+def _extra_blocks(sections: list[Section]) -> list[dict[str, Any]]:
+    return [_section(f"*{escape(s.title)}*\n" + "\n".join(s.lines)) for s in sections if s.lines]
+
+
+def digest_message(data: DigestData) -> dict[str, Any]:
+    """The channel post of the weekly digest (or the short nudge of a quiet week)."""
+    name = data.community.name
+    if data.quiet:
+        blocks = [
+            _section(
+                f":seedling: A quiet week in *{escape(name)}*. Who helped you lately? "
+                "`/nominate @someone` takes a minute, and a lesson you learnt is worth `/postmortem`."
+            ),
+            *_extra_blocks(data.after),
+        ]
+        return check({"text": f"A quiet week in {escape(name)}", "blocks": blocks}, surface="message")
+    count = data.nomination_count
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(truncate(f"This week in {name}", 150))},
+        _section(f":sparkles: {count} recognition{'s' if count != 1 else ''} this week."),
+    ]
+    # Keep room for the extra sections within Slack's 50 blocks.
+    for value, nominations in list(data.by_value.items())[:30]:
+        blocks.append(_value_block(value, nominations))
+    blocks += _extra_blocks(data.sections)
+    if data.milestones:
+        blocks.append(_section("*Milestones*\n" + "\n".join(data.milestones[:30])))
+    blocks += _extra_blocks(data.after)
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Recognise someone with `/nominate`."}]}
+    )
+    return check({"text": f"This week in {escape(name)}", "blocks": blocks[:50]}, surface="message")

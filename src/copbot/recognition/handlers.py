@@ -1,0 +1,403 @@
+"""Slack listeners for recognition: `/nominate`, "Recognize this", "Thank the author", the modal,
+`/cop digest|values|recognition`, and the weekly digest job.
+
+Bots and deactivated users are refused in the submission's ack, which must answer within Slack's 3 s
+and may not wait on the Web API in general. They are checked against `recognition_user_facts`, a cache
+of `users.info` answers: filled when the modal opens (the pre-filled nominees, in the lazy listener) and,
+for a nominee picked in the modal and not yet known, by a `users.info` call made in the ack with a short
+timeout (1 s, no retries, all nominees in parallel). users.info is a Tier 4 method that answers in tens
+of milliseconds, so a cold submission still acks well within the 3 s; a nominee Slack did not answer
+for in time gets a field error asking to send again, and nothing is stored (never an unchecked bot).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from copbot.clock import now
+from copbot.communities import service as communities
+from copbot.communities.models import Community
+from copbot.db import session_scope
+from copbot.deps import Deps
+from copbot.errors import CopbotError, InvalidInput
+from copbot.outbox import service as outbox
+from copbot.recognition import blocks, digest, learning, service
+from copbot.recognition import jobs as recognition_jobs
+from copbot.recognition.models import Nomination
+from copbot.scheduling.jobs import Job
+from copbot.slack.commands import CopRouter, Reply, Subcommand
+from copbot.slack.errors import user_message
+from copbot.slack.ids import Command, RecognitionAction, RecognitionField, RecognitionView, Shortcut
+from copbot.slack.payloads import CommandRequest, SubcommandRequest, state_value
+from copbot.slack.text import escape
+
+log = logging.getLogger(__name__)
+
+SUBMIT_LOOKUP_TIMEOUT = 1.0  # seconds for users.info inside a submission's ack
+
+
+def register(app: App, deps: Deps, router: CopRouter) -> None:
+    """Register the recognition listeners and `/cop` subcommands."""
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def acknowledge_nominate(ack: Ack, body: dict[str, Any]) -> None:
+        command = CommandRequest.model_validate(body)
+        try:
+            with session_scope(deps.sessions) as session:
+                _start(
+                    session, team_id=command.team_id, channel_id=command.channel_id, user_id=command.user_id
+                )
+        except CopbotError as error:
+            ack(text=user_message(error), response_type="ephemeral")
+            return
+        ack()
+
+    def open_from_command(body: dict[str, Any], client: WebClient) -> None:
+        command = CommandRequest.model_validate(body)
+        nominees, story = service.parse_command_text(command.text)
+        try:
+            open_modal(deps, client, body=body, channel_id=command.channel_id, nominees=nominees, story=story)
+        except CopbotError:
+            return  # the ack already said why
+
+    def open_from_message(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        channel_id, message = body["channel"]["id"], body.get("message", {})
+        try:
+            permalink = client.chat_getPermalink(channel=channel_id, message_ts=message["ts"])["permalink"]
+        except SlackApiError as error:
+            log.warning("no permalink for a recognized message: %s", error.response.get("error"))
+            permalink = None
+        author = [message["user"]] if message.get("user") and not message.get("bot_id") else []
+        try:
+            open_modal(deps, client, body=body, channel_id=channel_id, nominees=author, permalink=permalink)
+        except CopbotError as error:
+            respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+
+    def open_from_item(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        value = body["actions"][0].get("value", "")
+        try:
+            with session_scope(deps.sessions) as session:
+                item = learning.item_for_thanks(session, team_id=body["team"]["id"], value=value)
+            open_modal(
+                deps,
+                client,
+                body=body,
+                community_id=item.community_id,
+                nominees=item.authors,
+                subject=value,
+                subject_title=item.title,
+            )
+        except CopbotError as error:
+            respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+
+    @app.view(RecognitionView.NOMINATE)
+    def submit_nomination(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack(**save_nomination(deps, body, client))
+        deps.outbox.notify()
+
+    app.command(Command.NOMINATE)(ack=acknowledge_nominate, lazy=[open_from_command])
+    app.shortcut(Shortcut.RECOGNIZE_MESSAGE)(ack=acknowledge, lazy=[open_from_message])
+    app.action(RecognitionAction.THANK_AUTHOR)(ack=acknowledge, lazy=[open_from_item])
+    router.document("/nominate [@someone] [what they did]", "recognise someone for something specific")
+    _register_subcommands(deps, router)
+
+
+def _register_subcommands(deps: Deps, router: CopRouter) -> None:
+    def in_session(
+        work: Callable[[Session, SubcommandRequest], Reply],
+    ) -> Callable[[SubcommandRequest], Reply]:
+        def step(request: SubcommandRequest) -> Reply:
+            with session_scope(deps.sessions) as session:
+                return work(session, request)
+
+        return step
+
+    router.add(
+        Subcommand(
+            "digest", "/cop digest", "preview the next recognition digest (leads)", on_ack=in_session(preview)
+        )
+    )
+    router.add(
+        Subcommand(
+            "values",
+            "/cop values [set A, B, C]",
+            "the values people are recognised for",
+            on_ack=in_session(values),
+        )
+    )
+    router.add(
+        Subcommand(
+            "recognition",
+            "/cop recognition [setting]",
+            "recognition and digest settings (leads change them)",
+            on_ack=in_session(recognition_settings),
+        )
+    )
+
+
+def jobs() -> list[Job]:
+    """The weekly digest."""
+    return recognition_jobs.jobs()
+
+
+# --- the modal -------------------------------------------------------------------------------------
+
+
+def _start(session: Session, *, team_id: str, channel_id: str, user_id: str) -> tuple[Community, int]:
+    """The community a nomination is for, and how many the user has left; refuse when none."""
+    community = service.resolve_community(session, team_id=team_id, channel_id=channel_id, user_id=user_id)
+    return community, _left_or_refuse(session, community, user_id)
+
+
+def _left_or_refuse(session: Session, community: Community, user_id: str) -> int:
+    left = service.remaining(session, community=community, user_id=user_id)
+    if left == 0:
+        limit = service.settings_for(session, community=community).weekly_limit
+        raise InvalidInput(
+            {
+                "limit": f"You have made your {limit} nominations this week, so each one stays meaningful. "
+                "You can recognise more people from Monday."
+            }
+        )
+    return left
+
+
+def open_modal(
+    deps: Deps,
+    client: WebClient,
+    *,
+    body: dict[str, Any],
+    channel_id: str | None = None,
+    community_id: int | None = None,
+    nominees: Sequence[str] = (),
+    story: str = "",
+    permalink: str | None = None,
+    subject: str | None = None,
+    subject_title: str | None = None,
+) -> None:
+    """Check the pre-filled nominees with users.info, then open the nomination modal."""
+    team_id, user_id = _who(body)
+    facts = fetch_facts(client, [u for u in nominees if u != user_id])
+    with session_scope(deps.sessions) as session:
+        service.record_facts(session, team_id=team_id, facts=facts)
+        if community_id is not None:
+            community = service.community_by_id(session, team_id=team_id, community_id=community_id)
+            left = _left_or_refuse(session, community, user_id)
+        else:
+            community, left = _start(session, team_id=team_id, channel_id=channel_id or "", user_id=user_id)
+        refused = service.refused_users(session, team_id=team_id, user_ids=nominees)
+        settings = service.settings_for(session, community=community)
+    dropped = [(u, "that's you") for u in nominees if u == user_id] + list(refused.items())
+    view = blocks.nomination_modal(
+        blocks.ModalContext(
+            community=community,
+            settings=settings,
+            left=left,
+            nominees=[u for u in nominees if u != user_id and u not in refused],
+            story=story,
+            permalink=permalink,
+            subject=subject,
+            subject_title=subject_title,
+            dropped=dropped,
+        )
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _who(body: dict[str, Any]) -> tuple[str, str]:
+    """The team and user of a slash command (flat ids) or of an interaction (nested objects)."""
+    if "team_id" in body and "user_id" in body:
+        return body["team_id"], body["user_id"]
+    return body["team"]["id"], body["user"]["id"]
+
+
+def fetch_facts(client: WebClient, user_ids: Sequence[str]) -> list[service.Fact]:
+    """Ask users.info about each user, in parallel; users Slack did not answer for are left out."""
+    if not user_ids:
+        return []
+
+    def one(user_id: str) -> service.Fact | None:
+        try:
+            user = client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            if error.response.get("error") == "user_not_found":
+                return service.Fact(user_id, is_bot=False, deleted=True)
+            log.warning("users.info failed for a nominee: %s", error.response.get("error"))
+            return None
+        except Exception as error:  # a timeout or a connection error: unknown, not refused
+            log.warning("users.info did not answer: %s", type(error).__name__)
+            return None
+        is_bot = bool(user.get("is_bot")) or user.get("id") == "USLACKBOT"
+        return service.Fact(user_id, is_bot=is_bot, deleted=bool(user.get("deleted")))
+
+    with ThreadPoolExecutor(max_workers=min(len(user_ids), 10)) as pool:
+        return [fact for fact in pool.map(one, user_ids) if fact is not None]
+
+
+def _quick_client(client: WebClient) -> WebClient:
+    """A client for calls made inside an ack: a short timeout and no retries."""
+    return WebClient(
+        token=client.token, base_url=client.base_url, timeout=SUBMIT_LOOKUP_TIMEOUT, retry_handlers=[]
+    )
+
+
+def read_form(values: dict[str, Any], meta: dict[str, Any]) -> service.NominationForm:
+    """Read the nomination modal's state."""
+    return service.NominationForm(
+        nominees=list(state_value(values, RecognitionField.NOMINEES, RecognitionField.NOMINEES) or []),
+        value=state_value(values, RecognitionField.VALUE, RecognitionField.VALUE) or "",
+        action=state_value(values, RecognitionField.ACTION, RecognitionField.ACTION) or "",
+        impact=state_value(values, RecognitionField.IMPACT, RecognitionField.IMPACT) or "",
+        public=state_value(values, RecognitionField.VISIBILITY, RecognitionField.VISIBILITY)
+        != blocks.PRIVATE,
+        permalink=meta.get("permalink"),
+        subject=meta.get("subject"),
+    )
+
+
+def save_nomination(deps: Deps, body: dict[str, Any], client: WebClient) -> dict[str, Any]:
+    """Validate and store a submitted nomination with its DMs and post; return the `ack()` arguments."""
+    view = body["view"]
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    meta = json.loads(view.get("private_metadata") or "{}")
+    form = read_form(view["state"]["values"], meta)
+    try:
+        _check_unknown_nominees(
+            deps, client, team_id=team_id, nominees=[u for u in form.nominees if u != user_id]
+        )
+        with session_scope(deps.sessions) as session:
+            community = service.community_by_id(
+                session, team_id=team_id, community_id=int(meta["community_id"])
+            )
+            nomination, left = service.nominate(session, community=community, nominator_id=user_id, form=form)
+            _queue_messages(session, community, nomination)
+            held = nomination.public and not nomination.posted
+    except InvalidInput as error:
+        return {"response_action": "errors", "errors": error.field_errors}
+    except CopbotError as error:
+        return {"response_action": "errors", "errors": {RecognitionField.NOMINEES.value: str(error)}}
+    log.info("nomination %s stored in community %s", nomination.id, community.id)
+    return {"response_action": "update", "view": blocks.thanks_view(nomination, left=left, held=held)}
+
+
+def _check_unknown_nominees(deps: Deps, client: WebClient, *, team_id: str, nominees: list[str]) -> None:
+    """Learn about nominees the cache does not know yet; refuse the submission if Slack did not say."""
+    with session_scope(deps.sessions) as session:
+        unknown = service.stale_users(session, team_id=team_id, user_ids=nominees)
+    if not unknown:
+        return
+    facts = fetch_facts(_quick_client(client), unknown)
+    with session_scope(deps.sessions) as session:
+        service.record_facts(session, team_id=team_id, facts=facts)
+    missing = set(unknown) - {f.user_id for f in facts}
+    if missing:
+        raise InvalidInput(
+            {
+                RecognitionField.NOMINEES.value: "Slack did not answer in time while I checked "
+                "who you chose. Please send again."
+            }
+        )
+
+
+def _queue_messages(session: Session, community: Community, nomination: Nomination) -> None:
+    """Owe each nominee a DM and, for a public nomination not held for the digest, a channel post."""
+    dm = blocks.nominee_dm(nomination, community)
+    for user_id in nomination.nominee_ids:
+        outbox.direct_message(
+            session,
+            team_id=community.team_id,
+            user_id=user_id,
+            key=f"nomination:{nomination.id}:dm:{user_id}",
+            text=dm["text"],
+            blocks=dm["blocks"],
+        )
+    if nomination.posted:
+        post = blocks.channel_post(nomination)
+        outbox.post(
+            session,
+            team_id=community.team_id,
+            channel_id=community.channel_id,
+            key=f"nomination:{nomination.id}:post",
+            text=post["text"],
+            blocks=post["blocks"],
+        )
+
+
+# --- /cop subcommands ------------------------------------------------------------------------------
+
+
+def _community(session: Session, request: SubcommandRequest) -> Community:
+    command = request.command
+    return communities.require_community(session, team_id=command.team_id, channel_id=command.channel_id)
+
+
+def preview(session: Session, request: SubcommandRequest) -> Reply:
+    """Answer `/cop digest`: what the next digest would say, for the community's leads."""
+    community = _community(session, request)
+    communities.require_lead(
+        session, community=community, user_id=request.command.user_id, action="preview its digest"
+    )
+    settings = service.settings_for(session, community=community)
+    due = service.next_digest(settings, community.timezone, now())
+    message = digest.digest_message(digest.gather(session, community=community, end=due))
+    when = (
+        "is off (`/cop recognition digest monday 09:00` turns it on)"
+        if not settings.digest_enabled
+        else f"is due {due.astimezone(ZoneInfo(community.timezone)):%A %d %B at %H:%M} ({community.timezone})"
+    )
+    intro = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f"Preview: the next digest {when}. So far it says:"}],
+    }
+    return {"text": message["text"], "blocks": [intro, {"type": "divider"}, *message["blocks"][:47]]}
+
+
+def values(session: Session, request: SubcommandRequest) -> Reply:
+    """Answer `/cop values` (list them) and `/cop values set A, B, C` (leads)."""
+    community = _community(session, request)
+    verb, _, rest = request.args.partition(" ")
+    if verb.lower() == "set":
+        try:
+            chosen = service.set_values(
+                session, community=community, user_id=request.command.user_id, text=rest
+            )
+        except InvalidInput as error:
+            return str(error)
+        return "Values saved: " + ", ".join(f"*{escape(v)}*" for v in chosen)
+    if request.args:
+        return "Usage: `/cop values`, or for leads `/cop values set Curiosity, Mentoring`."
+    listed = ", ".join(f"*{escape(v)}*" for v in service.settings_for(session, community=community).values)
+    name = escape(community.name)
+    return f"People in *{name}* are recognised for: {listed}. Leads edit them with `/cop values set A, B, C`."
+
+
+def recognition_settings(session: Session, request: SubcommandRequest) -> Reply:
+    """Answer `/cop recognition` (show the settings) and `/cop recognition SETTING ...` (leads)."""
+    community = _community(session, request)
+    if request.args:
+        try:
+            change = service.parse_setting(request.args)
+        except InvalidInput as error:
+            return f"{error} " + _settings_reply(session, community)
+        service.change_setting(session, community=community, user_id=request.command.user_id, change=change)
+        return ":white_check_mark: Saved.\n" + _settings_reply(session, community)
+    return _settings_reply(session, community)
+
+
+def _settings_reply(session: Session, community: Community) -> str:
+    settings = service.settings_for(session, community=community)
+    return blocks.settings_text(
+        community, settings, next_digest=service.next_digest(settings, community.timezone, now())
+    )
