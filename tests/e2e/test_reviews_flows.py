@@ -9,8 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_client import SlackSender, plain, static, user, users
 
 from copbot.clock import now
 from copbot.communities import service as communities
@@ -18,6 +16,8 @@ from copbot.outbox.models import OutboxMessage
 from copbot.reviews.models import Adoption, Lesson, LessonStatus, Playbook, Review
 from copbot.runtime import Runtime
 from copbot.scheduling.runner import tick
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_client import SlackSender, plain, static, user, users
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -608,3 +608,49 @@ def capture_by_reaction(
     ):
         return None
     return Capture(community=community, author_id=author_id, channel_id=channel_id, message_ts=message_ts)
+
+
+# --- session review reminders ----------------------------------------------------------------------
+
+REMINDER_WINDOW = timedelta(days=14)  # sessions that ended longer ago than this are not chased
+
+
+@dataclass(frozen=True)
+class SessionReminder:
+    """A session with no review after its community's delay: its facilitator gets one DM."""
+
+    occurrence_id: int
+    facilitator_id: str
+    community: Community
+
+
+def sessions_to_remind(session: Session, *, at: datetime) -> list[SessionReminder]:
+    """Claim every ended session with no linked review after its community's delay; each only once."""
+    try:
+        from copbot.rituals.models import Occurrence  # another feature's table: absent without it
+    except ImportError:
+        return []
+    reviewed = select(Review.id).where(Review.occurrence_id == Occurrence.id).exists()
+    claimed = (
+        select(ReviewClaim.id)
+        .where(ReviewClaim.team_id == Occurrence.team_id)
+        .where(ReviewClaim.key == literal("session-reminder:") + cast(Occurrence.id, String))
+        .exists()
+    )
+    rows = session.execute(
+        select(Occurrence, Community)
+        .join(Community, Community.id == Occurrence.community_id)
+        .where(Occurrence.kind == "session", Occurrence.facilitator_id.is_not(None))
+        .where(Occurrence.ends_at <= at, Occurrence.ends_at > at - REMINDER_WINDOW)
+        .where(~reviewed, ~claimed)
+        .order_by(Occurrence.ends_at)
+        .limit(500)
+    )
+    due = []
+    for occurrence, community in rows:
+        hours = settings_for(session, team_id=community.team_id, community_id=community.id).reminder_hours
+        if occurrence.ends_at + timedelta(hours=hours) > at:
+            continue
+        if claim(session, team_id=community.team_id, key=f"session-reminder:{occurrence.id}"):
+            due.append(SessionReminder(occurrence.id, occurrence.facilitator_id, community))
+    return due
