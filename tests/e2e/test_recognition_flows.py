@@ -9,14 +9,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_client import SlackSender, external, plain, radio, static, users
 
 from copbot.communities.models import Community
 from copbot.outbox.models import OutboxMessage
 from copbot.recognition.models import Nomination, NominationQuota, UserFact
 from copbot.reviews.models import Review
 from copbot.runtime import Runtime
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_client import SlackSender, external, plain, radio, static, users
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +56,12 @@ def community(slack: SlackSender, engine: Engine, fake_slack: FakeSlack) -> int:
 
 
 def _values(
-    nominees: list[str], *, value: str = "Mentoring", action: str = STORY, impact: str = IMPACT, share: str = "public"
+    nominees: list[str],
+    *,
+    value: str = "Mentoring",
+    action: str = STORY,
+    impact: str = IMPACT,
+    share: str = "public",
 ) -> dict[str, dict[str, Any]]:
     return {
         "recognition_nominees": {"recognition_nominees": users(nominees)},
@@ -67,12 +72,16 @@ def _values(
     }
 
 
-def _submit(slack: SlackSender, community: int, values: dict, *, user_id: str = "U1", **meta: Any) -> httpx.Response:
+def _submit(
+    slack: SlackSender, community: int, values: dict, *, user_id: str = "U1", **meta: Any
+) -> httpx.Response:
     metadata = json.dumps({"community_id": community, **meta})
     return slack.view_submission("recognition_nominate", values, user_id=user_id, private_metadata=metadata)
 
 
-def test_nominate_opens_the_modal_prefilled(slack: SlackSender, fake_slack: FakeSlack, community: int) -> None:
+def test_nominate_opens_the_modal_prefilled(
+    slack: SlackSender, fake_slack: FakeSlack, community: int
+) -> None:
     response = slack.command("/nominate", "<@U2|ada> for fixing the pager at 3am", trigger_id="trig-n")
     assert response.status_code == 200 and response.content == b""
     (call,) = fake_slack.wait_for("views.open")
@@ -157,7 +166,11 @@ def test_a_public_nomination_is_stored_dmed_and_posted(
     assert "4 more this week" in json.dumps(reply["view"])
     with Session(engine) as session:
         nomination = session.scalars(select(Nomination)).one()
-        assert (nomination.nominator_id, nomination.nominee_ids, nomination.value) == ("U1", ["U2", "U3"], "Mentoring")
+        assert (nomination.nominator_id, nomination.nominee_ids, nomination.value) == (
+            "U1",
+            ["U2", "U3"],
+            "Mentoring",
+        )
         assert nomination.public and nomination.posted and nomination.permalink == permalink
     runtime.sender.drain()
     posts = fake_slack.calls_to("chat.postMessage")
@@ -196,7 +209,9 @@ def test_the_weekly_limit_is_told_and_enforced(
 def test_recognize_this_prefills_the_author_and_the_permalink(
     slack: SlackSender, fake_slack: FakeSlack, community: int
 ) -> None:
-    response = slack.message_shortcut("recognize_message", message={"user": "U2", "text": "fixed it", "ts": "1.2"})
+    response = slack.message_shortcut(
+        "recognize_message", message={"user": "U2", "text": "fixed it", "ts": "1.2"}
+    )
     assert response.status_code == 200
     (call,) = fake_slack.wait_for("views.open")
     view = call.params["view"]
