@@ -13,6 +13,7 @@ from datetime import datetime
 from copbot import logs, manifest, migrate
 from copbot.clock import as_utc
 from copbot.config import Settings, SettingsError, load_settings
+from copbot.errors import CopbotError
 from copbot.runtime import Runtime
 
 log = logging.getLogger("copbot")
@@ -48,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     tick = commands.add_parser("tick", help="run what is due at an instant, deliver the outbox, exit")
     tick.add_argument("--at", required=True, type=parse_instant, help="ISO-8601 instant; no offset means UTC")
+
+    forget = commands.add_parser("forget", help="delete or anonymise every record naming a user (admins)")
+    forget.add_argument("--user", required=True, help="the Slack user id, e.g. U0123ABCD")
+    forget.add_argument("--team", required=True, help="the workspace's team id, e.g. T0123ABCD")
 
     export = commands.add_parser("export", help="write records to stdout")
     export.add_argument("--format", choices=("csv", "json"), default="json")
@@ -95,7 +100,7 @@ def _require(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    secrets = (settings.slack_signing_secret, settings.slack_client_secret)
+    secrets = (settings.slack_signing_secret, settings.slack_client_secret, settings.hash_key)
     return [s.get_secret_value() for s in secrets if s is not None]
 
 
@@ -193,6 +198,24 @@ def run_export(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_forget(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Forget a user in one workspace, as `/cop forget-me` does, and say what was touched."""
+    from copbot.db import session_scope
+    from copbot.people.handlers import hash_key_for
+    from copbot.people.service import forget
+
+    _check_schema(runtime)
+    try:
+        with session_scope(runtime.deps.sessions) as session:
+            report = forget(session, args.team, args.user, key=hash_key_for(runtime.settings))
+    except CopbotError as error:
+        print(f"copbot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    touched = ", ".join(f"{table} {count}" for table, count in sorted(report.counts.items())) or "nothing"
+    print(f"forgot {args.user} in {args.team}: {touched}")
+    return 0
+
+
 def _check_schema(runtime: Runtime) -> None:
     current, head = migrate.current_revision(runtime.engine), migrate.head_revision()
     if current != head:
@@ -209,4 +232,5 @@ COMMANDS = {
     "db": run_db,
     "tick": run_tick,
     "export": run_export,
+    "forget": run_forget,
 }

@@ -249,3 +249,35 @@ def _wait_for(condition, timeout: float = 20) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("condition not met in time")
+
+
+def test_forget_removes_a_member_for_an_admin(
+    database_url: str, fake_slack: FakeSlack, tmp_path: Path, engine
+) -> None:
+    from copbot.communities import service
+
+    with Session(engine) as session:
+        form = service.CommunityForm.parse(
+            {"name": "Guild", "purpose": "Learn from incidents.", "timezone": "UTC"}
+        )
+        service.save_community(session, team_id="T1", channel_id="C1", user_id="U1", form=form)
+        service.join(session, team_id="T1", channel_id="C1", user_id="U0009")
+        session.commit()
+    result = _copbot(
+        "forget", "--user", "U0009", "--team", "T1", env=_env(database_url, fake_slack), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    refused = _copbot(
+        "forget", "--user", "bob", "--team", "T1", env=_env(database_url, fake_slack), cwd=tmp_path
+    )
+    assert refused.returncode == 2 and refused.stderr.strip() == "copbot: 'bob' is not a Slack user id."
+    assert result.stdout.startswith("forgot U0009 in T1: ") and "members 1" in result.stdout
+    with Session(engine) as session:
+        assert (
+            service.find_member(
+                session,
+                community=service.community_for_channel(session, team_id="T1", channel_id="C1"),
+                user_id="U0009",
+            )
+            is None
+        )

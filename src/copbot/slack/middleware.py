@@ -39,7 +39,8 @@ def inbox_middleware(sessions: sessionmaker[Session]) -> Callable[..., BoltRespo
     def record_event(req: BoltRequest, resp: BoltResponse, next: Callable[[], None]) -> BoltResponse | None:
         body = req.body
         team_id = req.context.team_id or body.get("team_id")
-        log.debug("%s team=%s user=%s", describe(body), team_id, req.context.user_id)
+        # No user id here: it would name the author of an anonymous question (`/cop ask`) at DEBUG.
+        log.debug("%s team=%s", describe(body), team_id)
         if body.get("type") != "event_callback" or req.context.get(REPLAY):
             return next()
         with session_scope(sessions) as session:
