@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -109,6 +109,16 @@ def ensure_workspace(session: Session, *, team_id: str) -> Workspace:
         session.add(workspace)
         session.flush()
     return workspace
+
+
+def installed_communities() -> Select[tuple[Community]]:
+    """A query of the communities whose workspace has copbot installed: scheduled work runs for these only."""
+    return (
+        select(Community)
+        .join(Workspace, Workspace.team_id == Community.team_id)
+        .where(Workspace.uninstalled_at.is_(None))
+        .order_by(Community.id)
+    )
 
 
 def community_for_channel(session: Session, *, team_id: str, channel_id: str) -> Community | None:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from copbot.clock import now
 from copbot.communities import service
 from copbot.communities.models import Community, Member, Role
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
@@ -93,3 +94,13 @@ def test_timezone_search_puts_city_matches_first() -> None:
     assert "America/New_York" in service.find_timezones("new york")
     assert len(service.find_timezones("a")) <= 100
     assert "US/Pacific" not in service.timezone_names()
+
+
+def test_installed_communities_leave_out_uninstalled_workspaces(session: Session) -> None:
+    _create(session, channel="C1")
+    service.save_community(
+        session, team_id="T2", channel_id="C2", user_id="U2", form=service.CommunityForm.parse(FORM)
+    )
+    assert [c.channel_id for c in session.scalars(service.installed_communities())] == ["C1", "C2"]
+    service.ensure_workspace(session, team_id="T2").uninstalled_at = now()
+    assert [c.channel_id for c in session.scalars(service.installed_communities())] == ["C1"]
