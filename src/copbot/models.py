@@ -2,6 +2,7 @@
 
 from copbot.communities.models import Community, Member, MemberRole, Workspace
 from copbot.db import Base
+from copbot.health.models import ChartUpload, QuarterlyReview
 from copbot.inbox.models import ProcessedEvent
 from copbot.outbox.models import OutboxMessage
 from copbot.recognition.models import (
@@ -19,3 +20,4 @@ __all__ = ["Base", "Community", "Member", "MemberRole", "OutboxMessage", "Proces
 __all__ += ["Onboarding", "PeopleSettings", "Profile", "Question"]
 __all__ += ["Adoption", "Lesson", "Playbook", "Review", "ReviewClaim", "ReviewSettings"]
 __all__ += ["Digest", "Nomination", "NominationQuota", "Nominee", "RecognitionSettings", "UserFact"]
+__all__ += ["ChartUpload", "QuarterlyReview"]

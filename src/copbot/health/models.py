@@ -1,0 +1,47 @@
+"""Tables of the health feature: each quarterly review sent, and each chart upload it owes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from copbot.clock import now
+from copbot.db import Base
+
+
+class QuarterlyReview(Base):
+    """A community's review of one quarter, claimed before its DMs are queued: once per quarter."""
+
+    __tablename__ = "health_quarterly_reviews"
+    __table_args__ = (
+        UniqueConstraint("team_id", "community_id", "quarter"),
+        ForeignKeyConstraint(
+            ["team_id", "community_id"], ["communities.team_id", "communities.id"], ondelete="CASCADE"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    community_id: Mapped[int] = mapped_column()
+    quarter: Mapped[str] = mapped_column(String(8))  # "2026Q3", in the community's time zone
+    summary: Mapped[str] = mapped_column(Text, default="")
+    chart_png: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ChartUpload(Base):
+    """The weekly-trend chart owed to one lead's DM; `file_id` is set once Slack has it."""
+
+    __tablename__ = "health_chart_uploads"
+    __table_args__ = (UniqueConstraint("review_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("health_quarterly_reviews.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    file_id: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    uploaded_at: Mapped[datetime | None] = mapped_column()

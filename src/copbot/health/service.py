@@ -1,0 +1,381 @@
+"""Community health metrics, computed in SQL over every feature's tables. Plain Python: no Slack code.
+
+Privacy rules: a breakdown over fewer than MIN_GROUP people is never shown (None), pulse scores need
+MIN_GROUP answers, and anonymous questions count as contributions but are never tied to a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from copbot.communities.models import Community, Member, MemberRole, Role
+from copbot.health import sources
+from copbot.health.periods import Period, PeriodKind, last_weeks, period_at
+from copbot.health.sources import count_distinct, member_at, member_during
+from copbot.recognition.models import Nomination, Nominee
+from copbot.reviews.models import Adoption, Playbook, Review
+
+MIN_GROUP = 3  # no breakdown, pulse or share over fewer people (or answers) than this
+RECOGNITION_WINDOW = timedelta(weeks=8)
+TOP_SHARE = 5  # "the most active 20%": the top ceil(n / 5) people
+LISTED_UNRECOGNISED = 8
+CONTRIBUTION_KINDS = ("review", "playbook", "nomination", "question", "facilitation", "attendance")
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """One pulse question: how many answered, and the mean once MIN_GROUP have."""
+
+    answers: int
+    mean: float | None
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """Recognition fairness, for leads only."""
+
+    unrecognised: int  # active members not recognised in the last 8 weeks
+    unrecognised_ids: list[str]  # the first few of them, by user id
+    giving_top_share: float | None  # share of nominations given by the most active 20% of nominators
+    cross_team_share: float | None  # share of recognitions between people of different teams
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A community's health over one period (up to `stop`, the period's end or now)."""
+
+    period: Period
+    stop: datetime
+    members: int
+    newcomers: int
+    contributors: int
+    participation: float | None
+    contributions: int
+    by_kind: dict[str, int]
+    sessions: int | None  # None: rituals' tables are not there
+    attendance_rate: float | None  # attended places / (sessions x members)
+    regulars: int | None  # members who attended at least half of the sessions
+    teams_reached: int | None
+    outside_share: float | None  # contributions from outside the leads' teams
+    teams: list[tuple[str, int, int]]  # (team, contributors, contributions), only teams of >= 3
+    adoptions: int
+    adopters: int
+    reviewed_sessions: int
+    review_lag_hours: float | None
+    voice_top_share: float | None
+    pulse: dict[str, Pulse] = field(default_factory=dict)
+    fairness: Fairness | None = None
+
+
+@dataclass(frozen=True)
+class Week:
+    """One point of a trend."""
+
+    start: datetime
+    contributions: int
+    contributors: int
+    attendance: int
+
+
+def share(part: int | float | None, whole: int | float | None) -> float | None:
+    """part / whole, or None when there is nothing to divide by."""
+    if part is None or not whole:
+        return None
+    return float(part) / float(whole)
+
+
+def metrics(
+    session: Session, *, community: Community, kind: PeriodKind | str, at: datetime, fairness: bool = False
+) -> Metrics:
+    """The community's metrics for the period of `kind` containing `at`, counted up to `at`."""
+    period = period_at(kind, at, community.timezone)
+    return period_metrics(session, community=community, period=period, stop=min(at, period.end), fairness=fairness)
+
+
+def period_metrics(
+    session: Session, *, community: Community, period: Period, stop: datetime, fairness: bool = False
+) -> Metrics:
+    """The community's metrics over [period.start, stop)."""
+    scope = _Scope(session, community, period.start, stop)
+    members, newcomers = scope.membership()
+    contributors, attributed, voice = scope.voice()
+    attendance = scope.attendance(members)
+    teams_reached, outside, teams = scope.teams(contributors, attributed)
+    adoptions, adopters = scope.adoption()
+    reviewed, lag = scope.review_lag()
+    return Metrics(
+        period=period,
+        stop=stop,
+        members=members,
+        newcomers=newcomers,
+        contributors=contributors,
+        participation=share(contributors, members),
+        contributions=sum(scope.by_kind().values()),
+        by_kind=scope.by_kind(),
+        sessions=attendance[0],
+        attendance_rate=attendance[1],
+        regulars=attendance[2],
+        teams_reached=teams_reached,
+        outside_share=outside,
+        teams=teams,
+        adoptions=adoptions,
+        adopters=adopters,
+        reviewed_sessions=reviewed,
+        review_lag_hours=lag,
+        voice_top_share=voice,
+        pulse=scope.pulse(),
+        fairness=scope.fairness() if fairness else None,
+    )
+
+
+class _Scope:
+    """The queries of one community over one window; each method is one or two SQL statements."""
+
+    def __init__(self, session: Session, community: Community, start: datetime, stop: datetime):
+        self.session, self.community, self.start, self.stop = session, community, start, stop
+        self.ids = {"team_id": community.team_id, "community_id": community.id}
+        self.rituals = sources.rituals(session)
+        self._by_kind: dict[str, int] | None = None
+
+    def _contributions(self, *, anonymous: bool = True):  # noqa: ANN202 (a SQLAlchemy Subquery)
+        return sources.contributions(self.session, **self.ids, start=self.start, stop=self.stop, anonymous=anonymous)
+
+    def membership(self) -> tuple[int, int]:
+        """Members at the end of the window, and how many joined during it."""
+        at_stop = and_(*member_at(self.community.id, self.stop))
+        row = self.session.execute(
+            select(
+                func.count().filter(at_stop),
+                func.count().filter(Member.joined_at >= self.start),
+            ).where(*member_during(self.community.id, self.start, self.stop), Member.team_id == self.community.team_id)
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def by_kind(self) -> dict[str, int]:
+        """Contributions of each kind, anonymous questions included."""
+        if self._by_kind is None:
+            contribution = self._contributions()
+            rows = self.session.execute(select(contribution.c.kind, func.count()).group_by(contribution.c.kind))
+            found = {kind: n for kind, n in rows}
+            self._by_kind = {kind: int(found.get(kind, 0)) for kind in CONTRIBUTION_KINDS}
+        return self._by_kind
+
+    def _per_member(self):  # noqa: ANN202 (a SQLAlchemy Subquery)
+        """(user_id, department, contributions) of every member who contributed in the window."""
+        contribution = self._contributions(anonymous=False)
+        return (
+            select(contribution.c.user_id, Member.department, func.count().label("n"))
+            .join(Member, Member.user_id == contribution.c.user_id)
+            .where(*member_during(self.community.id, self.start, self.stop))
+            .group_by(contribution.c.user_id, Member.department)
+            .subquery("per_member")
+        )
+
+    def voice(self) -> tuple[int, int, float | None]:
+        """Contributors, their contributions, and the share of them by the most active 20%."""
+        per_member = self._per_member()
+        ranked = select(
+            per_member.c.n,
+            func.row_number().over(order_by=(per_member.c.n.desc(), per_member.c.user_id)).label("rank"),
+            func.count().over().label("people"),
+        ).subquery("ranked")
+        top = (ranked.c.people + (TOP_SHARE - 1)) / TOP_SHARE
+        row = self.session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(ranked.c.n), 0),
+                func.coalesce(func.sum(case((ranked.c.rank <= top, ranked.c.n), else_=0)), 0),
+            )
+        ).one()
+        people, total, by_top = int(row[0]), int(row[1]), int(row[2])
+        return people, total, share(by_top, total) if people >= MIN_GROUP else None
+
+    def teams(self, contributors: int, attributed: int) -> tuple[int | None, float | None, list[tuple[str, int, int]]]:
+        """Distinct teams contributing, the share from outside the leads' teams, and teams of >= 3 people."""
+        if contributors < MIN_GROUP:
+            return None, None, []
+        per_member = self._per_member()
+        lead_teams = (
+            select(Member.department)
+            .join(MemberRole, MemberRole.member_id == Member.id)
+            .where(Member.community_id == self.community.id, MemberRole.role == Role.LEAD.value)
+            .where(Member.left_at.is_(None), Member.department.is_not(None))
+        )
+        outside = and_(per_member.c.department.is_not(None), per_member.c.department.not_in(lead_teams))
+        row = self.session.execute(
+            select(
+                count_distinct(per_member.c.department),
+                func.coalesce(func.sum(case((outside, per_member.c.n), else_=0)), 0),
+            )
+        ).one()
+        listed = self.session.execute(
+            select(per_member.c.department, func.count(), func.sum(per_member.c.n))
+            .where(per_member.c.department.is_not(None))
+            .group_by(per_member.c.department)
+            .having(func.count() >= MIN_GROUP)
+            .order_by(func.sum(per_member.c.n).desc(), per_member.c.department)
+            .limit(10)
+        )
+        teams = [(str(name), int(people), int(n)) for name, people, n in listed]
+        return int(row[0]), share(int(row[1]), attributed), teams
+
+    def attendance(self, members: int) -> tuple[int | None, float | None, int | None]:
+        """Sessions held, the share of member places taken, and members at half the sessions or more."""
+        models = self.rituals
+        if models is None:
+            return None, None, None
+        occurrence, attendance = models.Occurrence, models.Attendance
+        conditions = sources.held(models, **self.ids, start=self.start, stop=self.stop, sessions_only=True)
+        sessions = int(self.session.scalar(select(func.count()).select_from(occurrence).where(*conditions)) or 0)
+        if not sessions:
+            return 0, None, 0
+        per_member = (
+            select(attendance.user_id, func.count().label("n"))
+            .join(occurrence, occurrence.id == attendance.occurrence_id)
+            .where(*conditions, attendance.attended.is_(True))
+            .group_by(attendance.user_id)
+            .subquery()
+        )
+        row = self.session.execute(
+            select(
+                func.coalesce(func.sum(per_member.c.n), 0),
+                func.count().filter(per_member.c.n * 2 >= sessions),
+            )
+        ).one()
+        return sessions, share(int(row[0]), sessions * members), int(row[1] or 0)
+
+    def adoption(self) -> tuple[int, int]:
+        """Applications of the community's reviews and playbooks in the window, and by how many people."""
+        reviews = select(Review.id).where(Review.community_id == self.community.id)
+        playbooks = select(Playbook.id).where(Playbook.community_id == self.community.id)
+        row = self.session.execute(
+            select(func.count(), count_distinct(Adoption.user_id)).where(
+                Adoption.team_id == self.community.team_id,
+                Adoption.created_at >= self.start,
+                Adoption.created_at < self.stop,
+                ((Adoption.item_kind == "review") & Adoption.item_id.in_(reviews))
+                | ((Adoption.item_kind == "playbook") & Adoption.item_id.in_(playbooks)),
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def review_lag(self) -> tuple[int, float | None]:
+        """Reviews of sessions written in the window, and the mean hours from session start to review."""
+        models = self.rituals
+        if models is None:
+            return 0, None
+        occurrence = models.Occurrence
+        row = self.session.execute(
+            select(func.count(), func.avg(sources.hours_between(self.session, Review.created_at, occurrence.starts_at)))
+            .join(occurrence, occurrence.id == Review.occurrence_id)
+            .where(Review.team_id == self.community.team_id, Review.community_id == self.community.id)
+            .where(Review.created_at >= self.start, Review.created_at < self.stop)
+        ).one()
+        return int(row[0]), float(row[1]) if row[1] is not None else None
+
+    def pulse(self) -> dict[str, Pulse]:
+        """Mid-point pulse answers per question; the mean only with MIN_GROUP answers or more."""
+        models = self.rituals
+        if models is None:
+            return {}
+        answer, occurrence = models.PulseAnswer, models.Occurrence
+        rows = self.session.execute(
+            select(answer.question, func.count(), func.avg(answer.score))
+            .join(occurrence, occurrence.id == answer.occurrence_id)
+            .where(occurrence.team_id == self.community.team_id, occurrence.community_id == self.community.id)
+            .where(occurrence.starts_at >= self.start, occurrence.starts_at < self.stop)
+            .group_by(answer.question)
+        )
+        found = {q: Pulse(int(n), float(mean) if n >= MIN_GROUP else None) for q, n, mean in rows}
+        return {q: found.get(q, Pulse(0, None)) for q in ("value", "safety")}
+
+    def fairness(self) -> Fairness:
+        """Who has not been recognised lately, how concentrated giving is, and recognition across teams."""
+        recognised = (
+            select(Nominee.user_id)
+            .join(Nomination, Nomination.id == Nominee.nomination_id)
+            .where(Nomination.community_id == self.community.id, Nomination.team_id == self.community.team_id)
+            .where(Nomination.created_at >= self.stop - RECOGNITION_WINDOW, Nomination.created_at < self.stop)
+        )
+        unrecognised = select(Member.user_id).where(
+            *member_at(self.community.id, self.stop), Member.user_id.not_in(recognised)
+        )
+        count = int(self.session.scalar(select(func.count()).select_from(unrecognised.subquery())) or 0)
+        listed = list(self.session.scalars(unrecognised.order_by(Member.user_id).limit(LISTED_UNRECOGNISED)))
+        return Fairness(count, listed, self._giving_top_share(), self._cross_team_share())
+
+    def _nominations(self) -> list:
+        return [
+            Nomination.team_id == self.community.team_id,
+            Nomination.community_id == self.community.id,
+            Nomination.created_at >= self.start,
+            Nomination.created_at < self.stop,
+        ]
+
+    def _giving_top_share(self) -> float | None:
+        per_giver = (
+            select(func.count().label("n"))
+            .where(*self._nominations(), Nomination.nominator_id.is_not(None))
+            .group_by(Nomination.nominator_id)
+            .subquery()
+        )
+        ranked = select(
+            per_giver.c.n,
+            func.row_number().over(order_by=per_giver.c.n.desc()).label("rank"),
+            func.count().over().label("people"),
+        ).subquery()
+        top = (ranked.c.people + (TOP_SHARE - 1)) / TOP_SHARE
+        row = self.session.execute(
+            select(func.count(), func.sum(ranked.c.n), func.sum(case((ranked.c.rank <= top, ranked.c.n), else_=0)))
+        ).one()
+        return share(row[2], row[1]) if int(row[0]) >= MIN_GROUP else None
+
+    def _cross_team_share(self) -> float | None:
+        giver = Member.__table__.alias("giver")
+        receiver = Member.__table__.alias("receiver")
+        known = (
+            select(
+                Nomination.nominator_id,
+                Nominee.user_id,
+                case((giver.c.department != receiver.c.department, 1), else_=0).label("across"),
+            )
+            .join(Nominee, Nominee.nomination_id == Nomination.id)
+            .join(giver, and_(giver.c.community_id == Nomination.community_id, giver.c.user_id == Nomination.nominator_id))
+            .join(receiver, and_(receiver.c.community_id == Nomination.community_id, receiver.c.user_id == Nominee.user_id))
+            .where(*self._nominations(), giver.c.department.is_not(None), receiver.c.department.is_not(None))
+            .subquery()
+        )
+        row = self.session.execute(
+            select(
+                func.count(),
+                func.sum(known.c.across.cast(Integer)),
+                count_distinct(known.c.nominator_id),
+                count_distinct(known.c.user_id),
+            )
+        ).one()
+        enough = int(row[2]) >= MIN_GROUP and int(row[3]) >= MIN_GROUP
+        return share(row[1], row[0]) if enough else None
+
+
+def trends(session: Session, *, community: Community, at: datetime, weeks: int = 12) -> list[Week]:
+    """Contributions, contributors and attendances per week for the `weeks` weeks up to `at`, oldest first."""
+    spans = last_weeks(at, community.timezone, weeks)
+    start, stop = spans[0].start, min(at, spans[-1].end)
+    contribution = sources.contributions(
+        session, team_id=community.team_id, community_id=community.id, start=start, stop=stop
+    )
+    bucket = case(*((contribution.c.at < w.end, i) for i, w in enumerate(spans)), else_=len(spans) - 1)
+    rows = session.execute(
+        select(
+            bucket.label("week"),
+            func.count(),
+            count_distinct(contribution.c.user_id),
+            func.count().filter(contribution.c.kind == "attendance"),
+        ).group_by(bucket)
+    )
+    found = {int(week): (int(n), int(people), int(attended)) for week, n, people, attended in rows}
+    return [Week(w.start, *found.get(i, (0, 0, 0))) for i, w in enumerate(spans)]

@@ -1,0 +1,130 @@
+"""What counts as a contribution, as SQL over the other features' tables (read-only).
+
+Rituals' tables (occurrences, attendance, pulse answers) live in another migration branch; metrics that
+need them are left out (None) on a database that does not have them yet, instead of failing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import String, and_, func, inspect, literal_column, null, or_, select, union_all
+from sqlalchemy.sql import Subquery
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from copbot.communities.models import Member
+from copbot.people.models import Question, QuestionStatus
+from copbot.recognition.models import Nomination
+from copbot.reviews.models import Playbook, Review
+
+RITUAL_TABLES = ("ritual_occurrences", "ritual_attendance", "ritual_pulse_answers")
+HELD_STAGES = ("posted", "started", "done")  # an occurrence that took place (not excluded, not missed)
+ASKED_STATUSES = (QuestionStatus.OPEN.value, QuestionStatus.CLOSED.value)
+
+_known: dict[str, bool] = {}
+
+
+def rituals(session: Session) -> ModuleType | None:
+    """The rituals models module when the database has its tables, else None."""
+    bind = session.get_bind()
+    url = bind.engine.url.render_as_string(hide_password=True)
+    if url not in _known:
+        inspector = inspect(bind)
+        _known[url] = all(inspector.has_table(name) for name in RITUAL_TABLES)
+    if not _known[url]:
+        return None
+    from copbot.rituals import models  # imported only when its tables exist (see module docstring)
+
+    return models
+
+
+def _kind(name: str) -> ColumnElement[str]:
+    # A literal in the SQL text, not a bound parameter: PostgreSQL cannot type parameters in a UNION.
+    return literal_column(f"'{name}'", String(16))
+
+
+def _window(column: Any, start: datetime, stop: datetime) -> ColumnElement[bool]:
+    return and_(column >= start, column < stop)
+
+
+def contributions(
+    session: Session, *, team_id: str, community_id: int, start: datetime, stop: datetime, anonymous: bool = True
+) -> Subquery:
+    """Rows (user_id, kind, at) of every contribution in [start, stop); questions have no user_id."""
+    parts = [
+        select(Review.author_id.label("user_id"), _kind("review").label("kind"), Review.created_at.label("at"))
+        .where(Review.team_id == team_id, Review.community_id == community_id)
+        .where(_window(Review.created_at, start, stop)),
+        select(Playbook.author_id, _kind("playbook"), Playbook.created_at)
+        .where(Playbook.team_id == team_id, Playbook.community_id == community_id)
+        .where(_window(Playbook.created_at, start, stop)),
+        select(Nomination.nominator_id, _kind("nomination"), Nomination.created_at)
+        .where(Nomination.team_id == team_id, Nomination.community_id == community_id)
+        .where(Nomination.nominator_id.is_not(None), _window(Nomination.created_at, start, stop)),
+    ]
+    if anonymous:
+        parts.append(
+            select(null().cast(String(32)), _kind("question"), Question.created_at)
+            .where(Question.team_id == team_id, Question.community_id == community_id)
+            .where(Question.status.in_(ASKED_STATUSES), _window(Question.created_at, start, stop))
+        )
+    models = rituals(session)
+    if models is not None:
+        occurrence, attendance = models.Occurrence, models.Attendance
+        parts.append(
+            select(occurrence.facilitator_id, _kind("facilitation"), occurrence.starts_at)
+            .where(*held(models, team_id=team_id, community_id=community_id, start=start, stop=stop))
+            .where(occurrence.facilitator_id.is_not(None))
+        )
+        parts.append(
+            select(attendance.user_id, _kind("attendance"), occurrence.starts_at)
+            .join(occurrence, occurrence.id == attendance.occurrence_id)
+            .where(*held(models, team_id=team_id, community_id=community_id, start=start, stop=stop))
+            .where(attendance.attended.is_(True))
+        )
+    return union_all(*parts).subquery("contribution")
+
+
+def held(
+    models: ModuleType, *, team_id: str, community_id: int, start: datetime, stop: datetime, sessions_only: bool = False
+) -> list[ColumnElement[bool]]:
+    """Conditions on occurrences of a community that took place in [start, stop)."""
+    occurrence = models.Occurrence
+    conditions = [
+        occurrence.team_id == team_id,
+        occurrence.community_id == community_id,
+        occurrence.stage.in_(HELD_STAGES),
+        _window(occurrence.starts_at, start, stop),
+    ]
+    if sessions_only:
+        conditions.append(occurrence.kind == "session")
+    return conditions
+
+
+def member_during(community_id: int, start: datetime, stop: datetime) -> list[ColumnElement[bool]]:
+    """Conditions on members who belonged to the community at some point of [start, stop)."""
+    return [
+        Member.community_id == community_id,
+        Member.joined_at < stop,
+        or_(Member.left_at.is_(None), Member.left_at >= start),
+    ]
+
+
+def member_at(community_id: int, at: datetime) -> list[ColumnElement[bool]]:
+    """Conditions on members who belong to the community at the instant `at`."""
+    return [Member.community_id == community_id, Member.joined_at < at, or_(Member.left_at.is_(None), Member.left_at >= at)]
+
+
+def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+    """SQL for the hours from `earlier` to `later`, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+
+def count_distinct(column: Any) -> ColumnElement[int]:
+    """COUNT(DISTINCT column)."""
+    return func.count(func.distinct(column))
