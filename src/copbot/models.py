@@ -13,6 +13,16 @@ from copbot.recognition.models import (
     RecognitionSettings,
     UserFact,
 )
+from copbot.rituals.models import (
+    Attendance,
+    AwayPeriod,
+    Exclusion,
+    FacilitatorAsk,
+    Occurrence,
+    PulseAnswer,
+    RitualSchedule,
+    RotationMember,
+)
 from copbot.reviews.models import Adoption, Lesson, Playbook, Review, ReviewClaim, ReviewSettings
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question
 
@@ -21,3 +31,5 @@ __all__ += ["Onboarding", "PeopleSettings", "Profile", "Question"]
 __all__ += ["Adoption", "Lesson", "Playbook", "Review", "ReviewClaim", "ReviewSettings"]
 __all__ += ["Digest", "Nomination", "NominationQuota", "Nominee", "RecognitionSettings", "UserFact"]
 __all__ += ["ChartUpload", "QuarterlyReview"]
+__all__ += ["Attendance", "AwayPeriod", "Exclusion", "FacilitatorAsk", "Occurrence", "PulseAnswer"]
+__all__ += ["RitualSchedule", "RotationMember"]

@@ -1,0 +1,627 @@
+"""Block Kit for rituals: the channel posts, the facilitator DMs, the schedule modals and listings.
+
+Pure functions: data in, dict out, each checked against Slack's limits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from copbot.communities.models import Community
+from copbot.rituals import timing
+from copbot.rituals.models import (
+    AwayPeriod,
+    Exclusion,
+    Frequency,
+    Occurrence,
+    RitualSchedule,
+    RotationMember,
+    ScheduleKind,
+    ScheduleStatus,
+)
+from copbot.rituals.service import PULSE_MINIMUM, Tally
+from copbot.slack.ids import RitualAction, RitualBlock, RitualField, RitualView, SessionAction
+from copbot.slack.text import check, escape, mention, truncate
+
+Message = dict[str, Any]
+
+PREP_CHECKLIST = (
+    "Pick one question or story to open with",
+    "Share any material in the channel a day ahead",
+    "Keep five minutes at the end for what we learned",
+)
+FREQUENCY_LABELS = {
+    Frequency.WEEKLY: "Every week",
+    Frequency.BIWEEKLY: "Every two weeks",
+    Frequency.MONTHLY: "Every month (same weekday and week)",
+}
+PULSE_LABELS = {
+    "value": "How valuable is this community to you?",
+    "safety": "How safe do you feel to speak up?",
+}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": _plain(truncate(text, 150))}
+
+
+def _button(action: str, text: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action, "text": _plain(text), "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _actions(block_id: str | None, *buttons: dict[str, Any]) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "actions", "elements": list(buttons)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _message(text: str, blocks: list[dict[str, Any]]) -> Message:
+    return check({"text": truncate(text, 3000), "blocks": blocks}, surface="message")
+
+
+def _when(occurrence: Occurrence, zone: str) -> str:
+    text = timing.local_text(occurrence.starts_at, zone)
+    if occurrence.ends_at is not None:
+        minutes = int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60)
+        text += f" ({minutes} min)"
+    return text
+
+
+def _names(users: Sequence[str]) -> str:
+    return ", ".join(mention(u) for u in users)
+
+
+# --- channel posts ---------------------------------------------------------------------------------
+
+
+def session_post(
+    community: Community, schedule: RitualSchedule, occurrence: Occurrence, tally: Tally, *, started: bool
+) -> Message:
+    """The reminder before a session: topic, time, facilitator, RSVP counts; once started, "I was there"."""
+    facilitator = mention(occurrence.facilitator_id) if occurrence.facilitator_id else "_to be confirmed_"
+    blocks = [
+        _header(f"Session: {schedule.title}"),
+        _section(
+            f"*When:* {_when(occurrence, community.timezone)}\n*Facilitator:* {facilitator}\n"
+            f"*Topic:* {escape(schedule.title)}"
+        ),
+        _context(
+            f":white_check_mark: {tally.going} going  ·  :no_entry: {tally.cant} can't make it  ·  "
+            f":hourglass: {tally.async_} async"
+            + (f"  ·  :raised_hand: {tally.attended} were there" if started else "")
+        ),
+    ]
+    value = str(occurrence.id)
+    if started:
+        blocks.append(
+            _actions(RitualBlock.RSVP, _button(RitualAction.ATTENDED, "I was there", value, style="primary"))
+        )
+    else:
+        blocks.append(
+            _actions(
+                RitualBlock.RSVP,
+                _button(RitualAction.GOING, "Going", value, style="primary"),
+                _button(RitualAction.CANT, "Can't make it", value),
+                _button(RitualAction.ASYNC, "Async", value),
+            )
+        )
+    return _message(
+        f"Session: {escape(schedule.title)}, {timing.local_text(occurrence.starts_at, community.timezone)}",
+        blocks,
+    )
+
+
+def kickoff_post(
+    community: Community, schedule: RitualSchedule, occurrence: Occurrence, tally: Tally
+) -> Message:
+    """The cycle's kickoff: purpose, goals, what it will try, how to take part, a sign-up button."""
+    blocks = [_header(f"Kickoff: {schedule.title}"), _section(f"*Purpose*\n{escape(community.purpose)}")]
+    if community.learning_goals:
+        blocks.append(_section(f"*Learning goals*\n{escape(community.learning_goals)}"))
+    if schedule.plan:
+        blocks.append(_section(f"*What this cycle will try*\n{escape(schedule.plan)}"))
+    blocks += [
+        _section(
+            "*How to take part*\nSign up below, come to the sessions, share what you try in this channel. "
+            f"Mid-point reflection and finale demos follow; the finale is on "
+            f"{timing.local_text(schedule.finale_at or occurrence.starts_at, community.timezone)}."
+        ),
+        _context(
+            f":raised_hands: {len(tally.signed_up)} signed up"
+            + (f": {_names(tally.signed_up[:30])}" if tally.signed_up else "")
+        ),
+        _actions(
+            RitualBlock.SIGN_UP,
+            _button(RitualAction.SIGN_UP, "Sign me up", str(occurrence.id), style="primary"),
+        ),
+    ]
+    return _message(f"Kickoff: {escape(schedule.title)}", blocks)
+
+
+def midpoint_post(
+    community: Community,
+    schedule: RitualSchedule,
+    occurrence: Occurrence,
+    pulse: dict[str, tuple[int, float | None]],
+) -> Message:
+    """The mid-point reflection: what works, what to change, and an anonymous 1-5 pulse."""
+    blocks = [
+        _header(f"Mid-point reflection: {schedule.title}"),
+        _section(
+            "We are halfway. In this thread, tell us:\n• *What is working?*\n• *What should we change?*"
+        ),
+    ]
+    for question, block_id in (("value", RitualBlock.PULSE_VALUE), ("safety", RitualBlock.PULSE_SAFETY)):
+        answered, mean = pulse.get(question, (0, None))
+        summary = (
+            f"average *{mean:.1f}* / 5 from {answered} answers"
+            if mean is not None
+            else f"{answered} answered; the average shows once {PULSE_MINIMUM} have"
+        )
+        blocks += [
+            _section(f"*{PULSE_LABELS[question]}* (1 = not at all, 5 = very)\n{summary}"),
+            _actions(
+                block_id,
+                *(
+                    _button(RitualAction(f"ritual_pulse_{n}"), str(n), str(occurrence.id))
+                    for n in range(1, 6)
+                ),
+            ),
+        ]
+    blocks.append(_context(":lock: Answers are anonymous: only the averages are shown, never who answered."))
+    return _message(f"Mid-point reflection: {escape(schedule.title)}", blocks)
+
+
+def finale_post(
+    community: Community, schedule: RitualSchedule, occurrence: Occurrence, tally: Tally
+) -> Message:
+    """The call for demos before the finale, with a sign-up and the line-up so far."""
+    lineup = (
+        "\n".join(f"{i}. {mention(u)}" for i, u in enumerate(tally.signed_up[:40], start=1))
+        or "_Nobody yet: be first!_"
+    )
+    blocks = [
+        _header(f"Finale demos: {schedule.title}"),
+        _section(
+            f"The finale is on *{timing.local_text(occurrence.starts_at, community.timezone)}*. "
+            "Show what you tried this cycle: a demo, a story, a lesson. Five minutes each."
+        ),
+        _section(f"*Line-up*\n{lineup}"),
+        _actions(
+            RitualBlock.SIGN_UP,
+            _button(RitualAction.SIGN_UP, "Sign me up to demo", str(occurrence.id), style="primary"),
+        ),
+    ]
+    return _message(f"Call for demos: {escape(schedule.title)} finale", blocks)
+
+
+def lineup_post(
+    community: Community, schedule: RitualSchedule, occurrence: Occurrence, tally: Tally
+) -> Message:
+    """The finale's line-up, posted when it starts."""
+    lineup = "\n".join(f"{i}. {mention(u)}" for i, u in enumerate(tally.signed_up[:40], start=1))
+    text = f"*Line-up*\n{lineup}" if lineup else "Nobody signed up to demo: share what you tried, open floor!"
+    blocks = [_header(f"Finale: {schedule.title} starts now"), _section(text)]
+    return _message(f"Finale: {escape(schedule.title)} starts now", blocks)
+
+
+def skip_note(
+    community: Community, schedule: RitualSchedule, occurrence: Occurrence, exclusion: Exclusion
+) -> Message:
+    """The "no session this week" note."""
+    reason = f" ({escape(exclusion.reason)})" if exclusion.reason else ""
+    text = (
+        f":palm_tree: No *{escape(schedule.title)}* session on "
+        f"{timing.local_text(occurrence.starts_at, community.timezone)}{reason}. See you next time!"
+    )
+    return _message(f"No {escape(schedule.title)} session this time", [_section(text)])
+
+
+def review_prompt(occurrence: Occurrence) -> Message:
+    """The after-action prompt in a session's thread."""
+    blocks = [
+        _section("*What did we learn?* Capture it while it is fresh: a short after-action review."),
+        _actions(
+            RitualBlock.PROMPT,
+            _button(
+                SessionAction.OPEN_REVIEW_FROM_SESSION,
+                "What did we learn?",
+                str(occurrence.id),
+                style="primary",
+            ),
+        ),
+    ]
+    return _message("What did we learn?", blocks)
+
+
+# --- DMs -------------------------------------------------------------------------------------------
+
+
+def ask_dm(
+    community: Community,
+    schedule: RitualSchedule,
+    occurrence: Occurrence,
+    ask_id: int,
+    *,
+    answer: str | None,
+    reminder: bool = False,
+) -> Message:
+    """The facilitator request: date, topic, prep checklist, Accept / Swap / Skip (or the answer given)."""
+    checklist = "\n".join(f"• {item}" for item in PREP_CHECKLIST)
+    intro = ":bell: Reminder: we still need your answer. " if reminder else ""
+    blocks = [
+        _section(
+            f"{intro}Would you facilitate *{escape(schedule.title)}* for *{escape(community.name)}* on "
+            f"*{_when(occurrence, community.timezone)}*?"
+        ),
+        _section(f"*Prep checklist*\n{checklist}"),
+    ]
+    if answer is None:
+        value = str(ask_id)
+        blocks.append(
+            _actions(
+                RitualBlock.ASK,
+                _button(RitualAction.ACCEPT, "Accept", value, style="primary"),
+                _button(RitualAction.SWAP, "Swap with the next", value),
+                _button(RitualAction.SKIP, "Skip this time", value),
+            )
+        )
+    else:
+        blocks.append(_context(answer))
+    return _message(f"Would you facilitate {escape(schedule.title)}?", blocks)
+
+
+def escalation_dm(
+    community: Community, schedule: RitualSchedule, occurrence: Occurrence, user_id: str
+) -> Message:
+    """Tell the lead that the facilitator asked has not answered."""
+    text = (
+        f":warning: {mention(user_id)} has not answered the request to facilitate *{escape(schedule.title)}* "
+        f"({escape(community.name)}) on {_when(occurrence, community.timezone)}, even after a reminder. "
+        "You may want to find someone, or facilitate yourself."
+    )
+    return _message("A session still has no facilitator", [_section(text)])
+
+
+def unfilled_dm(community: Community, schedule: RitualSchedule, occurrence: Occurrence) -> Message:
+    """Tell the lead that nobody in the rotation is left to ask."""
+    text = (
+        f":warning: Nobody in the rotation of *{escape(community.name)}* is left to facilitate "
+        f"*{escape(schedule.title)}* on {_when(occurrence, community.timezone)}. "
+        "`/cop rotation` shows who is in."
+    )
+    return _message("A session has no facilitator", [_section(text)])
+
+
+def archived_dm(community: Community) -> Message:
+    """Tell the lead that the channel was archived and rituals are paused."""
+    text = (
+        f":pause_button: The channel of *{escape(community.name)}* is archived, so its rituals are paused. "
+        "Unarchive it and resume them with `/cop schedule list`, or delete them there."
+    )
+    return _message("Rituals paused: the channel is archived", [_section(text)])
+
+
+def preview_dm(community: Community, schedule: RitualSchedule, posts: Sequence[Message]) -> list[Message]:
+    """The preview: an intro, then each ritual post as members will see it."""
+    intro = _message(
+        f"Preview of {escape(schedule.title)}",
+        [
+            _section(
+                f":eyes: *Preview of {escape(schedule.title)}* for *{escape(community.name)}*: "
+                f"{len(posts)} post(s) follow, as members will see them. Nothing was posted in the channel."
+            )
+        ],
+    )
+    return [intro, *posts]
+
+
+# --- modals ----------------------------------------------------------------------------------------
+
+
+def _input(
+    field: RitualField,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str | None = None,
+) -> dict[str, Any]:
+    block = {
+        "type": "input",
+        "block_id": field,
+        "label": _plain(label),
+        "optional": optional,
+        "element": {**element, "action_id": field},
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _text(initial: str | None, *, multiline: bool = False, max_length: int = 150) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if initial:
+        element["initial_value"] = initial
+    return element
+
+
+def _date(initial: date | None) -> dict[str, Any]:
+    return {"type": "datepicker", **({"initial_date": initial.isoformat()} if initial else {})}
+
+
+def _time(initial: str | None) -> dict[str, Any]:
+    return {"type": "timepicker", **({"initial_time": initial} if initial else {})}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(text), "value": value}
+
+
+def _select(options: Sequence[tuple[str, str]], initial: str) -> dict[str, Any]:
+    built = [_option(t, v) for t, v in options]
+    chosen = next((o for o in built if o["value"] == initial), built[0])
+    return {"type": "static_select", "options": built, "initial_option": chosen}
+
+
+def _local(instant: datetime | None, zone: str) -> tuple[date | None, str | None]:
+    if instant is None:
+        return None, None
+    from zoneinfo import ZoneInfo
+
+    local = instant.astimezone(ZoneInfo(zone))
+    return local.date(), f"{local:%H:%M}"
+
+
+def cycle_modal(community: Community, schedule: RitualSchedule | None) -> dict[str, Any]:
+    """The modal that plans a cycle: kickoff, mid-point and finale in the community's zone."""
+    zone = community.timezone
+    blocks: list[dict[str, Any]] = [
+        _section(f"Times are in *{escape(zone)}*, the community's time zone."),
+        _input(RitualField.TITLE, "Cycle name", _text(schedule.title if schedule else None)),
+        _input(
+            RitualField.PLAN,
+            "What this cycle will try",
+            _text(schedule.plan if schedule else None, multiline=True, max_length=2000),
+            optional=True,
+        ),
+    ]
+    for name, label in (
+        ("kickoff", "Kickoff"),
+        ("midpoint", "Mid-point reflection"),
+        ("finale", "Finale demos"),
+    ):
+        day, at = _local(getattr(schedule, f"{name}_at") if schedule else None, zone)
+        blocks.append(_input(RitualField(f"ritual_{name}_date"), f"{label}: date", _date(day)))
+        blocks.append(_input(RitualField(f"ritual_{name}_time"), f"{label}: time", _time(at or "10:00")))
+    return _modal(RitualView.CYCLE, "Plan a cycle", community, schedule, blocks)
+
+
+def sessions_modal(community: Community, schedule: RitualSchedule | None) -> dict[str, Any]:
+    """The modal that schedules recurring sessions in the community's zone."""
+    durations = [
+        (
+            f"{m} minutes"
+            if m < 60
+            else f"{m // 60} h {m % 60:02d}"
+            if m % 60
+            else f"{m // 60} hour{'s' if m > 60 else ''}",
+            str(m),
+        )
+        for m in (30, 45, 60, 90, 120)
+    ]
+    blocks = [
+        _section(f"Times are in *{escape(community.timezone)}*, the community's time zone."),
+        _input(RitualField.TITLE, "Topic", _text(schedule.title if schedule else None)),
+        _input(
+            RitualField.FREQUENCY,
+            "How often",
+            _select(
+                [(label, f.value) for f, label in FREQUENCY_LABELS.items()],
+                schedule.frequency if schedule and schedule.frequency else Frequency.WEEKLY,
+            ),
+        ),
+        _input(
+            RitualField.FIRST_DATE,
+            "First session",
+            _date(schedule.first_date if schedule else None),
+            hint="Sessions repeat on this date's weekday.",
+        ),
+        _input(RitualField.TIME, "Time", _time(schedule.local_time if schedule else "15:00")),
+        _input(
+            RitualField.ALT_TIME,
+            "Alternate time (every other session)",
+            _time(schedule.alt_local_time if schedule else None),
+            optional=True,
+            hint="For members in far time zones: every second session uses this time.",
+        ),
+        _input(
+            RitualField.DURATION,
+            "Length",
+            _select(durations, str(schedule.duration_minutes if schedule else 60)),
+        ),
+        _input(
+            RitualField.ROTATION_DAYS,
+            "Ask the next facilitator",
+            _select(
+                [(f"{d} day{'s' if d > 1 else ''} before", str(d)) for d in (1, 2, 3, 5, 7, 14)],
+                str(schedule.rotation_days if schedule else 3),
+            ),
+        ),
+    ]
+    return _modal(RitualView.SESSIONS, "Recurring sessions", community, schedule, blocks)
+
+
+def _modal(
+    callback: RitualView,
+    title: str,
+    community: Community,
+    schedule: RitualSchedule | None,
+    blocks: list[dict[str, Any]],
+) -> dict[str, Any]:
+    metadata = {"channel_id": community.channel_id, "schedule_id": schedule.id if schedule else None}
+    view = {
+        "type": "modal",
+        "callback_id": callback,
+        "private_metadata": json.dumps(metadata),
+        "title": _plain(title),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+    return check(view, surface="modal")
+
+
+def saved_view(schedule: RitualSchedule) -> dict[str, Any]:
+    """The modal after a save: the schedule is a draft until it goes live; preview first."""
+    live = schedule.status == ScheduleStatus.ACTIVE
+    text = (
+        f":white_check_mark: *{escape(schedule.title)}* is saved"
+        + (" and live." if live else " as a draft.")
+        + ("" if live else "\nSend yourself a preview, then go live with `/cop schedule list`.")
+    )
+    blocks = [_section(text), _actions(RitualBlock.NEW, *_schedule_buttons(schedule, with_edit=False))]
+    view = {"type": "modal", "title": _plain("Schedule saved"), "close": _plain("Done"), "blocks": blocks}
+    return check(view, surface="modal")
+
+
+# --- listings --------------------------------------------------------------------------------------
+
+
+def _schedule_buttons(schedule: RitualSchedule, *, with_edit: bool = True) -> list[dict[str, Any]]:
+    value = str(schedule.id)
+    buttons = [_button(RitualAction.PREVIEW, "Send me a preview", value)]
+    if schedule.status == ScheduleStatus.DRAFT:
+        buttons.append(_button(RitualAction.GO_LIVE, "Go live", value, style="primary"))
+    elif schedule.status == ScheduleStatus.ACTIVE:
+        buttons.append(_button(RitualAction.PAUSE, "Pause", value))
+    else:
+        buttons.append(_button(RitualAction.RESUME, "Resume", value, style="primary"))
+    if with_edit:
+        buttons.append(_button(RitualAction.EDIT, "Edit", value))
+        delete = _button(RitualAction.DELETE, "Delete", value, style="danger")
+        delete["confirm"] = {
+            "title": _plain("Delete this schedule?"),
+            "text": {"type": "mrkdwn", "text": "Its coming posts are cancelled; past attendance goes too."},
+            "confirm": _plain("Delete"),
+            "deny": _plain("Keep it"),
+        }
+        buttons.append(delete)
+    return buttons
+
+
+def describe(schedule: RitualSchedule, zone: str) -> str:
+    """One line on what a schedule does and when."""
+    if schedule.kind == ScheduleKind.CYCLE:
+        parts = [
+            f"{label} {timing.local_text(at, zone)}"
+            for label, at in (
+                ("kickoff", schedule.kickoff_at),
+                ("mid-point", schedule.midpoint_at),
+                ("finale", schedule.finale_at),
+            )
+            if at
+        ]
+        return "Cycle: " + "; ".join(parts)
+    label = FREQUENCY_LABELS.get(Frequency(schedule.frequency or "weekly"), "")
+    first = schedule.first_date
+    slot = f"{schedule.local_time}" + (
+        f" / {schedule.alt_local_time} alternating" if schedule.alt_local_time else ""
+    )
+    return (
+        f"{label} on {first:%A}s at {slot} ({schedule.duration_minutes} min), from {first:%d %b %Y}"
+        if first
+        else label
+    )
+
+
+def schedule_list(
+    community: Community,
+    schedules: Sequence[RitualSchedule],
+    exclusions: Sequence[Exclusion],
+    coming: Sequence[Occurrence],
+) -> Message:
+    """The ephemeral `/cop schedule list`: each schedule with its buttons, exclusions, what comes next."""
+    blocks: list[dict[str, Any]] = [_header(f"Rituals of {community.name}")]
+    if not schedules:
+        blocks.append(_section("No rituals yet. Plan a cycle or recurring sessions:"))
+    for schedule in schedules[:12]:
+        status = {
+            "draft": ":memo: draft",
+            "active": ":large_green_circle: live",
+            "paused": ":pause_button: paused",
+        }[schedule.status]
+        reason = f" ({escape(schedule.paused_reason)})" if schedule.paused_reason else ""
+        blocks.append(
+            _section(
+                f"*#{schedule.id} {escape(schedule.title)}*  {status}{reason}\n"
+                f"{escape(describe(schedule, community.timezone))}"
+            )
+        )
+        blocks.append(_actions(None, *_schedule_buttons(schedule)))
+    if coming:
+        lines = [
+            f"• {o.kind} {timing.local_text(o.starts_at, community.timezone)}"
+            + (f", facilitated by {mention(o.facilitator_id)}" if o.facilitator_id else "")
+            for o in coming
+        ]
+        blocks.append(_section("*Coming up*\n" + "\n".join(lines)))
+    if exclusions:
+        lines = [
+            f"• {e.first_day:%d %b %Y}"
+            + (f" to {e.last_day:%d %b %Y}" if e.last_day != e.first_day else "")
+            + (f": {escape(e.reason)}" if e.reason else "")
+            for e in exclusions[:20]
+        ]
+        blocks.append(_section("*No sessions on*\n" + "\n".join(lines)))
+    blocks.append(
+        _actions(
+            RitualBlock.NEW,
+            _button(RitualAction.NEW_CYCLE, "Plan a cycle", str(community.id)),
+            _button(RitualAction.NEW_SESSIONS, "Add recurring sessions", str(community.id)),
+        )
+    )
+    blocks.append(
+        _context("`/cop schedule skip YYYY-MM-DD [YYYY-MM-DD] [reason]` adds dates with no session.")
+    )
+    return _message(f"Rituals of {escape(community.name)}", blocks)
+
+
+def rotation_message(
+    community: Community, order: Sequence[RotationMember], away: dict[str, list[AwayPeriod]]
+) -> Message:
+    """The ephemeral `/cop rotation`: the order, who opted out, who is away."""
+    lines = []
+    for position, member in enumerate(order, start=1):
+        notes = [] if member.opted_in else ["opted out"]
+        notes += [f"away {p.first_day:%d %b}-{p.last_day:%d %b}" for p in away.get(member.user_id, [])]
+        lines.append(f"{position}. {mention(member.user_id)}" + (f" _({', '.join(notes)})_" if notes else ""))
+    body = "\n".join(lines) if lines else "_Nobody yet._"
+    blocks = [
+        _header(f"Facilitator rotation: {community.name}"),
+        _section(body),
+        _context(
+            "`/cop rotation in` / `/cop rotation out` to opt in or out. Leads and facilitators set the "
+            "order with `/cop rotation order @a @b @c`. `/cop away FROM TO` skips you while away."
+        ),
+    ]
+    return _message(f"Facilitator rotation of {escape(community.name)}", blocks)

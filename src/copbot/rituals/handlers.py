@@ -1,0 +1,636 @@
+"""Slack listeners for rituals: `/cop schedule|rotation|away`, the schedule modals, the post buttons."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from copbot.clock import now
+from copbot.communities import service as communities
+from copbot.communities.models import Community
+from copbot.db import session_scope
+from copbot.deps import Deps
+from copbot.errors import CopbotError, InvalidInput, NotFound
+from copbot.outbox import service as outbox
+from copbot.outbox.models import Kind, OutboxMessage
+from copbot.rituals import blocks, posts, service, timing
+from copbot.rituals.jobs import jobs
+from copbot.rituals.models import (
+    AskStatus,
+    Attendance,
+    AwayPeriod,
+    Exclusion,
+    FacilitatorAsk,
+    Occurrence,
+    Response,
+    RitualSchedule,
+    RotationMember,
+    ScheduleKind,
+    ScheduleStatus,
+)
+from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.errors import user_message
+from copbot.slack.ids import RitualAction, RitualBlock, RitualField, RitualView
+from copbot.slack.payloads import SubcommandRequest, state_value
+
+log = logging.getLogger(__name__)
+
+__all__ = ["export_records", "forget_user", "jobs", "on_delivery_failure", "register"]
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+SCHEDULE_USAGE = (
+    "`/cop schedule` lists this community's rituals. Also: `/cop schedule cycle`, `/cop schedule sessions`, "
+    "`/cop schedule edit N`, `/cop schedule live|pause|resume|delete|preview N`, "
+    "`/cop schedule skip YYYY-MM-DD [YYYY-MM-DD] [reason]`."
+)
+RSVPS = {
+    RitualAction.GOING: Response.GOING,
+    RitualAction.CANT: Response.CANT,
+    RitualAction.ASYNC: Response.ASYNC,
+}
+ANSWERS = {
+    RitualAction.ACCEPT: AskStatus.ACCEPTED,
+    RitualAction.SWAP: AskStatus.SWAPPED,
+    RitualAction.SKIP: AskStatus.SKIPPED,
+}
+STATUS_ACTIONS = {
+    RitualAction.GO_LIVE: ScheduleStatus.ACTIVE,
+    RitualAction.RESUME: ScheduleStatus.ACTIVE,
+    RitualAction.PAUSE: ScheduleStatus.PAUSED,
+}
+CYCLE_FIELDS = (
+    "title",
+    "plan",
+    "kickoff_date",
+    "kickoff_time",
+    "midpoint_date",
+    "midpoint_time",
+    "finale_date",
+    "finale_time",
+)
+SESSION_FIELDS = (
+    "title",
+    "frequency",
+    "first_date",
+    "local_time",
+    "alt_local_time",
+    "duration_minutes",
+    "rotation_days",
+)
+
+
+def register(app: App, deps: Deps, router: CopRouter) -> None:
+    """Register the rituals listeners and `/cop schedule|rotation|away`."""
+    router.add(
+        Subcommand(
+            "schedule",
+            "/cop schedule [cycle|sessions|list]",
+            "plan a cycle or recurring sessions, list, pause or delete them (leads, facilitators)",
+            on_ack=lambda r: schedule_command(deps, r),
+            after_ack=lambda r, client: open_schedule_modal(deps, r, client),
+        )
+    )
+    router.add(
+        Subcommand(
+            "rotation",
+            "/cop rotation [in|out|order @a @b]",
+            "show the facilitator rotation, opt in or out, set the order",
+            on_ack=lambda r: rotation_command(deps, r),
+        )
+    )
+    router.add(
+        Subcommand(
+            "away",
+            "/cop away FROM TO",
+            "mark yourself away (YYYY-MM-DD); the rotation skips you",
+            on_ack=lambda r: away_command(deps, r),
+        )
+    )
+
+    @app.view(RitualView.CYCLE)
+    def submit_cycle(ack: Ack, body: dict[str, Any]) -> None:
+        ack(**save_schedule(deps, body, ScheduleKind.CYCLE))
+
+    @app.view(RitualView.SESSIONS)
+    def submit_sessions(ack: Ack, body: dict[str, Any]) -> None:
+        ack(**save_schedule(deps, body, ScheduleKind.SESSIONS))
+
+    _button(app, deps, re.compile(r"^ritual_rsvp_(going|cant|async)$"), on_rsvp)
+    _button(app, deps, RitualAction.ATTENDED, on_attended)
+    _button(app, deps, RitualAction.SIGN_UP, on_sign_up)
+    _button(app, deps, re.compile(r"^ritual_pulse_[1-5]$"), on_pulse)
+    _button(app, deps, re.compile(r"^ritual_(accept|swap|skip)$"), on_answer)
+    _button(app, deps, RitualAction.PREVIEW, on_preview)
+    _button(app, deps, re.compile(r"^ritual_(go_live|pause|resume|delete)$"), on_manage)
+    _button(app, deps, re.compile(r"^ritual_(new_cycle|new_sessions|edit)$"), on_open_modal)
+
+
+ButtonWork = Callable[[Deps, Session, dict[str, Any], WebClient], str | dict[str, Any] | None]
+
+
+def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWork) -> None:
+    """Ack at once; do the work after the ack in one transaction; answer the clicker ephemerally."""
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def run(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        try:
+            with session_scope(deps.sessions) as session:
+                reply = work(deps, session, body, client)
+            deps.outbox.notify()
+        except Exception as error:
+            reply = user_message(error)
+        if isinstance(reply, str):
+            respond(text=reply, response_type="ephemeral", replace_original=False)
+        elif isinstance(reply, dict):
+            respond(**reply)
+
+    run.__name__ = f"ritual_{work.__name__}"  # Bolt tells lazy functions apart by name
+    app.action(action)(ack=acknowledge, lazy=[run])
+
+
+def _ids(body: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(team_id, user_id, action_id, value) of a button click."""
+    action = body["actions"][0]
+    return body["team"]["id"], body["user"]["id"], action["action_id"], action.get("value", "")
+
+
+# --- buttons on posts ------------------------------------------------------------------------------
+
+
+def on_rsvp(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+    """Record an RSVP and update the counts in place."""
+    team_id, user_id, action, value = _ids(body)
+    occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
+    if service.rsvp(
+        session, occurrence=occurrence, user_id=user_id, response=RSVPS[RitualAction(action)], at=now()
+    ):
+        posts.owe_update(session, occurrence)
+    return None
+
+
+def on_attended(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+    """Record presence at a session that has started."""
+    team_id, user_id, _, value = _ids(body)
+    occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
+    if service.mark_attended(session, occurrence=occurrence, user_id=user_id, at=now()):
+        posts.owe_update(session, occurrence)
+        return ":raised_hand: Thanks, you are counted as there."
+    return "You were already counted."
+
+
+def on_sign_up(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+    """Sign up for a cycle (kickoff) or for a finale demo; the post's list updates in place."""
+    team_id, user_id, _, value = _ids(body)
+    occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
+    if not service.sign_up(session, occurrence=occurrence, user_id=user_id, at=now()):
+        return "You are already signed up."
+    posts.owe_update(session, occurrence)
+    community = session.get_one(Community, occurrence.community_id)
+    communities.join(session, team_id=team_id, channel_id=community.channel_id, user_id=user_id)
+    return f":tada: You are signed up for *{blocks.escape(community.name)}*."
+
+
+def on_pulse(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+    """Store an anonymous pulse answer; the post shows averages once enough have answered."""
+    team_id, user_id, action, value = _ids(body)
+    question = "safety" if body["actions"][0].get("block_id") == RitualBlock.PULSE_SAFETY else "value"
+    occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
+    score = int(action.rsplit("_", 1)[1])
+    service.answer_pulse(
+        session, occurrence=occurrence, user_id=user_id, question=question, score=score, key=pulse_key(deps)
+    )
+    posts.owe_update(session, occurrence)
+    return f"Thanks: your answer ({score}/5) is stored anonymously. You can change it by clicking again."
+
+
+def pulse_key(deps: Deps) -> bytes:
+    """The HMAC key standing in for pulse respondents: COPBOT_HASH_KEY, else derived from a Slack secret."""
+    settings = deps.settings
+    for secret in (settings.hash_key, settings.slack_signing_secret, settings.slack_bot_token):
+        if secret is not None:
+            return service.respondent_key(secret.get_secret_value())
+    raise CopbotError("Anonymous answers need COPBOT_HASH_KEY set; ask the operator.")
+
+
+# --- facilitator DMs -------------------------------------------------------------------------------
+
+
+def on_answer(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+    """Accept, swap or skip; the DM shows the answer, the next in line is asked when needed."""
+    team_id, user_id, action, value = _ids(body)
+    answer = ANSWERS[RitualAction(action)]
+    at = now()
+    ask, occurrence = service.answer_ask(
+        session, team_id=team_id, ask_id=value, user_id=user_id, answer=answer, at=at
+    )
+    if answer == AskStatus.ACCEPTED:
+        posts.owe_answer(session, ask, occurrence, ":white_check_mark: You accepted. Thank you!")
+        posts.owe_update(session, occurrence)
+        return None
+    said = "swapped with the next in line" if answer == AskStatus.SWAPPED else "skipped this one"
+    posts.owe_answer(
+        session, ask, occurrence, f":arrows_counterclockwise: You {said}; we asked the next person."
+    )
+    posts.ask_next(session, occurrence, at=at)
+    return None
+
+
+# --- schedules -------------------------------------------------------------------------------------
+
+
+def schedule_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, Any] | None:
+    """Answer `/cop schedule ...` (modals open after the ack)."""
+    command = request.command
+    words = request.args.split()
+    verb = words[0].lower() if words else "list"
+    if verb in ("cycle", "sessions", "edit"):
+        return None
+    with session_scope(deps.sessions) as session:
+        community = communities.require_community(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        if verb == "list":
+            return listing(session, community)
+        if verb == "skip":
+            return add_skip(session, community, command.user_id, words[1:])
+        if (
+            verb in ("live", "pause", "resume", "delete", "preview")
+            and len(words) == 2
+            and words[1].lstrip("#").isdigit()
+        ):
+            schedule_id = int(words[1].lstrip("#"))
+            if verb == "preview":
+                reply = send_preview(session, community, command.user_id, schedule_id)
+            else:
+                reply = manage(session, community, command.user_id, verb, schedule_id)
+            deps.outbox.notify()
+            return reply
+    return SCHEDULE_USAGE
+
+
+def listing(session: Session, community: Community) -> dict[str, Any]:
+    """The schedule listing message."""
+    at = now()
+    today = timing.local_day(at, community.timezone)
+    return blocks.schedule_list(
+        community,
+        service.schedules(session, community=community),
+        service.exclusions(session, community=community, today=today),
+        service.occurrences(session, community=community, since=at, limit=8),
+    )
+
+
+def manage(session: Session, community: Community, user_id: str, verb: str, schedule_id: int) -> str:
+    """Go live, pause, resume or delete a schedule."""
+    if verb == "delete":
+        title = service.delete_schedule(
+            session, community=community, user_id=user_id, schedule_id=schedule_id
+        )
+        return f":wastebasket: Deleted *{blocks.escape(title)}*."
+    status = ScheduleStatus.PAUSED if verb == "pause" else ScheduleStatus.ACTIVE
+    schedule = service.set_status(
+        session, community=community, user_id=user_id, schedule_id=schedule_id, status=status, now=now()
+    )
+    word = "paused" if status == ScheduleStatus.PAUSED else "live"
+    return f"*{blocks.escape(schedule.title)}* is {word}."
+
+
+def send_preview(session: Session, community: Community, user_id: str, schedule_id: int) -> str:
+    """DM the asker each post the schedule will make, before it goes live."""
+    service.require_editor(session, community=community, user_id=user_id)
+    schedule = service.get_schedule(session, team_id=community.team_id, schedule_id=schedule_id)
+    if schedule.community_id != community.id:
+        raise NotFound("That schedule belongs to another community.")
+    rendered = posts.preview_posts(session, community, schedule, at=now())
+    batch = uuid.uuid4().hex[:12]
+    for index, message in enumerate(blocks.preview_dm(community, schedule, rendered)):
+        outbox.direct_message(
+            session,
+            team_id=community.team_id,
+            user_id=user_id,
+            key=f"ritual:preview:{schedule.id}:{batch}:{index}",
+            **message,
+        )
+    return ":eyes: A preview is on its way to you by DM."
+
+
+def add_skip(session: Session, community: Community, user_id: str, words: list[str]) -> str:
+    """`/cop schedule skip FROM [TO] [reason]`: dates with no session."""
+    try:
+        first = date.fromisoformat(words[0])
+        rest = words[1:]
+        last = first
+        if rest and re.fullmatch(r"\d{4}-\d{2}-\d{2}", rest[0]):
+            last, rest = date.fromisoformat(rest[0]), rest[1:]
+    except (IndexError, ValueError):
+        return (
+            "Usage: `/cop schedule skip YYYY-MM-DD [YYYY-MM-DD] [reason]`, "
+            "e.g. `/cop schedule skip 2026-12-24 2027-01-01 holidays`."
+        )
+    try:
+        exclusion = service.add_exclusion(
+            session,
+            community=community,
+            user_id=user_id,
+            first_day=first,
+            last_day=last,
+            reason=" ".join(rest),
+            today=timing.local_day(now(), community.timezone),
+        )
+    except InvalidInput as error:
+        return str(error)
+    span = f"{first:%d %b %Y}" + (f" to {last:%d %b %Y}" if last != first else "")
+    return (
+        f":palm_tree: No sessions on {span}"
+        + (f" ({blocks.escape(exclusion.reason)})" if exclusion.reason else "")
+        + "."
+    )
+
+
+def open_schedule_modal(deps: Deps, request: SubcommandRequest, client: WebClient) -> None:
+    """Open the cycle or sessions modal (`/cop schedule cycle|sessions|edit N`)."""
+    words = request.args.split()
+    verb = words[0].lower() if words else ""
+    if verb not in ("cycle", "sessions", "edit"):
+        return
+    command = request.command
+    with session_scope(deps.sessions) as session:
+        community = communities.require_community(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        service.require_editor(session, community=community, user_id=command.user_id)
+        schedule = None
+        if verb == "edit":
+            if len(words) < 2 or not words[1].lstrip("#").isdigit():
+                raise InvalidInput(
+                    {"schedule": "Usage: `/cop schedule edit N` (numbers are in `/cop schedule`)."}
+                )
+            schedule = service.get_schedule(
+                session, team_id=command.team_id, schedule_id=int(words[1].lstrip("#"))
+            )
+        view = _modal_for(
+            community, schedule, ScheduleKind.CYCLE if verb == "cycle" else ScheduleKind.SESSIONS
+        )
+    client.views_open(trigger_id=command.trigger_id, view=view)
+
+
+def _modal_for(community: Community, schedule: RitualSchedule | None, kind: ScheduleKind) -> dict[str, Any]:
+    kind = ScheduleKind(schedule.kind) if schedule else kind
+    return (
+        blocks.cycle_modal(community, schedule)
+        if kind == ScheduleKind.CYCLE
+        else blocks.sessions_modal(community, schedule)
+    )
+
+
+def save_schedule(deps: Deps, body: dict[str, Any], kind: ScheduleKind) -> dict[str, Any]:
+    """Validate and store a schedule modal; return the `ack()` arguments."""
+    view = body["view"]
+    values = view["state"]["values"]
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    names = CYCLE_FIELDS if kind == ScheduleKind.CYCLE else SESSION_FIELDS
+    fields = {
+        name: state_value(values, service.FIELD_BLOCKS[name], service.FIELD_BLOCKS[name]) for name in names
+    }
+    try:
+        with session_scope(deps.sessions) as session:
+            community = communities.require_community(
+                session, team_id=team_id, channel_id=metadata.get("channel_id", "")
+            )
+            save = service.save_cycle if kind == ScheduleKind.CYCLE else service.save_sessions
+            form_type = service.CycleForm if kind == ScheduleKind.CYCLE else service.SessionsForm
+            schedule = save(
+                session,
+                community=community,
+                user_id=user_id,
+                form=form_type.parse(fields),
+                now=now(),
+                schedule_id=metadata.get("schedule_id"),
+            )
+            return {"response_action": "update", "view": blocks.saved_view(schedule)}
+    except InvalidInput as error:
+        return {"response_action": "errors", "errors": error.field_errors}
+    except CopbotError as error:
+        return {"response_action": "errors", "errors": {RitualField.TITLE.value: str(error)}}
+
+
+def _schedule_from_button(session: Session, body: dict[str, Any]) -> tuple[Community, RitualSchedule]:
+    team_id, _, _, value = _ids(body)
+    schedule = service.get_schedule(session, team_id=team_id, schedule_id=int(value))
+    return session.get_one(Community, schedule.community_id), schedule
+
+
+def on_preview(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+    """ "Send me a preview": each post of the schedule, by DM."""
+    community, schedule = _schedule_from_button(session, body)
+    return send_preview(session, community, body["user"]["id"], schedule.id)
+
+
+def on_manage(
+    deps: Deps, session: Session, body: dict[str, Any], client: WebClient
+) -> str | dict[str, Any] | None:
+    """Go live, pause, resume or delete from the listing; the listing is redrawn."""
+    community, schedule = _schedule_from_button(session, body)
+    verb = {
+        "ritual_go_live": "live",
+        "ritual_pause": "pause",
+        "ritual_resume": "resume",
+        "ritual_delete": "delete",
+    }[_ids(body)[2]]
+    said = manage(session, community, body["user"]["id"], verb, schedule.id)
+    if "view" in body:  # clicked in the saved-schedule modal: no message to redraw
+        return said
+    session.flush()
+    message = listing(session, community)
+    return {**message, "response_type": "ephemeral", "replace_original": True}
+
+
+def on_open_modal(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+    """Open the cycle or sessions modal from a button (new, or edit)."""
+    team_id, user_id, action, value = _ids(body)
+    if action == RitualAction.EDIT:
+        community, schedule = _schedule_from_button(session, body)
+        kind = ScheduleKind(schedule.kind)
+    else:
+        community = session.get(Community, int(value))
+        if community is None or community.team_id != team_id:
+            raise NotFound(communities.NO_COMMUNITY)
+        schedule = None
+        kind = ScheduleKind.CYCLE if action == RitualAction.NEW_CYCLE else ScheduleKind.SESSIONS
+    service.require_editor(session, community=community, user_id=user_id)
+    client.views_open(trigger_id=body["trigger_id"], view=_modal_for(community, schedule, kind))
+    return None
+
+
+# --- rotation and away -----------------------------------------------------------------------------
+
+
+def rotation_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, Any]:
+    """Answer `/cop rotation [in|out|order @a @b ...]`."""
+    command = request.command
+    words = request.args.split()
+    verb = words[0].lower() if words else ""
+    with session_scope(deps.sessions) as session:
+        community = communities.require_community(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        if verb in ("in", "out"):
+            changed = service.opt(
+                session, community=community, user_id=command.user_id, opted_in=verb == "in"
+            )
+            if verb == "in":
+                return "You are in the rotation." + ("" if changed else " (You already were.)")
+            return (
+                "You are out of the rotation; `/cop rotation in` brings you back."
+                if changed
+                else "You were not in the rotation."
+            )
+        if verb == "order":
+            service.reorder(
+                session, community=community, user_id=command.user_id, order=MENTION.findall(request.args)
+            )
+        elif verb:
+            return "Usage: `/cop rotation`, `/cop rotation in|out`, `/cop rotation order @a @b @c`."
+        order = service.rotation(session, community=community)
+        today = timing.local_day(now(), community.timezone)
+        away = {
+            m.user_id: service.away_periods(
+                session, team_id=community.team_id, user_id=m.user_id, today=today
+            )
+            for m in order
+        }
+        return blocks.rotation_message(community, order, away)
+
+
+def away_command(deps: Deps, request: SubcommandRequest) -> str:
+    """Answer `/cop away FROM TO`, `/cop away` (list) and `/cop away clear`."""
+    command = request.command
+    words = request.args.split()
+    today = now().date()
+    with session_scope(deps.sessions) as session:
+        if not words:
+            periods = service.away_periods(
+                session, team_id=command.team_id, user_id=command.user_id, today=today
+            )
+            if not periods:
+                return (
+                    "You are not marked away. `/cop away 2026-08-01 2026-08-15` marks you away (inclusive)."
+                )
+            return (
+                "You are away: "
+                + ", ".join(f"{p.first_day} to {p.last_day}" for p in periods)
+                + ". `/cop away clear` removes it."
+            )
+        if words == ["clear"]:
+            count = service.clear_away(session, team_id=command.team_id, user_id=command.user_id)
+            return f"Removed {count} away period(s)."
+        try:
+            first = date.fromisoformat(words[0])
+            last = date.fromisoformat(words[1]) if len(words) > 1 else first
+        except ValueError:
+            return (
+                "Usage: `/cop away FROM TO` with dates as YYYY-MM-DD, e.g. `/cop away 2026-08-01 2026-08-15`."
+            )
+        try:
+            service.away(
+                session,
+                team_id=command.team_id,
+                user_id=command.user_id,
+                first_day=first,
+                last_day=last,
+                today=today,
+            )
+        except InvalidInput as error:
+            return str(error)
+    return f":palm_tree: You are away from {first} to {last}: the facilitator rotation passes you by."
+
+
+# --- hooks -----------------------------------------------------------------------------------------
+
+
+def on_delivery_failure(session: Session, message: OutboxMessage, error: str) -> None:
+    """An archived channel pauses its community's schedules and tells the leads by DM."""
+    if error != "is_archived" or message.kind != Kind.POST or not message.channel_id:
+        return
+    community = service.pause_community(
+        session, team_id=message.team_id, channel_id=message.channel_id, reason="channel archived"
+    )
+    if community is None:
+        return
+    log.warning("rituals of community %s paused: channel %s is archived", community.id, message.channel_id)
+    dm = blocks.archived_dm(community)
+    for lead in communities.leads(session, community=community):
+        outbox.direct_message(
+            session,
+            team_id=community.team_id,
+            user_id=lead,
+            key=f"ritual:archived:{community.id}:{message.id}:{lead}",
+            **dm,
+        )
+
+
+def export_records(session: Session, selected: list[Community]) -> dict[str, list[dict[str, Any]]]:
+    """Occurrences and attendance of the selected communities, for `copbot export`."""
+    by_id = {c.id: c for c in selected}
+    found = list(
+        session.scalars(select(Occurrence).where(Occurrence.community_id.in_(by_id)).order_by(Occurrence.id))
+    )
+    channel = {o.id: by_id[o.community_id].channel_id for o in found}
+    rows = session.scalars(
+        select(Attendance).where(Attendance.occurrence_id.in_(channel)).order_by(Attendance.id)
+    )
+    return {
+        "occurrences": [
+            {
+                "team_id": o.team_id,
+                "channel_id": channel[o.id],
+                "occurrence_id": o.id,
+                "kind": o.kind,
+                "starts_at": o.starts_at.isoformat(),
+                "ends_at": o.ends_at.isoformat() if o.ends_at else None,
+                "stage": o.stage,
+                "facilitator_id": o.facilitator_id,
+            }
+            for o in found
+        ],
+        "attendance": [
+            {
+                "team_id": a.team_id,
+                "channel_id": channel[a.occurrence_id],
+                "occurrence_id": a.occurrence_id,
+                "user_id": a.user_id,
+                "rsvp": a.rsvp,
+                "attended": a.attended,
+                "signed_up": a.signed_up,
+            }
+            for a in rows
+        ],
+    }
+
+
+def forget_user(session: Session, team_id: str, user_id: str) -> None:
+    """Delete or anonymise every rituals record naming the user (pulse answers never name anyone)."""
+    for model in (Attendance, RotationMember, AwayPeriod, FacilitatorAsk):
+        session.execute(delete(model).where(model.team_id == team_id, model.user_id == user_id))
+    session.execute(
+        update(Occurrence)
+        .where(Occurrence.team_id == team_id, Occurrence.facilitator_id == user_id)
+        .values(facilitator_id=None)
+    )
+    for model in (RitualSchedule, Exclusion):
+        session.execute(
+            update(model).where(model.team_id == team_id, model.created_by == user_id).values(created_by="")
+        )

@@ -1,0 +1,168 @@
+"""What rituals owe Slack: each post, edit and DM rendered from the rows and put in the outbox.
+
+Shared by the scheduled job and the button listeners, so a post and its later edits read the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from copbot.communities import service as communities
+from copbot.communities.models import Community
+from copbot.outbox import service as outbox
+from copbot.rituals import blocks, service
+from copbot.rituals.models import FacilitatorAsk, Occurrence, OccurrenceKind, RitualSchedule, Stage
+
+log = logging.getLogger(__name__)
+
+
+def post_key(occurrence: Occurrence) -> str:
+    """The outbox key of an occurrence's channel post."""
+    return f"ritual:{occurrence.id}:post"
+
+
+def ask_key(ask: FacilitatorAsk) -> str:
+    """The outbox key of a facilitator request DM."""
+    return f"ritual:ask:{ask.id}"
+
+
+def message_for(session: Session, occurrence: Occurrence) -> blocks.Message:
+    """The channel post of an occurrence as it should read now."""
+    community, schedule = service.context(session, occurrence)
+    return render(session, community, schedule, occurrence)
+
+
+def render(
+    session: Session,
+    community: Community,
+    schedule: RitualSchedule,
+    occurrence: Occurrence,
+    *,
+    preview: bool = False,
+) -> blocks.Message:
+    """Render an occurrence's post (`preview`: with empty counts, for a draft)."""
+    tally = service.Tally() if preview else service.tally(session, occurrence=occurrence)
+    if occurrence.kind == OccurrenceKind.SESSION:
+        started = not preview and occurrence.stage in (Stage.STARTED, Stage.DONE)
+        return blocks.session_post(community, schedule, occurrence, tally, started=started)
+    if occurrence.kind == OccurrenceKind.KICKOFF:
+        return blocks.kickoff_post(community, schedule, occurrence, tally)
+    if occurrence.kind == OccurrenceKind.MIDPOINT:
+        pulse = (
+            {q: (0, None) for q in service.PULSE_QUESTIONS}
+            if preview
+            else service.pulse(session, occurrence=occurrence)
+        )
+        return blocks.midpoint_post(community, schedule, occurrence, pulse)
+    return blocks.finale_post(community, schedule, occurrence, tally)
+
+
+def owe_post(session: Session, occurrence: Occurrence) -> bool:
+    """Owe the occurrence's channel post, once."""
+    community, schedule = service.context(session, occurrence)
+    message = render(session, community, schedule, occurrence)
+    return outbox.post(
+        session,
+        team_id=occurrence.team_id,
+        channel_id=community.channel_id,
+        key=post_key(occurrence),
+        text=message["text"],
+        blocks=message["blocks"],
+    )
+
+
+def owe_update(session: Session, occurrence: Occurrence) -> None:
+    """Owe an in-place edit of the occurrence's post with what it shows now (counts, facilitator)."""
+    if occurrence.stage in (Stage.PLANNED, Stage.EXCLUDED, Stage.MISSED):
+        return  # nothing posted yet: the post will carry the news
+    revision = service.bump_revision(session, occurrence=occurrence)
+    message = message_for(session, occurrence)
+    outbox.update(
+        session,
+        team_id=occurrence.team_id,
+        key=f"{post_key(occurrence)}:rev:{revision}",
+        of_key=post_key(occurrence),
+        text=message["text"],
+        blocks=message["blocks"],
+    )
+
+
+def ask_next(session: Session, occurrence: Occurrence, *, at: datetime) -> str | None:
+    """DM the next member in line for a session; tell the leads once when nobody is left."""
+    community, schedule = service.context(session, occurrence)
+    candidate = service.next_candidate(session, occurrence=occurrence, zone=community.timezone)
+    if candidate is None:
+        if not any(r.opted_in for r in service.rotation(session, community=community)):
+            return None  # the community has no rotation: nobody to ask, nothing to tell
+        message = blocks.unfilled_dm(community, schedule, occurrence)
+        for lead in communities.leads(session, community=community):
+            outbox.direct_message(
+                session,
+                team_id=community.team_id,
+                user_id=lead,
+                key=f"ritual:{occurrence.id}:unfilled:{lead}",
+                **message,
+            )
+        return None
+    ask = service.ask(session, occurrence=occurrence, user_id=candidate, at=at)
+    if ask is None:
+        return None
+    message = blocks.ask_dm(community, schedule, occurrence, ask.id, answer=None)
+    outbox.direct_message(session, team_id=community.team_id, user_id=candidate, key=ask_key(ask), **message)
+    log.info("asked %s to facilitate occurrence %s", candidate, occurrence.id)
+    return candidate
+
+
+def owe_answer(session: Session, ask: FacilitatorAsk, occurrence: Occurrence, answer: str) -> None:
+    """Edit the request DM in place to show the answer given."""
+    community, schedule = service.context(session, occurrence)
+    message = blocks.ask_dm(community, schedule, occurrence, ask.id, answer=answer)
+    outbox.update(session, team_id=ask.team_id, key=f"{ask_key(ask)}:answer", of_key=ask_key(ask), **message)
+
+
+def owe_chase(session: Session, ask: FacilitatorAsk, step: str) -> None:
+    """Owe the reminder DM (once) or the leads' escalation DM (once)."""
+    occurrence = session.get_one(Occurrence, ask.occurrence_id)
+    community, schedule = service.context(session, occurrence)
+    if step == "remind":
+        message = blocks.ask_dm(community, schedule, occurrence, ask.id, answer=None, reminder=True)
+        outbox.direct_message(
+            session, team_id=ask.team_id, user_id=ask.user_id, key=f"{ask_key(ask)}:remind", **message
+        )
+        return
+    message = blocks.escalation_dm(community, schedule, occurrence, ask.user_id)
+    for lead in communities.leads(session, community=community):
+        outbox.direct_message(
+            session, team_id=ask.team_id, user_id=lead, key=f"{ask_key(ask)}:escalate:{lead}", **message
+        )
+
+
+def preview_posts(
+    session: Session, community: Community, schedule: RitualSchedule, *, at: datetime
+) -> list[blocks.Message]:
+    """Each post a schedule will make, rendered from its rule without storing anything."""
+    plans = service.planned(
+        schedule, community.timezone, since=at - service.LOOKBACK, until=at + service.HORIZON * 30
+    )
+    seen: set[str] = set()
+    found = []
+    for plan in plans:
+        if plan.kind in seen:
+            continue
+        seen.add(plan.kind)
+        sample = Occurrence(
+            id=0,
+            team_id=community.team_id,
+            community_id=community.id,
+            schedule_id=schedule.id,
+            kind=plan.kind,
+            starts_at=plan.starts_at,
+            ends_at=plan.ends_at,
+            post_at=plan.post_at,
+            stage=Stage.PLANNED,
+        )
+        found.append(render(session, community, schedule, sample, preview=True))
+    return found

@@ -1,0 +1,979 @@
+"""Rules of rituals: schedules, occurrences and their steps, RSVPs, pulse, rotation, time off.
+
+Plain Python: no Slack code, the caller commits. Every step an occurrence takes (posted, started,
+closed) is a compare-and-set on its `stage`, so two ticks or two replicas take each step once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from copbot.communities import service as communities
+from copbot.communities.models import Community, Member, Role
+from copbot.db import dialect_name
+from copbot.errors import InvalidInput, NotFound, PermissionDenied
+from copbot.rituals import timing
+from copbot.rituals.models import (
+    AskStatus,
+    Attendance,
+    AwayPeriod,
+    Exclusion,
+    FacilitatorAsk,
+    Frequency,
+    Occurrence,
+    OccurrenceKind,
+    PulseAnswer,
+    Response,
+    RitualSchedule,
+    RotationMember,
+    ScheduleKind,
+    ScheduleStatus,
+    Stage,
+)
+from copbot.slack.ids import RitualField
+
+log = logging.getLogger(__name__)
+
+EDITORS = (Role.LEAD, Role.FACILITATOR)
+HORIZON = timedelta(days=15)  # occurrences exist this far ahead, so rotation DMs can go out early
+LOOKBACK = timedelta(days=2)  # missed occurrences older than this are not even recorded
+FINALE_CALL = timedelta(days=3)  # the call for demos goes out this long before the finale
+ANSWER_WINDOW = timedelta(hours=24)  # a facilitator is asked to answer within this
+ESCALATE_AFTER = timedelta(hours=12)  # after the reminder, this long before the lead is told
+PULSE_MINIMUM = 3  # fewer answers than this and no aggregate is shown (anonymity)
+PULSE_QUESTIONS = ("value", "safety")
+
+
+# --- forms -----------------------------------------------------------------------------------------
+
+
+class _Form(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    @classmethod
+    def parse(cls, fields: dict[str, object]) -> _Form:
+        """Validate raw modal input; raise InvalidInput naming each bad field's block."""
+        try:
+            return cls.model_validate({k: v for k, v in fields.items() if v not in (None, "")})
+        except ValidationError as exc:
+            errors: dict[str, str] = {}
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else "title"
+                message = "This is required." if error["type"] == "missing" else error["msg"]
+                errors.setdefault(FIELD_BLOCKS.get(name, name), message.removeprefix("Value error, "))
+            raise InvalidInput(errors) from None
+
+
+class CycleForm(_Form):
+    """A cycle: its name, what it will try, and the kickoff, mid-point and finale times (local)."""
+
+    title: str
+    plan: str = ""
+    kickoff_date: date
+    kickoff_time: time
+    midpoint_date: date
+    midpoint_time: time
+    finale_date: date
+    finale_time: time
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if not 2 <= len(value) <= 150:
+            raise ValueError("Give it a name of 2 to 150 characters.")
+        return value
+
+
+class SessionsForm(_Form):
+    """Recurring sessions: topic, how often, first date (its weekday repeats), time(s), length."""
+
+    title: str
+    frequency: Frequency
+    first_date: date
+    local_time: time
+    alt_local_time: time | None = None
+    duration_minutes: int = 60
+    rotation_days: int = 3
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if not 2 <= len(value) <= 150:
+            raise ValueError("Give the sessions a topic of 2 to 150 characters.")
+        return value
+
+    @field_validator("duration_minutes")
+    @classmethod
+    def _duration(cls, value: int) -> int:
+        if not 15 <= value <= 480:
+            raise ValueError("Sessions last between 15 minutes and 8 hours.")
+        return value
+
+    @field_validator("rotation_days")
+    @classmethod
+    def _rotation(cls, value: int) -> int:
+        if not 1 <= value <= 14:
+            raise ValueError("Ask the facilitator 1 to 14 days ahead.")
+        return value
+
+
+FIELD_BLOCKS = {
+    "title": RitualField.TITLE,
+    "plan": RitualField.PLAN,
+    "kickoff_date": RitualField.KICKOFF_DATE,
+    "kickoff_time": RitualField.KICKOFF_TIME,
+    "midpoint_date": RitualField.MIDPOINT_DATE,
+    "midpoint_time": RitualField.MIDPOINT_TIME,
+    "finale_date": RitualField.FINALE_DATE,
+    "finale_time": RitualField.FINALE_TIME,
+    "frequency": RitualField.FREQUENCY,
+    "first_date": RitualField.FIRST_DATE,
+    "local_time": RitualField.TIME,
+    "alt_local_time": RitualField.ALT_TIME,
+    "duration_minutes": RitualField.DURATION,
+    "rotation_days": RitualField.ROTATION_DAYS,
+}
+
+
+def _local_instant(
+    errors: dict[str, str], day: date, at: time, zone: str, *, fields: tuple[str, str], now: datetime
+) -> datetime:
+    """The UTC instant of a form's date and time, recording a field error when it cannot be used."""
+    date_field, time_field = fields
+    if not timing.exists_locally(day, at, zone):
+        errors[time_field] = f"{at:%H:%M} does not exist on {day:%d %b %Y} in {zone} (clocks go forward)."
+    instant = timing.to_utc(day, at, zone)
+    if instant <= now and date_field not in errors:
+        errors[date_field] = "This is in the past: choose a later date or time."
+    return instant
+
+
+def validate_cycle(form: CycleForm, *, zone: str, now: datetime) -> tuple[datetime, datetime, datetime]:
+    """The cycle's three instants in UTC, or InvalidInput naming each bad field."""
+    errors: dict[str, str] = {}
+    instants = [
+        _local_instant(
+            errors,
+            getattr(form, f"{name}_date"),
+            getattr(form, f"{name}_time"),
+            zone,
+            fields=(FIELD_BLOCKS[f"{name}_date"], FIELD_BLOCKS[f"{name}_time"]),
+            now=now,
+        )
+        for name in ("kickoff", "midpoint", "finale")
+    ]
+    kickoff, midpoint, finale = instants
+    if finale <= kickoff:
+        errors.setdefault(RitualField.FINALE_DATE, "The finale must come after the kickoff.")
+    elif not kickoff < midpoint < finale:
+        errors.setdefault(RitualField.MIDPOINT_DATE, "The mid-point must fall between kickoff and finale.")
+    if errors:
+        raise InvalidInput(errors)
+    return kickoff, midpoint, finale
+
+
+def validate_sessions(form: SessionsForm, *, zone: str, now: datetime) -> None:
+    """Refuse a first session in the past or at a time that does not exist that day."""
+    errors: dict[str, str] = {}
+    _local_instant(
+        errors,
+        form.first_date,
+        form.local_time,
+        zone,
+        fields=(RitualField.FIRST_DATE, RitualField.TIME),
+        now=now,
+    )
+    if form.alt_local_time is not None:
+        if form.alt_local_time == form.local_time:
+            errors[RitualField.ALT_TIME] = "Pick a different time, or leave this empty."
+        elif not timing.exists_locally(form.first_date, form.alt_local_time, zone):
+            errors[RitualField.ALT_TIME] = f"{form.alt_local_time:%H:%M} does not exist that day in {zone}."
+    if errors:
+        raise InvalidInput(errors)
+
+
+# --- schedules -------------------------------------------------------------------------------------
+
+
+def require_editor(session: Session, *, community: Community, user_id: str) -> None:
+    """Refuse unless the user leads or facilitates the community."""
+    communities.require_role(
+        session, community=community, user_id=user_id, roles=EDITORS, action="change its rituals"
+    )
+
+
+def save_cycle(
+    session: Session,
+    *,
+    community: Community,
+    user_id: str,
+    form: CycleForm,
+    now: datetime,
+    schedule_id: int | None = None,
+) -> RitualSchedule:
+    """Store a cycle as a draft (or edit one); its times are checked in the community's zone."""
+    require_editor(session, community=community, user_id=user_id)
+    kickoff, midpoint, finale = validate_cycle(form, zone=community.timezone, now=now)
+    schedule = _editable(session, community, schedule_id, ScheduleKind.CYCLE, user_id)
+    schedule.title, schedule.plan = form.title, form.plan
+    schedule.kickoff_at, schedule.midpoint_at, schedule.finale_at = kickoff, midpoint, finale
+    session.flush()
+    return schedule
+
+
+def save_sessions(
+    session: Session,
+    *,
+    community: Community,
+    user_id: str,
+    form: SessionsForm,
+    now: datetime,
+    schedule_id: int | None = None,
+) -> RitualSchedule:
+    """Store recurring sessions as a draft (or edit them)."""
+    require_editor(session, community=community, user_id=user_id)
+    validate_sessions(form, zone=community.timezone, now=now)
+    schedule = _editable(session, community, schedule_id, ScheduleKind.SESSIONS, user_id)
+    schedule.title, schedule.frequency, schedule.first_date = form.title, form.frequency, form.first_date
+    schedule.local_time = f"{form.local_time:%H:%M}"
+    schedule.alt_local_time = f"{form.alt_local_time:%H:%M}" if form.alt_local_time else None
+    schedule.duration_minutes, schedule.rotation_days = form.duration_minutes, form.rotation_days
+    session.flush()
+    if schedule.status != ScheduleStatus.DRAFT:
+        _forget_planned(session, schedule)  # regenerated from the new rule on the next tick
+    return schedule
+
+
+def _editable(
+    session: Session, community: Community, schedule_id: int | None, kind: ScheduleKind, user_id: str
+) -> RitualSchedule:
+    if schedule_id is None:
+        schedule = RitualSchedule(
+            team_id=community.team_id,
+            community_id=community.id,
+            kind=kind,
+            status=ScheduleStatus.DRAFT,
+            title="",
+            created_by=user_id,
+        )
+        session.add(schedule)
+        return schedule
+    schedule = get_schedule(session, team_id=community.team_id, schedule_id=schedule_id)
+    if schedule.community_id != community.id or schedule.kind != kind:
+        raise NotFound("That schedule belongs elsewhere.")
+    return schedule
+
+
+def _forget_planned(session: Session, schedule: RitualSchedule) -> None:
+    session.execute(
+        delete(Occurrence).where(Occurrence.schedule_id == schedule.id, Occurrence.stage == Stage.PLANNED)
+    )
+
+
+def get_schedule(session: Session, *, team_id: str, schedule_id: int) -> RitualSchedule:
+    """Return one of the workspace's schedules."""
+    schedule = session.get(RitualSchedule, schedule_id)
+    if schedule is None or schedule.team_id != team_id:
+        raise NotFound(f"There is no schedule #{schedule_id}. `/cop schedule list` shows them.")
+    return schedule
+
+
+def schedules(session: Session, *, community: Community) -> list[RitualSchedule]:
+    """The community's schedules, oldest first."""
+    return list(
+        session.scalars(
+            select(RitualSchedule)
+            .where(RitualSchedule.community_id == community.id)
+            .order_by(RitualSchedule.id)
+        )
+    )
+
+
+def set_status(
+    session: Session,
+    *,
+    community: Community,
+    user_id: str,
+    schedule_id: int,
+    status: ScheduleStatus,
+    now: datetime,
+) -> RitualSchedule:
+    """Go live, pause or resume a schedule (leads and facilitators)."""
+    require_editor(session, community=community, user_id=user_id)
+    schedule = get_schedule(session, team_id=community.team_id, schedule_id=schedule_id)
+    if schedule.community_id != community.id:
+        raise NotFound("That schedule belongs to another community.")
+    activate(schedule, status=status, now=now)
+    session.flush()
+    return schedule
+
+
+def activate(schedule: RitualSchedule, *, status: ScheduleStatus, now: datetime) -> None:
+    """Change a schedule's status; going live counts occurrences from `now` only."""
+    if status == ScheduleStatus.ACTIVE and schedule.status != ScheduleStatus.ACTIVE:
+        schedule.active_since = now
+    schedule.status, schedule.paused_reason = status, None
+
+
+def delete_schedule(session: Session, *, community: Community, user_id: str, schedule_id: int) -> str:
+    """Delete a schedule and its occurrences; return its title."""
+    require_editor(session, community=community, user_id=user_id)
+    schedule = get_schedule(session, team_id=community.team_id, schedule_id=schedule_id)
+    if schedule.community_id != community.id:
+        raise NotFound("That schedule belongs to another community.")
+    title = schedule.title
+    session.delete(schedule)
+    session.flush()
+    return title
+
+
+def pause_community(session: Session, *, team_id: str, channel_id: str, reason: str) -> Community | None:
+    """Pause every live schedule of the channel's community; return it when something was paused."""
+    community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if community is None:
+        return None
+    paused = session.execute(
+        update(RitualSchedule)
+        .where(RitualSchedule.community_id == community.id, RitualSchedule.status == ScheduleStatus.ACTIVE)
+        .values(status=ScheduleStatus.PAUSED, paused_reason=reason)
+    ).rowcount
+    return community if paused else None
+
+
+# --- occurrences -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """An occurrence a schedule's rule produces."""
+
+    kind: OccurrenceKind
+    starts_at: datetime
+    ends_at: datetime | None
+    post_at: datetime
+
+
+def planned(schedule: RitualSchedule, zone: str, *, since: datetime, until: datetime) -> list[Planned]:
+    """The occurrences a schedule makes with `since <= starts_at <= until`."""
+    if schedule.kind == ScheduleKind.CYCLE:
+        found = _cycle_plan(schedule)
+    else:
+        found = _sessions_plan(schedule, zone, since=since, until=until)
+    return [p for p in found if since <= p.starts_at <= until]
+
+
+def _cycle_plan(schedule: RitualSchedule) -> list[Planned]:
+    kickoff, midpoint, finale = schedule.kickoff_at, schedule.midpoint_at, schedule.finale_at
+    if kickoff is None or midpoint is None or finale is None:
+        return []
+    call_at = max(finale - FINALE_CALL, midpoint)
+    return [
+        Planned(OccurrenceKind.KICKOFF, kickoff, None, kickoff),
+        Planned(OccurrenceKind.MIDPOINT, midpoint, None, midpoint),
+        Planned(OccurrenceKind.FINALE, finale, None, call_at),
+    ]
+
+
+def _sessions_plan(schedule: RitualSchedule, zone: str, *, since: datetime, until: datetime) -> list[Planned]:
+    if schedule.first_date is None or schedule.local_time is None or schedule.frequency is None:
+        return []
+    first_day = max(schedule.first_date, timing.local_day(since, zone) - timedelta(days=1))
+    found = []
+    for index, day in timing.session_dates(
+        schedule.first_date,
+        Frequency(schedule.frequency),
+        until=timing.local_day(until, zone) + timedelta(days=1),
+    ):
+        if day < first_day:
+            continue
+        slot = schedule.alt_local_time if schedule.alt_local_time and index % 2 else schedule.local_time
+        starts = timing.to_utc(day, timing.parse_hhmm(slot), zone)
+        ends = starts + timedelta(minutes=schedule.duration_minutes)
+        found.append(
+            Planned(OccurrenceKind.SESSION, starts, ends, starts - timedelta(minutes=schedule.remind_minutes))
+        )
+    return found
+
+
+def materialize(session: Session, *, at: datetime) -> int:
+    """Record live schedules' occurrences from a little before `at` to the horizon; return the new count."""
+    rows = session.execute(
+        select(RitualSchedule, Community.timezone)
+        .join(Community, Community.id == RitualSchedule.community_id)
+        .where(RitualSchedule.status == ScheduleStatus.ACTIVE)
+    ).all()
+    wanted = []
+    for schedule, zone in rows:
+        since = max(at - LOOKBACK, schedule.active_since or at)
+        for plan in planned(schedule, zone, since=since, until=at + HORIZON):
+            wanted.append((schedule, plan))
+    if not wanted:
+        return 0
+    existing = set(
+        session.execute(
+            select(Occurrence.schedule_id, Occurrence.kind, Occurrence.starts_at).where(
+                Occurrence.schedule_id.in_({s.id for s, _ in wanted}), Occurrence.starts_at >= at - LOOKBACK
+            )
+        ).all()
+    )
+    new = [
+        {
+            "team_id": s.team_id,
+            "community_id": s.community_id,
+            "schedule_id": s.id,
+            "kind": p.kind.value,
+            "starts_at": p.starts_at,
+            "ends_at": p.ends_at,
+            "post_at": p.post_at,
+            "stage": Stage.PLANNED.value,
+            "revision": 0,
+            "created_at": at,
+        }
+        for s, p in wanted
+        if (s.id, p.kind.value, p.starts_at) not in existing
+    ]
+    if not new:
+        return 0
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Occurrence).on_conflict_do_nothing(index_elements=["schedule_id", "kind", "starts_at"]), new
+    )
+    return len(new)
+
+
+def due(session: Session, *, stage: Stage, at: datetime, column: str, limit: int = 500) -> list[int]:
+    """Ids of live schedules' occurrences at `stage` whose `column` instant has come."""
+    instant = getattr(Occurrence, column)
+    return list(
+        session.scalars(
+            select(Occurrence.id)
+            .join(RitualSchedule, RitualSchedule.id == Occurrence.schedule_id)
+            .where(Occurrence.stage == stage, instant <= at, RitualSchedule.status == ScheduleStatus.ACTIVE)
+            .order_by(Occurrence.post_at, Occurrence.id)
+            .limit(limit)
+        )
+    )
+
+
+def advance(session: Session, *, occurrence_id: int, from_stage: Stage, to_stage: Stage) -> Occurrence | None:
+    """Move an occurrence one step, once: the occurrence when this call won, None when another did."""
+    moved = session.execute(
+        update(Occurrence)
+        .where(Occurrence.id == occurrence_id, Occurrence.stage == from_stage)
+        .values(stage=to_stage)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        return None
+    occurrence = session.get(Occurrence, occurrence_id)
+    if occurrence is not None:
+        session.refresh(occurrence)
+    return occurrence
+
+
+def context(session: Session, occurrence: Occurrence) -> tuple[Community, RitualSchedule]:
+    """The community and schedule of an occurrence."""
+    return (
+        session.get_one(Community, occurrence.community_id),
+        session.get_one(RitualSchedule, occurrence.schedule_id),
+    )
+
+
+def excluded(session: Session, *, occurrence: Occurrence, zone: str) -> Exclusion | None:
+    """The exclusion a session falls on, if any."""
+    if occurrence.kind != OccurrenceKind.SESSION:
+        return None
+    day = timing.local_day(occurrence.starts_at, zone)
+    return session.scalar(
+        select(Exclusion).where(
+            Exclusion.community_id == occurrence.community_id,
+            Exclusion.first_day <= day,
+            Exclusion.last_day >= day,
+        )
+    )
+
+
+def bump_revision(session: Session, *, occurrence: Occurrence) -> int:
+    """Take the next revision number of an occurrence's post (unique key for an in-place edit)."""
+    revision = session.execute(
+        update(Occurrence)
+        .where(Occurrence.id == occurrence.id)
+        .values(revision=Occurrence.revision + 1)
+        .returning(Occurrence.revision)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    occurrence.revision = revision
+    return revision
+
+
+def occurrence_for(session: Session, *, team_id: str, occurrence_id: int | str) -> Occurrence:
+    """Return one of the workspace's occurrences."""
+    try:
+        found = session.get(Occurrence, int(occurrence_id))
+    except (TypeError, ValueError):
+        found = None
+    if found is None or found.team_id != team_id:
+        raise NotFound("That ritual no longer exists.")
+    return found
+
+
+def occurrences(
+    session: Session, *, community: Community, since: datetime, limit: int = 10
+) -> list[Occurrence]:
+    """The community's coming occurrences that are still to happen."""
+    return list(
+        session.scalars(
+            select(Occurrence)
+            .where(Occurrence.community_id == community.id, Occurrence.starts_at >= since)
+            .order_by(Occurrence.starts_at)
+            .limit(limit)
+        )
+    )
+
+
+# --- RSVP, attendance, sign-ups, pulse -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the buttons on a post have gathered."""
+
+    going: int = 0
+    cant: int = 0
+    async_: int = 0
+    attended: int = 0
+    signed_up: tuple[str, ...] = ()
+
+
+def tally(session: Session, *, occurrence: Occurrence) -> Tally:
+    """Count RSVPs, presence and sign-ups for an occurrence."""
+    rows = session.execute(
+        select(Attendance.user_id, Attendance.rsvp, Attendance.attended, Attendance.signed_up)
+        .where(Attendance.occurrence_id == occurrence.id)
+        .order_by(Attendance.updated_at, Attendance.id)
+    ).all()
+    return Tally(
+        going=sum(r.rsvp == Response.GOING for r in rows),
+        cant=sum(r.rsvp == Response.CANT for r in rows),
+        async_=sum(r.rsvp == Response.ASYNC for r in rows),
+        attended=sum(bool(r.attended) for r in rows),
+        signed_up=tuple(r.user_id for r in rows if r.signed_up),
+    )
+
+
+def _attendance(session: Session, occurrence: Occurrence, user_id: str) -> Attendance:
+    """The user's row for an occurrence, made on first use (a double click is not an error)."""
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Attendance)
+        .values(
+            team_id=occurrence.team_id,
+            occurrence_id=occurrence.id,
+            user_id=user_id,
+            attended=False,
+            signed_up=False,
+        )
+        .on_conflict_do_nothing(index_elements=["occurrence_id", "user_id"])
+    )
+    return session.scalars(
+        select(Attendance)
+        .where(Attendance.occurrence_id == occurrence.id, Attendance.user_id == user_id)
+        .with_for_update()
+    ).one()
+
+
+def rsvp(session: Session, *, occurrence: Occurrence, user_id: str, response: Response, at: datetime) -> bool:
+    """Record a member's RSVP; False when it was already that."""
+    if occurrence.kind != OccurrenceKind.SESSION:
+        raise InvalidInput({"rsvp": "Only sessions take RSVPs."})
+    if occurrence.ends_at is not None and occurrence.ends_at <= at:
+        raise InvalidInput({"rsvp": "This session is over; RSVPs are closed."})
+    row = _attendance(session, occurrence, user_id)
+    if row.rsvp == response:
+        return False
+    row.rsvp, row.updated_at = response, at
+    return True
+
+
+def mark_attended(session: Session, *, occurrence: Occurrence, user_id: str, at: datetime) -> bool:
+    """Record that a member was at a session that has started; False when already recorded."""
+    if occurrence.starts_at > at:
+        raise InvalidInput({"attended": "The session has not started yet: come back once it has."})
+    row = _attendance(session, occurrence, user_id)
+    if row.attended:
+        return False
+    row.attended, row.updated_at = True, at
+    return True
+
+
+def sign_up(session: Session, *, occurrence: Occurrence, user_id: str, at: datetime) -> bool:
+    """Sign a member up (kickoff: to take part; finale: to demo); False when already signed up."""
+    if occurrence.kind == OccurrenceKind.FINALE and occurrence.starts_at <= at:
+        raise InvalidInput({"signup": "The finale has started; the line-up is closed."})
+    row = _attendance(session, occurrence, user_id)
+    if row.signed_up:
+        return False
+    row.signed_up, row.updated_at = True, at
+    return True
+
+
+def respondent_key(secret: str | bytes) -> bytes:
+    """Derive the HMAC key for anonymous pulse answers from a secret (never the secret itself)."""
+    raw = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(raw, b"copbot pulse respondent key", hashlib.sha256).digest()
+
+
+def answer_pulse(
+    session: Session, *, occurrence: Occurrence, user_id: str, question: str, score: int, key: bytes
+) -> None:
+    """Store (or change) a member's anonymous 1-5 answer; only a keyed hash stands for them."""
+    if occurrence.kind != OccurrenceKind.MIDPOINT or question not in PULSE_QUESTIONS or not 1 <= score <= 5:
+        raise InvalidInput({"pulse": "That answer does not fit this pulse."})
+    respondent = hmac.new(
+        key, f"{occurrence.team_id}:{occurrence.id}:{user_id}".encode(), "sha256"
+    ).hexdigest()
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    session.execute(
+        insert(PulseAnswer)
+        .values(
+            team_id=occurrence.team_id,
+            occurrence_id=occurrence.id,
+            question=question,
+            respondent=respondent,
+            score=score,
+        )
+        .on_conflict_do_update(
+            index_elements=["occurrence_id", "question", "respondent"], set_={"score": score}
+        )
+    )
+
+
+def pulse(session: Session, *, occurrence: Occurrence) -> dict[str, tuple[int, float | None]]:
+    """Per question: how many answered, and the mean only when at least PULSE_MINIMUM did."""
+    rows = session.execute(
+        select(PulseAnswer.question, func.count(), func.avg(PulseAnswer.score))
+        .where(PulseAnswer.occurrence_id == occurrence.id)
+        .group_by(PulseAnswer.question)
+    ).all()
+    found = {q: (n, float(mean) if n >= PULSE_MINIMUM else None) for q, n, mean in rows}
+    return {q: found.get(q, (0, None)) for q in PULSE_QUESTIONS}
+
+
+# --- rotation --------------------------------------------------------------------------------------
+
+
+def rotation(session: Session, *, community: Community) -> list[RotationMember]:
+    """The community's facilitator rotation in order."""
+    return list(
+        session.scalars(
+            select(RotationMember)
+            .where(RotationMember.community_id == community.id)
+            .order_by(RotationMember.position, RotationMember.id)
+        )
+    )
+
+
+def opt(session: Session, *, community: Community, user_id: str, opted_in: bool) -> bool:
+    """Opt a member into (at the end) or out of the rotation; False when nothing changed."""
+    member = communities.find_member(session, community=community, user_id=user_id)
+    if opted_in and (member is None or not member.active):
+        raise PermissionDenied("Join the community first (`/cop join`), then opt in to facilitate.")
+    order = rotation(session, community=community)
+    mine = next((r for r in order if r.user_id == user_id), None)
+    if mine is None:
+        if not opted_in:
+            return False
+        last = max((r.position for r in order), default=0)
+        session.add(
+            RotationMember(
+                team_id=community.team_id,
+                community_id=community.id,
+                user_id=user_id,
+                position=last + 1,
+                opted_in=True,
+            )
+        )
+        session.flush()
+        return True
+    if mine.opted_in == opted_in:
+        return False
+    mine.opted_in = opted_in
+    return True
+
+
+def reorder(
+    session: Session, *, community: Community, user_id: str, order: Sequence[str]
+) -> list[RotationMember]:
+    """Put the named members first, in that order (leads and facilitators); the rest keep theirs after."""
+    require_editor(session, community=community, user_id=user_id)
+    current = {r.user_id: r for r in rotation(session, community=community)}
+    unknown = [u for u in order if u not in current]
+    if unknown:
+        raise InvalidInput(
+            {
+                "rotation": "Not in the rotation yet (they opt in with `/cop rotation in`): "
+                + ", ".join(f"<@{u}>" for u in unknown)
+            }
+        )
+    rest = [u for u in current if u not in order]
+    for position, member in enumerate([*dict.fromkeys(order), *rest], start=1):
+        current[member].position = position
+    session.flush()
+    return rotation(session, community=community)
+
+
+def away(
+    session: Session, *, team_id: str, user_id: str, first_day: date, last_day: date, today: date
+) -> AwayPeriod:
+    """Mark a member away from `first_day` to `last_day` inclusive."""
+    if last_day < first_day:
+        raise InvalidInput({"away": "The end date comes before the start date."})
+    if last_day < today:
+        raise InvalidInput({"away": "Those dates are in the past."})
+    if (last_day - first_day).days > 366:
+        raise InvalidInput({"away": "Mark at most a year at a time."})
+    period = AwayPeriod(team_id=team_id, user_id=user_id, first_day=first_day, last_day=last_day)
+    session.add(period)
+    session.flush()
+    return period
+
+
+def away_periods(session: Session, *, team_id: str, user_id: str, today: date) -> list[AwayPeriod]:
+    """A member's current and coming away periods."""
+    return list(
+        session.scalars(
+            select(AwayPeriod)
+            .where(AwayPeriod.team_id == team_id, AwayPeriod.user_id == user_id, AwayPeriod.last_day >= today)
+            .order_by(AwayPeriod.first_day)
+        )
+    )
+
+
+def clear_away(session: Session, *, team_id: str, user_id: str) -> int:
+    """Remove a member's away periods; return how many."""
+    return session.execute(
+        delete(AwayPeriod).where(AwayPeriod.team_id == team_id, AwayPeriod.user_id == user_id)
+    ).rowcount
+
+
+def add_exclusion(
+    session: Session,
+    *,
+    community: Community,
+    user_id: str,
+    first_day: date,
+    last_day: date,
+    reason: str,
+    today: date,
+) -> Exclusion:
+    """Add dates on which no session happens (leads and facilitators)."""
+    require_editor(session, community=community, user_id=user_id)
+    if last_day < first_day:
+        raise InvalidInput({"exclusion": "The end date comes before the start date."})
+    if last_day < today:
+        raise InvalidInput({"exclusion": "Those dates are in the past."})
+    exclusion = Exclusion(
+        team_id=community.team_id,
+        community_id=community.id,
+        first_day=first_day,
+        last_day=last_day,
+        reason=reason[:200],
+        created_by=user_id,
+    )
+    session.add(exclusion)
+    session.flush()
+    return exclusion
+
+
+def exclusions(session: Session, *, community: Community, today: date) -> list[Exclusion]:
+    """The community's current and coming exclusion dates."""
+    return list(
+        session.scalars(
+            select(Exclusion)
+            .where(Exclusion.community_id == community.id, Exclusion.last_day >= today)
+            .order_by(Exclusion.first_day)
+        )
+    )
+
+
+def needing_facilitator(session: Session, *, at: datetime) -> list[int]:
+    """Sessions within their rotation window with no facilitator and nobody currently asked."""
+    open_ask = select(FacilitatorAsk.id).where(
+        FacilitatorAsk.occurrence_id == Occurrence.id, FacilitatorAsk.status == AskStatus.ASKED
+    )
+    candidates = session.execute(
+        select(Occurrence.id, Occurrence.starts_at, RitualSchedule.rotation_days)
+        .join(RitualSchedule, RitualSchedule.id == Occurrence.schedule_id)
+        .where(
+            RitualSchedule.status == ScheduleStatus.ACTIVE,
+            Occurrence.kind == OccurrenceKind.SESSION,
+            Occurrence.stage.in_([Stage.PLANNED, Stage.POSTED]),
+            Occurrence.facilitator_id.is_(None),
+            Occurrence.starts_at > at,
+            Occurrence.starts_at <= at + HORIZON,
+            ~open_ask.exists(),
+        )
+        .order_by(Occurrence.starts_at)
+    ).all()
+    return [oid for oid, starts, days in candidates if starts - timedelta(days=days) <= at]
+
+
+def next_candidate(session: Session, *, occurrence: Occurrence, zone: str) -> str | None:
+    """The next member in line for a session: after the previous session's facilitator, skipping
+    those already asked for it, those away that day and those opted out."""
+    community = session.get_one(Community, occurrence.community_id)
+    order = [r for r in rotation(session, community=community) if r.opted_in]
+    if not order:
+        return None
+    asked = set(
+        session.scalars(select(FacilitatorAsk.user_id).where(FacilitatorAsk.occurrence_id == occurrence.id))
+    )
+    day = timing.local_day(occurrence.starts_at, zone)
+    gone = set(
+        session.scalars(
+            select(AwayPeriod.user_id).where(
+                AwayPeriod.team_id == occurrence.team_id,
+                AwayPeriod.first_day <= day,
+                AwayPeriod.last_day >= day,
+            )
+        )
+    )
+    active = set(
+        session.scalars(
+            select(Member.user_id).where(Member.community_id == community.id, Member.left_at.is_(None))
+        )
+    )
+    previous = session.scalar(
+        select(Occurrence.facilitator_id)
+        .where(
+            Occurrence.community_id == occurrence.community_id,
+            Occurrence.kind == OccurrenceKind.SESSION,
+            Occurrence.starts_at < occurrence.starts_at,
+            Occurrence.facilitator_id.is_not(None),
+        )
+        .order_by(Occurrence.starts_at.desc())
+        .limit(1)
+    )
+    users = [r.user_id for r in order]
+    start = users.index(previous) + 1 if previous in users else 0
+    for user_id in users[start:] + users[:start]:
+        if user_id not in asked and user_id not in gone and user_id in active:
+            return user_id
+    return None
+
+
+def ask(session: Session, *, occurrence: Occurrence, user_id: str, at: datetime) -> FacilitatorAsk | None:
+    """Record that a member is asked to facilitate (once per session and member)."""
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    respond_by = min(at + ANSWER_WINDOW, max(occurrence.starts_at - timedelta(hours=2), at))
+    created = session.execute(
+        insert(FacilitatorAsk)
+        .values(
+            team_id=occurrence.team_id,
+            occurrence_id=occurrence.id,
+            user_id=user_id,
+            status=AskStatus.ASKED.value,
+            asked_at=at,
+            respond_by=respond_by,
+        )
+        .on_conflict_do_nothing(index_elements=["occurrence_id", "user_id"])
+        .returning(FacilitatorAsk.id)
+    ).scalar()
+    return session.get(FacilitatorAsk, created) if created is not None else None
+
+
+def asks_to_chase(session: Session, *, at: datetime) -> list[tuple[int, str]]:
+    """Open asks past their answer time: (id, "remind") once, then (id, "escalate") once."""
+    rows = session.execute(
+        select(FacilitatorAsk, Occurrence.starts_at)
+        .join(Occurrence, Occurrence.id == FacilitatorAsk.occurrence_id)
+        .where(
+            FacilitatorAsk.status == AskStatus.ASKED,
+            FacilitatorAsk.escalated_at.is_(None),
+            FacilitatorAsk.respond_by <= at,
+        )
+    ).all()
+    found = []
+    for chase, starts_at in rows:
+        if chase.reminded_at is None:
+            found.append((chase.id, "remind"))
+        elif at >= min(
+            chase.reminded_at + ESCALATE_AFTER, max(starts_at - timedelta(hours=1), chase.reminded_at)
+        ):
+            found.append((chase.id, "escalate"))
+    return found
+
+
+def mark_chased(session: Session, *, ask_id: int, step: str, at: datetime) -> FacilitatorAsk | None:
+    """Record a reminder or an escalation, once; the ask when this call did it."""
+    column = FacilitatorAsk.reminded_at if step == "remind" else FacilitatorAsk.escalated_at
+    moved = session.execute(
+        update(FacilitatorAsk)
+        .where(FacilitatorAsk.id == ask_id, column.is_(None), FacilitatorAsk.status == AskStatus.ASKED)
+        .values({column.key: at})
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        return None
+    found = session.get_one(FacilitatorAsk, ask_id)
+    session.refresh(found)
+    return found
+
+
+def answer_ask(
+    session: Session, *, team_id: str, ask_id: int | str, user_id: str, answer: AskStatus, at: datetime
+) -> tuple[FacilitatorAsk, Occurrence]:
+    """Accept, swap or skip a facilitator request (only the person asked)."""
+    try:
+        found = session.get(FacilitatorAsk, int(ask_id))
+    except (TypeError, ValueError):
+        found = None
+    if found is None or found.team_id != team_id:
+        raise NotFound("That request no longer exists.")
+    if found.user_id != user_id:
+        raise PermissionDenied("This request was sent to someone else.")
+    occurrence = session.get_one(Occurrence, found.occurrence_id)
+    if found.status != AskStatus.ASKED:
+        raise InvalidInput({"ask": f"You already answered this request ({found.status})."})
+    if occurrence.starts_at <= at:
+        raise InvalidInput({"ask": "This session has already started."})
+    found.status, found.answered_at = answer, at
+    if answer == AskStatus.ACCEPTED:
+        occurrence.facilitator_id = user_id
+    elif answer == AskStatus.SWAPPED:
+        _swap_with_next(session, occurrence, user_id)
+    session.flush()
+    return found, occurrence
+
+
+def _swap_with_next(session: Session, occurrence: Occurrence, user_id: str) -> None:
+    """Trade places with the next opted-in member, so the swapper takes the following turn."""
+    community = session.get_one(Community, occurrence.community_id)
+    order = [r for r in rotation(session, community=community) if r.opted_in]
+    mine = next((i for i, r in enumerate(order) if r.user_id == user_id), None)
+    if mine is None or len(order) < 2:
+        return
+    other = order[(mine + 1) % len(order)]
+    order[mine].position, other.position = other.position, order[mine].position
+
+
+def previous_asks(session: Session, *, occurrence: Occurrence) -> list[FacilitatorAsk]:
+    """Everyone asked for a session, in order."""
+    return list(
+        session.scalars(
+            select(FacilitatorAsk)
+            .where(FacilitatorAsk.occurrence_id == occurrence.id)
+            .order_by(FacilitatorAsk.id)
+        )
+    )
