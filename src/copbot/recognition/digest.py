@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from copbot.communities.models import Community, Member
 from copbot.recognition import service
@@ -39,7 +39,8 @@ class DigestData:
     community: Community
     start: datetime
     end: datetime
-    by_value: dict[str, list[Nomination]] = field(default_factory=dict)
+    by_value: dict[str, list[Nomination]] = field(default_factory=dict)  # the stories shown
+    value_counts: dict[str, int] = field(default_factory=dict)  # every public nomination, by value
     milestones: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     after: list[Section] = field(default_factory=list)  # shown after milestones, even in a quiet week
@@ -47,7 +48,7 @@ class DigestData:
     @property
     def nomination_count(self) -> int:
         """How many public nominations the week had."""
-        return sum(len(n) for n in self.by_value.values())
+        return sum(self.value_counts.values())
 
     @property
     def quiet(self) -> bool:
@@ -59,15 +60,38 @@ Gatherer = Callable[[Session, DigestData], None]
 
 
 def group_by_value(session: Session, data: DigestData) -> None:
-    """The week's public nominations, grouped by value, the community's order first."""
-    nominations = service.nominations_between(
-        session, community=data.community, start=data.start, end=data.end
+    """The week's public nominations by value: every count, and the first few stories of each value."""
+    window = (
+        Nomination.community_id == data.community.id,
+        Nomination.created_at >= data.start,
+        Nomination.created_at < data.end,
+        Nomination.public.is_(True),
     )
-    order = service.settings_for(session, community=data.community).values
-    for nomination in nominations:
-        data.by_value.setdefault(nomination.value, []).append(nomination)
-    rank = {v: i for i, v in enumerate(order)}
-    data.by_value = dict(sorted(data.by_value.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
+    counts = session.execute(select(Nomination.value, func.count()).where(*window).group_by(Nomination.value))
+    data.value_counts = {value: count for value, count in counts}
+    # Rank within each value in SQL, so a busy week loads only the stories the message can show.
+    ranked = (
+        select(
+            Nomination.id,
+            func.row_number()
+            .over(partition_by=Nomination.value, order_by=(Nomination.created_at, Nomination.id))
+            .label("rank"),
+        )
+        .where(*window)
+        .subquery()
+    )
+    shown = session.scalars(
+        select(Nomination)
+        .join(ranked, ranked.c.id == Nomination.id)
+        .where(ranked.c.rank <= MAX_PER_VALUE)
+        .options(selectinload(Nomination.nominees))
+        .order_by(Nomination.created_at, Nomination.id)
+    )
+    by_value: dict[str, list[Nomination]] = {}
+    for nomination in shown:
+        by_value.setdefault(nomination.value, []).append(nomination)
+    rank = {v: i for i, v in enumerate(service.settings_for(session, community=data.community).values)}
+    data.by_value = dict(sorted(by_value.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
 def first_nominations(session: Session, data: DigestData) -> None:
@@ -144,11 +168,11 @@ def _nomination_line(nomination: Nomination) -> str:
     return f"• {who}{by}\n{story_text(nomination, width=300)}"
 
 
-def _value_block(value: str, nominations: list[Nomination]) -> dict[str, Any]:
-    lines = [f"*{escape(value)}* ({len(nominations)})"]
+def _value_block(value: str, nominations: list[Nomination], total: int) -> dict[str, Any]:
+    lines = [f"*{escape(value)}* ({total})"]
     lines += [_nomination_line(n) for n in nominations[:MAX_PER_VALUE]]
-    if len(nominations) > MAX_PER_VALUE:
-        lines.append(f"_…and {len(nominations) - MAX_PER_VALUE} more._")
+    if total > len(nominations[:MAX_PER_VALUE]):
+        lines.append(f"_…and {total - len(nominations[:MAX_PER_VALUE])} more._")
     text = "\n".join(lines)
     # Cut whole stories, never half a mention: drop lines until it fits.
     while len(text) > 3000 and len(lines) > 2:
@@ -180,7 +204,7 @@ def digest_message(data: DigestData) -> dict[str, Any]:
     ]
     # Keep room for the extra sections within Slack's 50 blocks.
     for value, nominations in list(data.by_value.items())[:30]:
-        blocks.append(_value_block(value, nominations))
+        blocks.append(_value_block(value, nominations, data.value_counts.get(value, len(nominations))))
     blocks += _extra_blocks(data.sections)
     if data.milestones:
         blocks.append(_section("*Milestones*\n" + "\n".join(data.milestones[:30])))

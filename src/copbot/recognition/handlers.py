@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -150,6 +151,21 @@ def _register_subcommands(deps: Deps, router: CopRouter) -> None:
 def jobs() -> list[Job]:
     """The weekly digest."""
     return recognition_jobs.jobs()
+
+
+def export_records(session: Session, communities_: list[Community]) -> dict[str, list[dict[str, Any]]]:
+    """The `nominations` record kind of `copbot export`."""
+    return {"nominations": service.export_nominations(session, communities_=communities_)}
+
+
+def forget_user(session: Session, team_id: str, user_id: str) -> None:
+    """Remove every trace of a user from recognition (the people feature's forget-me)."""
+    service.forget_user(session, team_id=team_id, user_id=user_id)
+
+
+def purge_before(session: Session, cutoff: datetime, team_id: str | None = None) -> None:
+    """Delete a workspace's recognition records older than the retention cutoff."""
+    service.purge_before(session, cutoff=cutoff, team_id=team_id)
 
 
 # --- the modal -------------------------------------------------------------------------------------

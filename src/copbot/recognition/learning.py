@@ -1,20 +1,34 @@
-"""Digest parts and lookups that read other features' tables (reviews and playbooks).
+"""Digest parts and lookups that read other features' tables: reviews and playbooks, rituals.
 
-Kept apart so that the rest of recognition depends only on communities.
+Kept apart so that the rest of recognition depends only on communities. The rituals parts switch on
+when `copbot.rituals.models` is importable (its `Occurrence`: community_id, kind, starts_at,
+facilitator_id, stage, schedule_id); without it the digest simply leaves them out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from copbot.errors import NotFound
-from copbot.reviews.models import Playbook, Review
+from copbot.recognition.models import Nomination
+from copbot.reviews.models import Adoption, Playbook, Review
+from copbot.slack.text import escape, mention, truncate
 
-EXTRA_SECTIONS: list[Callable[[Session, Any], None]] = []
+if TYPE_CHECKING:
+    from copbot.recognition.digest import DigestData
+
+try:  # the rituals feature may not be installed alongside this one yet
+    from copbot.rituals import models as rituals
+except ImportError:  # pragma: no cover - depends on what is deployed
+    rituals = None  # type: ignore[assignment]
+
+REVIEW_MILESTONES = (10, 25, 50, 100)
+LISTED = 10  # items per section
 
 
 @dataclass(frozen=True)
@@ -35,3 +49,178 @@ def item_for_thanks(session: Session, *, team_id: str, value: str) -> ThankedIte
         raise NotFound("That review or playbook no longer exists.")
     authors = [item.author_id, *getattr(item, "coauthors", [])]
     return ThankedItem(community_id=item.community_id, authors=list(dict.fromkeys(authors)), title=item.title)
+
+
+def _section(data: DigestData, title: str, lines: list[str], *, after: bool = False) -> None:
+    from copbot.recognition.digest import Section
+
+    if lines:
+        (data.after if after else data.sections).append(Section(title, lines))
+
+
+def _in_week(column: Any, data: DigestData) -> tuple[Any, Any]:
+    return column >= data.start, column < data.end
+
+
+def _authors(review: Review) -> str:
+    return ", ".join(mention(u) for u in dict.fromkeys([review.author_id, *(review.coauthors or [])]))
+
+
+def new_in_library(session: Session, data: DigestData) -> None:
+    """The week's new reviews and playbooks."""
+    community_id = data.community.id
+    reviews = session.scalars(
+        select(Review)
+        .where(Review.community_id == community_id, *_in_week(Review.created_at, data))
+        .order_by(Review.created_at)
+        .limit(LISTED + 1)
+    ).all()
+    playbooks = session.scalars(
+        select(Playbook)
+        .where(Playbook.community_id == community_id, *_in_week(Playbook.created_at, data))
+        .order_by(Playbook.created_at)
+        .limit(LISTED + 1)
+    ).all()
+    lines = [f":memo: *{escape(truncate(r.title, 150))}* by {_authors(r)}" for r in reviews[:LISTED]]
+    lines += [
+        f":clipboard: Playbook *{escape(truncate(p.title, 150))}* by {mention(p.author_id)}"
+        for p in playbooks[:LISTED]
+    ]
+    if len(reviews) > LISTED or len(playbooks) > LISTED:
+        lines.append("_…and more: `/cop search` finds them._")
+    _section(data, "New in the library", lines)
+
+
+def review_milestones(session: Session, data: DigestData) -> None:
+    """Milestones: the community's 10th/25th/50th/100th review, and members' first reviews."""
+    community_id = data.community.id
+    before = (
+        session.scalar(
+            select(func.count()).where(Review.community_id == community_id, Review.created_at < data.start)
+        )
+        or 0
+    )
+    week = session.scalars(
+        select(Review)
+        .where(Review.community_id == community_id, *_in_week(Review.created_at, data))
+        .order_by(Review.created_at, Review.id)
+    ).all()
+    for number, review in enumerate(week, start=before + 1):
+        if number in REVIEW_MILESTONES:
+            data.milestones.append(
+                f":trophy: The community's {number}th review: *{escape(truncate(review.title, 150))}*"
+            )
+    authors = {r.author_id for r in week}
+    earlier = set(
+        session.scalars(
+            select(Review.author_id)
+            .where(
+                Review.community_id == community_id,
+                Review.author_id.in_(authors),
+                Review.created_at < data.start,
+            )
+            .distinct()
+        )
+    )
+    for user_id in sorted(authors - earlier):
+        data.milestones.append(f":seedling: {mention(user_id)} wrote their first review")
+
+
+def lesson_of_the_week(session: Session, data: DigestData) -> None:
+    """The review or playbook most applied ("we applied this") or thanked this week."""
+    community_id = data.community.id
+    scores: dict[tuple[str, int], list[int]] = {}
+    applied = session.execute(
+        select(Adoption.item_kind, Adoption.item_id, func.count())
+        .where(Adoption.team_id == data.community.team_id, *_in_week(Adoption.created_at, data))
+        .group_by(Adoption.item_kind, Adoption.item_id)
+    )
+    for kind, item_id, count in applied:
+        scores.setdefault((kind, item_id), [0, 0])[0] += count
+    thanked = session.execute(
+        select(Nomination.subject, func.count())
+        .where(
+            Nomination.community_id == community_id,
+            Nomination.subject.is_not(None),
+            *_in_week(Nomination.created_at, data),
+        )
+        .group_by(Nomination.subject)
+    )
+    for subject, count in thanked:
+        kind, _, raw_id = subject.partition(":")
+        if raw_id.isdigit():
+            scores.setdefault((kind, int(raw_id)), [0, 0])[1] += count
+    models = {"review": Review, "playbook": Playbook}
+    for (kind, item_id), (applied_n, thanked_n) in sorted(scores.items(), key=lambda kv: -sum(kv[1])):
+        item = session.get(models[kind], item_id) if kind in models else None
+        if item is None or item.community_id != community_id:
+            continue
+        counts = [f"applied by {applied_n}"] if applied_n else []
+        counts += [f"thanked {thanked_n} time{'s' if thanked_n != 1 else ''}"] if thanked_n else []
+        line = (
+            f":bulb: *{escape(truncate(item.title, 150))}* by {mention(item.author_id)}: {', '.join(counts)}"
+        )
+        _section(data, "Lesson of the week", [line])
+        return
+
+
+def next_rituals(session: Session, data: DigestData) -> None:
+    """The community's next three ritual occurrences after the digest."""
+    occurrence, schedule = rituals.Occurrence, rituals.RitualSchedule
+    upcoming = session.execute(
+        select(occurrence, schedule.title)
+        .join(schedule, schedule.id == occurrence.schedule_id)
+        .where(
+            occurrence.community_id == data.community.id,
+            occurrence.starts_at >= data.end,
+            occurrence.stage.in_([rituals.Stage.PLANNED, rituals.Stage.POSTED, rituals.Stage.STARTED]),
+        )
+        .order_by(occurrence.starts_at)
+        .limit(3)
+    ).all()
+    lines = []
+    for item, title in upcoming:
+        stamp = int(item.starts_at.timestamp())
+        when = f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{item.starts_at:%Y-%m-%d %H:%M} UTC>"
+        host = f", facilitated by {mention(item.facilitator_id)}" if item.facilitator_id else ""
+        lines.append(f":calendar: *{escape(truncate(title, 150))}* ({escape(item.kind)}) {when}{host}")
+    _section(data, "Coming up", lines, after=True)
+
+
+def first_facilitations(session: Session, data: DigestData) -> None:
+    """Milestone: members who facilitated a session for the first time this week."""
+    occurrence = rituals.Occurrence
+    held = (rituals.Stage.POSTED, rituals.Stage.STARTED, rituals.Stage.DONE)
+    week = set(
+        session.scalars(
+            select(occurrence.facilitator_id).where(
+                occurrence.community_id == data.community.id,
+                occurrence.facilitator_id.is_not(None),
+                occurrence.stage.in_(held),
+                *_in_week(occurrence.starts_at, data),
+            )
+        )
+    )
+    earlier = set(
+        session.scalars(
+            select(occurrence.facilitator_id)
+            .where(
+                occurrence.community_id == data.community.id,
+                occurrence.facilitator_id.in_(week),
+                occurrence.stage.in_(held),
+                occurrence.starts_at < data.start,
+            )
+            .distinct()
+        )
+    )
+    for user_id in sorted(week - earlier):
+        data.milestones.append(f":microphone: {mention(user_id)} facilitated for the first time")
+
+
+EXTRA_SECTIONS: list[Callable[[Session, DigestData], None]] = [
+    new_in_library,
+    review_milestones,
+    lesson_of_the_week,
+]
+if rituals is not None:
+    EXTRA_SECTIONS += [first_facilitations, next_rituals]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -390,27 +390,6 @@ def nominate(
     return nomination, remaining(session, community=community, user_id=nominator_id, at=at)
 
 
-def nominations_between(
-    session: Session, *, community: Community, start: datetime, end: datetime, public_only: bool = True
-) -> list[Nomination]:
-    """The community's nominations made in [start, end), oldest first, nominees loaded."""
-    from sqlalchemy.orm import selectinload
-
-    query = (
-        select(Nomination)
-        .where(
-            Nomination.community_id == community.id,
-            Nomination.created_at >= start,
-            Nomination.created_at < end,
-        )
-        .options(selectinload(Nomination.nominees))
-        .order_by(Nomination.created_at, Nomination.id)
-    )
-    if public_only:
-        query = query.where(Nomination.public.is_(True))
-    return list(session.scalars(query))
-
-
 def count_given_before(
     session: Session, *, community: Community, user_ids: Iterable[str], before: datetime
 ) -> set[str]:
@@ -429,11 +408,6 @@ def count_given_before(
             .group_by(Nomination.nominator_id)
         )
     )
-
-
-def nomination_count(session: Session, *, community: Community) -> int:
-    """How many nominations the community holds."""
-    return session.scalar(select(func.count()).where(Nomination.community_id == community.id)) or 0
 
 
 # --- the digest's schedule -------------------------------------------------------------------------
@@ -468,3 +442,68 @@ def next_digest(settings: RecognitionSettings, zone: str, at: datetime) -> datet
         if due > at:
             return due
     return digest_instant(settings, zone, monday + timedelta(days=14))
+
+
+# --- export and privacy ----------------------------------------------------------------------------
+
+
+def export_nominations(session: Session, *, communities_: Sequence[Community]) -> list[dict[str, object]]:
+    """Every nomination of the given communities, as plain records for `copbot export`."""
+    from sqlalchemy.orm import selectinload
+
+    by_id = {c.id: c for c in communities_}
+    rows = session.scalars(
+        select(Nomination)
+        .where(Nomination.community_id.in_(list(by_id)))
+        .options(selectinload(Nomination.nominees))
+        .order_by(Nomination.community_id, Nomination.id)
+    )
+    return [
+        {
+            "team_id": n.team_id,
+            "channel_id": by_id[n.community_id].channel_id,
+            "nominator_id": n.nominator_id,
+            "nominees": n.nominee_ids,
+            "value": n.value,
+            "action": n.action,
+            "impact": n.impact,
+            "public": n.public,
+            "permalink": n.permalink,
+            "subject": n.subject,
+            "created_at": n.created_at.isoformat(),
+        }
+        for n in rows
+    ]
+
+
+def forget_user(session: Session, *, team_id: str, user_id: str) -> None:
+    """Remove a person from recognition: their nominations name no nominator, and they are no nominee.
+
+    A nomination whose only nominee was this person is deleted with its story.
+    """
+    from sqlalchemy import delete
+
+    session.execute(delete(Nominee).where(Nominee.team_id == team_id, Nominee.user_id == user_id))
+    orphans = select(Nomination.id).where(Nomination.team_id == team_id, ~Nomination.nominees.any())
+    session.execute(delete(Nomination).where(Nomination.id.in_(orphans)))
+    session.execute(
+        update(Nomination)
+        .where(Nomination.team_id == team_id, Nomination.nominator_id == user_id)
+        .values(nominator_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    for model, column in ((NominationQuota, NominationQuota.nominator_id), (UserFact, UserFact.user_id)):
+        session.execute(delete(model).where(model.team_id == team_id, column == user_id))
+
+
+def purge_before(session: Session, *, cutoff: datetime, team_id: str | None = None) -> None:
+    """Delete nominations, quotas and cached facts older than the cutoff (of one workspace, or all)."""
+    from sqlalchemy import delete
+
+    for model, condition in (
+        (Nomination, Nomination.created_at < cutoff),
+        (NominationQuota, NominationQuota.week_start < cutoff.date()),
+        (UserFact, UserFact.fetched_at < cutoff),
+    ):
+        scope = [condition] if team_id is None else [condition, model.team_id == team_id]
+        session.execute(delete(model).where(*scope))

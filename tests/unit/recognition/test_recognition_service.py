@@ -126,3 +126,23 @@ def test_resolve_community_outside_its_channel(session: Session) -> None:
     make_community(session, channel_id="C2")
     with pytest.raises(Exception, match="several communities"):
         service.resolve_community(session, team_id="T1", channel_id="C9", user_id="U1")
+
+
+def test_forget_user_and_purge(session: Session) -> None:
+    community = make_community(session)
+    by_u2, _ = service.nominate(session, community=community, nominator_id="U2", form=form(["U3"]), at=AT)
+    service.nominate(session, community=community, nominator_id="U1", form=form(["U2"]), at=AT)
+    service.nominate(session, community=community, nominator_id="U1", form=form(["U2", "U3"]), at=AT)
+    session.commit()
+    service.forget_user(session, team_id="T1", user_id="U2")
+    session.commit()
+    session.expire_all()
+    left = session.scalars(select(Nomination).order_by(Nomination.id)).all()
+    assert [(n.nominator_id, n.nominee_ids) for n in left] == [(None, ["U3"]), ("U1", ["U3"])]
+    records = service.export_nominations(session, communities_=[community])
+    assert [r["nominees"] for r in records] == [["U3"], ["U3"]] and records[0]["channel_id"] == "C1"
+    service.purge_before(session, cutoff=AT + timedelta(days=1), team_id="T2")
+    assert session.scalar(select(func.count()).select_from(Nomination)) == 2
+    service.purge_before(session, cutoff=AT + timedelta(days=1), team_id="T1")
+    assert session.scalar(select(func.count()).select_from(Nomination)) == 0
+    assert by_u2.id

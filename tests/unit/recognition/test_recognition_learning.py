@@ -1,0 +1,139 @@
+"""Digest parts read from reviews and rituals: new items, review milestones, lesson of the week, rituals."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from copbot.recognition import digest
+from copbot.recognition.models import Nomination, Nominee
+from copbot.reviews.models import Adoption, Playbook, Review
+from tests.unit.recognition.test_recognition_service import make_community
+
+END = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+
+
+def _review(community_id: int, at: datetime, author: str = "U2", title: str = "Pager storm") -> Review:
+    return Review(
+        team_id="T1",
+        community_id=community_id,
+        author_id=author,
+        template="postmortem",
+        title=title,
+        context="c",
+        happened="h",
+        created_at=at,
+    )
+
+
+def test_new_reviews_playbooks_and_review_milestones(session: Session) -> None:
+    community = make_community(session)
+    old = END - timedelta(days=30)
+    session.add_all([_review(community.id, old + timedelta(minutes=i), author="U2") for i in range(9)])
+    session.add(_review(community.id, END - timedelta(days=2), author="U2", title="Tenth & <b>"))
+    session.add(_review(community.id, END - timedelta(days=1), author="U5", title="Eleventh"))
+    session.add(
+        Playbook(
+            team_id="T1",
+            community_id=community.id,
+            author_id="U3",
+            title="Rollback drill",
+            when_to_use="w",
+            steps="s",
+            created_at=END - timedelta(days=1),
+        )
+    )
+    session.commit()
+    data = digest.gather(session, community=community, end=END)
+    library = next(s for s in data.sections if s.title == "New in the library")
+    assert library.lines == [
+        ":memo: *Tenth &amp; &lt;b&gt;* by <@U2>",
+        ":memo: *Eleventh* by <@U5>",
+        ":clipboard: Playbook *Rollback drill* by <@U3>",
+    ]
+    assert ":trophy: The community's 10th review: *Tenth &amp; &lt;b&gt;*" in data.milestones
+    assert ":seedling: <@U5> wrote their first review" in data.milestones
+    assert not any("<@U2> wrote their first" in m for m in data.milestones)
+    assert "New in the library" in json.dumps(digest.digest_message(data))
+
+
+def test_lesson_of_the_week_counts_applied_and_thanked(session: Session) -> None:
+    community = make_community(session)
+    applied = _review(community.id, END - timedelta(days=20), title="Applied a lot")
+    thanked = _review(community.id, END - timedelta(days=20), author="U3", title="Thanked a lot")
+    session.add_all([applied, thanked])
+    session.flush()
+    session.add_all(
+        [
+            Adoption(
+                team_id="T1",
+                item_kind="review",
+                item_id=applied.id,
+                user_id=f"U{i}",
+                created_at=END - timedelta(days=1),
+            )
+            for i in range(2)
+        ]
+    )
+    for i in range(3):
+        session.add(
+            Nomination(
+                team_id="T1",
+                community_id=community.id,
+                nominator_id=f"U{10 + i}",
+                value="Sharing knowledge",
+                action="a",
+                impact="b",
+                public=True,
+                posted=True,
+                subject=f"review:{thanked.id}",
+                created_at=END - timedelta(days=1),
+                nominees=[Nominee(team_id="T1", user_id="U3")],
+            )
+        )
+    session.commit()
+    data = digest.gather(session, community=community, end=END)
+    (lesson,) = [s for s in data.sections if s.title == "Lesson of the week"]
+    assert lesson.lines == [":bulb: *Thanked a lot* by <@U3>: thanked 3 times"]
+
+
+def test_next_rituals_and_first_facilitation(session: Session) -> None:
+    rituals = pytest.importorskip("copbot.rituals.models")
+    community = make_community(session)
+    schedule = rituals.RitualSchedule(
+        team_id="T1", community_id=community.id, kind="sessions", title="Weekly show & tell", created_by="U1"
+    )
+    session.add(schedule)
+    session.flush()
+
+    def occurrence(at: datetime, facilitator: str | None, stage: str) -> object:
+        return rituals.Occurrence(
+            team_id="T1",
+            community_id=community.id,
+            schedule_id=schedule.id,
+            kind="session",
+            starts_at=at,
+            post_at=at - timedelta(hours=1),
+            stage=stage,
+            facilitator_id=facilitator,
+        )
+
+    session.add_all(
+        [
+            occurrence(END - timedelta(days=14), "U2", rituals.Stage.DONE),
+            occurrence(END - timedelta(days=3), "U2", rituals.Stage.DONE),
+            occurrence(END - timedelta(days=2), "U4", rituals.Stage.DONE),
+            occurrence(END + timedelta(days=1), "U5", rituals.Stage.PLANNED),
+            occurrence(END + timedelta(days=2), None, rituals.Stage.EXCLUDED),
+        ]
+    )
+    session.commit()
+    data = digest.gather(session, community=community, end=END)
+    assert ":microphone: <@U4> facilitated for the first time" in data.milestones
+    assert not any("<@U2> facilitated" in m for m in data.milestones)
+    (coming,) = data.after
+    assert len(coming.lines) == 1 and "*Weekly show &amp; tell* (session)" in coming.lines[0]
+    assert "facilitated by <@U5>" in coming.lines[0]
