@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -273,3 +274,29 @@ def test_help_lists_recognition(slack: SlackSender) -> None:
     listing = json.dumps(slack.command("/cop", "help").json()["blocks"])
     for usage in ("/nominate", "/cop digest", "/cop values", "/cop recognition"):
         assert usage in listing
+
+
+def test_choosing_nominees_in_the_modal_looks_them_up_before_the_submission(
+    slack: SlackSender, fake_slack: FakeSlack, engine: Engine, community: int
+) -> None:
+    fake_slack.add_user("UBOT", is_bot=True)
+    view = {
+        "callback_id": "recognition_nominate",
+        "private_metadata": json.dumps({"community_id": community}),
+    }
+    slack.block_action(
+        "recognition_nominees",
+        block_id="recognition_nominees",
+        view=view,
+        action_type="multi_users_select",
+        extra_action={"selected_users": ["U1", "U2", "UBOT"]},
+    )
+    fake_slack.wait_for("users.info", count=2)
+    deadline = time.monotonic() + 5
+    while _count(engine, UserFact) < 2 and time.monotonic() < deadline:  # the lazy listener's commit
+        time.sleep(0.01)
+    assert sorted(c.params["user"] for c in fake_slack.calls_to("users.info")) == ["U2", "UBOT"]
+    fake_slack.clear()
+    reply = _submit(slack, community, _values(["U2", "UBOT"])).json()
+    assert "<@UBOT> is a bot" in reply["errors"]["recognition_nominees"]
+    assert fake_slack.calls_to("users.info") == []  # the ack answered from the cache

@@ -86,7 +86,15 @@ def nomination_modal(ctx: ModalContext) -> dict[str, Any]:
     if ctx.nominees:
         picker["initial_users"] = list(ctx.nominees)
     blocks.append(
-        {"type": "input", "block_id": RecognitionField.NOMINEES, "label": _plain("Who"), "element": picker}
+        {
+            "type": "input",
+            "block_id": RecognitionField.NOMINEES,
+            "label": _plain("Who"),
+            # Each change is sent to copbot, which looks the people up while the rest is typed,
+            # so the submission's ack finds them in the cache.
+            "dispatch_action": True,
+            "element": picker,
+        }
     )
     blocks.append(
         {

@@ -96,20 +96,9 @@ def group_by_value(session: Session, data: DigestData) -> None:
 
 def first_nominations(session: Session, data: DigestData) -> None:
     """Milestone: members who recognised someone for the first time this week."""
-    given = list(
-        session.scalars(
-            select(Nomination.nominator_id)
-            .where(
-                Nomination.community_id == data.community.id,
-                Nomination.created_at >= data.start,
-                Nomination.created_at < data.end,
-                Nomination.nominator_id.is_not(None),
-            )
-            .distinct()
-        )
-    )
-    earlier = service.count_given_before(session, community=data.community, user_ids=given, before=data.start)
-    for user_id in sorted(set(given) - earlier):
+    for user_id in service.first_nominators(
+        session, community=data.community, start=data.start, end=data.end
+    ):
         data.milestones.append(f":seedling: {mention(user_id)} made their first contribution: a recognition")
 
 

@@ -108,6 +108,16 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         ack(**save_nomination(deps, body, client))
         deps.outbox.notify()
 
+    def learn_nominees(body: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = _who(body)
+        chosen = [u for u in body["actions"][0].get("selected_users") or [] if u != user_id]
+        with session_scope(deps.sessions) as session:
+            unknown = service.stale_users(session, team_id=team_id, user_ids=chosen)
+        facts = fetch_facts(client, unknown)
+        with session_scope(deps.sessions) as session:
+            service.record_facts(session, team_id=team_id, facts=facts)
+
+    app.action(RecognitionField.NOMINEES)(ack=acknowledge, lazy=[learn_nominees])
     app.command(Command.NOMINATE)(ack=acknowledge_nominate, lazy=[open_from_command])
     app.shortcut(Shortcut.RECOGNIZE_MESSAGE)(ack=acknowledge, lazy=[open_from_message])
     app.action(RecognitionAction.THANK_AUTHOR)(ack=acknowledge, lazy=[open_from_item])

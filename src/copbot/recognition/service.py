@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from copbot.clock import now
 from copbot.communities import service as communities
@@ -390,22 +390,32 @@ def nominate(
     return nomination, remaining(session, community=community, user_id=nominator_id, at=at)
 
 
-def count_given_before(
-    session: Session, *, community: Community, user_ids: Iterable[str], before: datetime
-) -> set[str]:
-    """Of `user_ids`, those who had nominated someone in the community before `before`."""
-    wanted = list(user_ids)
-    if not wanted:
-        return set()
-    return set(
+def first_nominators(session: Session, *, community: Community, start: datetime, end: datetime) -> list[str]:
+    """Members who nominated someone in [start, end) and never before, sorted."""
+    earlier = aliased(Nomination)
+    # NOT EXISTS stops at the first earlier nomination (an index seek on community, nominator, time);
+    # a GROUP BY over everyone's history would read the community's whole past.
+    before = (
+        select(earlier.id)
+        .where(
+            earlier.community_id == community.id,
+            earlier.nominator_id == Nomination.nominator_id,
+            earlier.created_at < start,
+        )
+        .exists()
+    )
+    return list(
         session.scalars(
             select(Nomination.nominator_id)
             .where(
                 Nomination.community_id == community.id,
-                Nomination.nominator_id.in_(wanted),
-                Nomination.created_at < before,
+                Nomination.created_at >= start,
+                Nomination.created_at < end,
+                Nomination.nominator_id.is_not(None),
+                ~before,
             )
-            .group_by(Nomination.nominator_id)
+            .distinct()
+            .order_by(Nomination.nominator_id)
         )
     )
 
