@@ -58,6 +58,11 @@ RSVPS = {
     RitualAction.CANT: Response.CANT,
     RitualAction.ASYNC: Response.ASYNC,
 }
+RSVP_WORDS = {
+    Response.GOING: "you are going",
+    Response.CANT: "you can't make it",
+    Response.ASYNC: "you'll follow async",
+}
 ANSWERS = {
     RitualAction.ACCEPT: AskStatus.ACCEPTED,
     RitualAction.SWAP: AskStatus.SWAPPED,
@@ -173,11 +178,10 @@ def on_rsvp(deps: Deps, session: Session, body: dict[str, Any], client: WebClien
     """Record an RSVP and update the counts in place."""
     team_id, user_id, action, value = _ids(body)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
-    if service.rsvp(
-        session, occurrence=occurrence, user_id=user_id, response=RSVPS[RitualAction(action)], at=now()
-    ):
+    response = RSVPS[RitualAction(action)]
+    if service.rsvp(session, occurrence=occurrence, user_id=user_id, response=response, at=now()):
         posts.owe_update(session, occurrence)
-    return None
+    return f"Noted: {RSVP_WORDS[response]}. Change it any time with the buttons."
 
 
 def on_attended(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
@@ -238,13 +242,13 @@ def on_answer(deps: Deps, session: Session, body: dict[str, Any], client: WebCli
     if answer == AskStatus.ACCEPTED:
         posts.owe_answer(session, ask, occurrence, ":white_check_mark: You accepted. Thank you!")
         posts.owe_update(session, occurrence)
-        return None
+        return "Thank you! The channel reminder will name you as facilitator."
     said = "swapped with the next in line" if answer == AskStatus.SWAPPED else "skipped this one"
     posts.owe_answer(
         session, ask, occurrence, f":arrows_counterclockwise: You {said}; we asked the next person."
     )
     posts.ask_next(session, occurrence, at=at)
-    return None
+    return "Thanks for letting us know: the next person in the rotation is asked."
 
 
 # --- schedules -------------------------------------------------------------------------------------
