@@ -36,7 +36,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_health_quarterly_reviews")),
         sa.UniqueConstraint(
-            "team_id", "community_id", "quarter", name=op.f("uq_health_quarterly_reviews_team_id_community_id_quarter")
+            "team_id",
+            "community_id",
+            "quarter",
+            name=op.f("uq_health_quarterly_reviews_team_id_community_id_quarter"),
         ),
     )
     with op.batch_alter_table("health_quarterly_reviews", schema=None) as batch_op:

@@ -11,6 +11,7 @@ anonymise every record naming the user; called by `/cop forget-me` and `copbot f
 from types import ModuleType
 
 from copbot.communities import handlers as communities
+from copbot.health import handlers as health
 from copbot.people import handlers as people
 from copbot.recognition import handlers as recognition
 from copbot.reviews import handlers as reviews
@@ -22,4 +23,5 @@ FEATURES: tuple[ModuleType, ...] = (
     recognition,
     reviews,
     rituals,
+    health,
 )

@@ -93,7 +93,9 @@ def metrics(
 ) -> Metrics:
     """The community's metrics for the period of `kind` containing `at`, counted up to `at`."""
     period = period_at(kind, at, community.timezone)
-    return period_metrics(session, community=community, period=period, stop=min(at, period.end), fairness=fairness)
+    return period_metrics(
+        session, community=community, period=period, stop=min(at, period.end), fairness=fairness
+    )
 
 
 def period_metrics(
@@ -141,8 +143,10 @@ class _Scope:
         self.rituals = sources.rituals(session)
         self._by_kind: dict[str, int] | None = None
 
-    def _contributions(self, *, anonymous: bool = True):  # noqa: ANN202 (a SQLAlchemy Subquery)
-        return sources.contributions(self.session, **self.ids, start=self.start, stop=self.stop, anonymous=anonymous)
+    def _contributions(self, *, anonymous: bool = True):
+        return sources.contributions(
+            self.session, **self.ids, start=self.start, stop=self.stop, anonymous=anonymous
+        )
 
     def membership(self) -> tuple[int, int]:
         """Members at the end of the window, and how many joined during it."""
@@ -151,7 +155,10 @@ class _Scope:
             select(
                 func.count().filter(at_stop),
                 func.count().filter(Member.joined_at >= self.start),
-            ).where(*member_during(self.community.id, self.start, self.stop), Member.team_id == self.community.team_id)
+            ).where(
+                *member_during(self.community.id, self.start, self.stop),
+                Member.team_id == self.community.team_id,
+            )
         ).one()
         return int(row[0] or 0), int(row[1] or 0)
 
@@ -159,12 +166,14 @@ class _Scope:
         """Contributions of each kind, anonymous questions included."""
         if self._by_kind is None:
             contribution = self._contributions()
-            rows = self.session.execute(select(contribution.c.kind, func.count()).group_by(contribution.c.kind))
+            rows = self.session.execute(
+                select(contribution.c.kind, func.count()).group_by(contribution.c.kind)
+            )
             found = {kind: n for kind, n in rows}
             self._by_kind = {kind: int(found.get(kind, 0)) for kind in CONTRIBUTION_KINDS}
         return self._by_kind
 
-    def _per_member(self):  # noqa: ANN202 (a SQLAlchemy Subquery)
+    def _per_member(self):
         """(user_id, department, contributions) of every member who contributed in the window."""
         contribution = self._contributions(anonymous=False)
         return (
@@ -194,7 +203,9 @@ class _Scope:
         people, total, by_top = int(row[0]), int(row[1]), int(row[2])
         return people, total, share(by_top, total) if people >= MIN_GROUP else None
 
-    def teams(self, contributors: int, attributed: int) -> tuple[int | None, float | None, list[tuple[str, int, int]]]:
+    def teams(
+        self, contributors: int, attributed: int
+    ) -> tuple[int | None, float | None, list[tuple[str, int, int]]]:
         """Distinct teams contributing, the share from outside the leads' teams, and teams of >= 3 people."""
         if contributors < MIN_GROUP:
             return None, None, []
@@ -230,7 +241,9 @@ class _Scope:
             return None, None, None
         occurrence, attendance = models.Occurrence, models.Attendance
         conditions = sources.held(models, **self.ids, start=self.start, stop=self.stop, sessions_only=True)
-        sessions = int(self.session.scalar(select(func.count()).select_from(occurrence).where(*conditions)) or 0)
+        sessions = int(
+            self.session.scalar(select(func.count()).select_from(occurrence).where(*conditions)) or 0
+        )
         if not sessions:
             return 0, None, 0
         per_member = (
@@ -270,7 +283,10 @@ class _Scope:
             return 0, None
         occurrence = models.Occurrence
         row = self.session.execute(
-            select(func.count(), func.avg(sources.hours_between(self.session, Review.created_at, occurrence.starts_at)))
+            select(
+                func.count(),
+                func.avg(sources.hours_between(self.session, Review.created_at, occurrence.starts_at)),
+            )
             .join(occurrence, occurrence.id == Review.occurrence_id)
             .where(Review.team_id == self.community.team_id, Review.community_id == self.community.id)
             .where(Review.created_at >= self.start, Review.created_at < self.stop)
@@ -330,7 +346,11 @@ class _Scope:
         ).subquery()
         top = (ranked.c.people + (TOP_SHARE - 1)) / TOP_SHARE
         row = self.session.execute(
-            select(func.count(), func.sum(ranked.c.n), func.sum(case((ranked.c.rank <= top, ranked.c.n), else_=0)))
+            select(
+                func.count(),
+                func.sum(ranked.c.n),
+                func.sum(case((ranked.c.rank <= top, ranked.c.n), else_=0)),
+            )
         ).one()
         return share(row[2], row[1]) if int(row[0]) >= MIN_GROUP else None
 
@@ -344,8 +364,19 @@ class _Scope:
                 case((giver.c.department != receiver.c.department, 1), else_=0).label("across"),
             )
             .join(Nominee, Nominee.nomination_id == Nomination.id)
-            .join(giver, and_(giver.c.community_id == Nomination.community_id, giver.c.user_id == Nomination.nominator_id))
-            .join(receiver, and_(receiver.c.community_id == Nomination.community_id, receiver.c.user_id == Nominee.user_id))
+            .join(
+                giver,
+                and_(
+                    giver.c.community_id == Nomination.community_id,
+                    giver.c.user_id == Nomination.nominator_id,
+                ),
+            )
+            .join(
+                receiver,
+                and_(
+                    receiver.c.community_id == Nomination.community_id, receiver.c.user_id == Nominee.user_id
+                ),
+            )
             .where(*self._nominations(), giver.c.department.is_not(None), receiver.c.department.is_not(None))
             .subquery()
         )

@@ -11,9 +11,8 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import String, and_, func, inspect, literal_column, null, or_, select, union_all
-from sqlalchemy.sql import Subquery
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Subquery
 
 from copbot.communities.models import Member
 from copbot.people.models import Question, QuestionStatus
@@ -51,11 +50,19 @@ def _window(column: Any, start: datetime, stop: datetime) -> ColumnElement[bool]
 
 
 def contributions(
-    session: Session, *, team_id: str, community_id: int, start: datetime, stop: datetime, anonymous: bool = True
+    session: Session,
+    *,
+    team_id: str,
+    community_id: int,
+    start: datetime,
+    stop: datetime,
+    anonymous: bool = True,
 ) -> Subquery:
     """Rows (user_id, kind, at) of every contribution in [start, stop); questions have no user_id."""
     parts = [
-        select(Review.author_id.label("user_id"), _kind("review").label("kind"), Review.created_at.label("at"))
+        select(
+            Review.author_id.label("user_id"), _kind("review").label("kind"), Review.created_at.label("at")
+        )
         .where(Review.team_id == team_id, Review.community_id == community_id)
         .where(_window(Review.created_at, start, stop)),
         select(Playbook.author_id, _kind("playbook"), Playbook.created_at)
@@ -89,7 +96,13 @@ def contributions(
 
 
 def held(
-    models: ModuleType, *, team_id: str, community_id: int, start: datetime, stop: datetime, sessions_only: bool = False
+    models: ModuleType,
+    *,
+    team_id: str,
+    community_id: int,
+    start: datetime,
+    stop: datetime,
+    sessions_only: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Conditions on occurrences of a community that took place in [start, stop)."""
     occurrence = models.Occurrence
@@ -115,7 +128,11 @@ def member_during(community_id: int, start: datetime, stop: datetime) -> list[Co
 
 def member_at(community_id: int, at: datetime) -> list[ColumnElement[bool]]:
     """Conditions on members who belong to the community at the instant `at`."""
-    return [Member.community_id == community_id, Member.joined_at < at, or_(Member.left_at.is_(None), Member.left_at >= at)]
+    return [
+        Member.community_id == community_id,
+        Member.joined_at < at,
+        or_(Member.left_at.is_(None), Member.left_at >= at),
+    ]
 
 
 def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:

@@ -20,12 +20,20 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def community(session: Session, *, channel_id: str = "C1", name: str = "Guild", zone: str = "UTC") -> Community:
+def community(
+    session: Session, *, channel_id: str = "C1", name: str = "Guild", zone: str = "UTC"
+) -> Community:
     if session.get(Workspace, TEAM) is None:
         session.add(Workspace(team_id=TEAM))
         session.flush()
     found = Community(
-        team_id=TEAM, channel_id=channel_id, name=name, purpose="Learn together.", timezone=zone, created_by="U1"
+        team_id=TEAM,
+        channel_id=channel_id,
+        name=name,
+        purpose="Learn together.",
+        timezone=zone,
+        created_by="U1",
+        created_at=utc(2025, 1, 1),
     )
     session.add(found)
     session.flush()
@@ -43,7 +51,12 @@ def member(
     roles: tuple[Role, ...] = (),
 ) -> Member:
     row = Member(
-        team_id=TEAM, community_id=c.id, user_id=user_id, department=department, joined_at=joined, left_at=left
+        team_id=TEAM,
+        community_id=c.id,
+        user_id=user_id,
+        department=department,
+        joined_at=joined,
+        left_at=left,
     )
     row.roles = [MemberRole(team_id=TEAM, role=r.value, granted_at=joined) for r in roles]
     session.add(row)
@@ -51,7 +64,9 @@ def member(
     return row
 
 
-def review(session: Session, c: Community, author: str, at: datetime, occurrence_id: int | None = None) -> Review:
+def review(
+    session: Session, c: Community, author: str, at: datetime, occurrence_id: int | None = None
+) -> Review:
     row = Review(
         team_id=TEAM,
         community_id=c.id,
@@ -108,12 +123,18 @@ def adopt(session: Session, kind: str, item_id: int, user_id: str, at: datetime)
 
 
 def question(session: Session, c: Community, at: datetime, status: str = "open") -> None:
-    session.add(Question(team_id=TEAM, community_id=c.id, author_hash="h" * 64, text="Why?", status=status, created_at=at))
+    session.add(
+        Question(
+            team_id=TEAM, community_id=c.id, author_hash="h" * 64, text="Why?", status=status, created_at=at
+        )
+    )
     session.flush()
 
 
 def schedule(session: Session, c: Community) -> RitualSchedule:
-    row = RitualSchedule(team_id=TEAM, community_id=c.id, kind="sessions", status="active", title="Weekly", created_by="U1")
+    row = RitualSchedule(
+        team_id=TEAM, community_id=c.id, kind="sessions", status="active", title="Weekly", created_by="U1"
+    )
     session.add(row)
     session.flush()
     return row
@@ -145,14 +166,18 @@ def occurrence(
 
 
 def attend(session: Session, o: Occurrence, user_id: str, *, attended: bool = True) -> None:
-    session.add(Attendance(team_id=TEAM, occurrence_id=o.id, user_id=user_id, rsvp="going", attended=attended))
+    session.add(
+        Attendance(team_id=TEAM, occurrence_id=o.id, user_id=user_id, rsvp="going", attended=attended)
+    )
     session.flush()
 
 
 def pulse(session: Session, o: Occurrence, question_name: str, scores: list[int]) -> None:
     for i, score in enumerate(scores):
         session.add(
-            PulseAnswer(team_id=TEAM, occurrence_id=o.id, question=question_name, respondent=f"r{i}", score=score)
+            PulseAnswer(
+                team_id=TEAM, occurrence_id=o.id, question=question_name, respondent=f"r{i}", score=score
+            )
         )
     session.flush()
 
@@ -168,8 +193,16 @@ def build(session: Session) -> Community:
     member(session, c, "U5", joined=jan, department="Sales")
     member(session, c, "U6", joined=jan, left=utc(2026, 2, 1))  # gone before March
     member(session, c, "U7", joined=utc(2026, 3, 25), department="Ops")  # joins after AT
-    session.add(Onboarding(team_id=TEAM, community_id=c.id, newcomer_id="U4", mentor_id="U3",
-                           welcomed_at=utc(2026, 3, 5), checkin_due_at=utc(2026, 3, 19)))
+    session.add(
+        Onboarding(
+            team_id=TEAM,
+            community_id=c.id,
+            newcomer_id="U4",
+            mentor_id="U3",
+            welcomed_at=utc(2026, 3, 5),
+            checkin_due_at=utc(2026, 3, 19),
+        )
+    )
 
     s = schedule(session, c)
     o1 = occurrence(session, c, s, utc(2026, 3, 2, 10), facilitator="U1")

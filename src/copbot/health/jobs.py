@@ -1,0 +1,201 @@
+"""The quarterly review: when a quarter ends (community time zone), its leads get the quarter in review.
+
+Each community's quarter is claimed once (unique row) in the same transaction as the leads' DMs. The chart
+follows each DM: it is uploaded once the DM is delivered (into the same conversation), and retried on later
+runs if Slack fails; a crash between the upload and its commit can repeat that one upload.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from copbot.clock import now
+from copbot.communities import service as communities
+from copbot.communities.models import Community
+from copbot.db import dialect_name, session_scope
+from copbot.deps import Deps
+from copbot.health import blocks, chart, service
+from copbot.health.models import ChartUpload, QuarterlyReview
+from copbot.health.periods import Period, PeriodKind, period_at
+from copbot.outbox import service as outbox
+from copbot.outbox.models import Status
+from copbot.scheduling.jobs import Job, JobContext
+
+log = logging.getLogger(__name__)
+
+REVIEW_WINDOW = timedelta(days=7)  # a quarter found ended later than this (bot down, new install) is skipped
+MAX_UPLOAD_ATTEMPTS = 5
+
+
+def jobs() -> list[Job]:
+    """The quarterly review, checked every ten minutes."""
+    return [
+        Job(
+            "health-quarterly-review", run_quarterly, every=timedelta(minutes=10), grace=timedelta(minutes=30)
+        )
+    ]
+
+
+def run_quarterly(ctx: JobContext) -> None:
+    """Queue the review of every community whose quarter has just ended, then upload the charts owed."""
+    with session_scope(ctx.deps.sessions) as session:
+        ids = list(session.scalars(communities.installed_communities().with_only_columns(Community.id)))
+    queued = 0
+    for community_id in ids:
+        try:
+            with session_scope(ctx.deps.sessions) as session:
+                queued += queue_review(session, community_id=community_id, at=ctx.at)
+        except Exception:  # one community's failure must not stop the others' reviews
+            log.exception("quarterly review of community %s failed at %s", community_id, ctx.at.isoformat())
+    if queued:
+        ctx.deps.outbox.notify()
+    upload_charts(ctx.deps)
+
+
+def ended_quarter(community: Community, at: datetime) -> Period | None:
+    """The quarter whose review is due at `at`: the one that ended in the last REVIEW_WINDOW."""
+    ended = period_at(PeriodKind.QUARTER, at, community.timezone).previous()
+    if not ended.end <= at < ended.end + REVIEW_WINDOW or community.created_at >= ended.end:
+        return None
+    return ended
+
+
+def review_key(community: Community, quarter: str, user_id: str) -> str:
+    """The outbox key of one lead's review DM."""
+    return f"health-quarter:{community.id}:{quarter}:{user_id}"
+
+
+def queue_review(session: Session, *, community_id: int, at: datetime) -> int:
+    """Claim the community's ended quarter and queue a DM per lead; 0 when not due or already done."""
+    community = session.get(Community, community_id)
+    quarter = ended_quarter(community, at) if community else None
+    if community is None or quarter is None:
+        return 0
+    claimed = select(QuarterlyReview.id).where(
+        QuarterlyReview.team_id == community.team_id,
+        QuarterlyReview.community_id == community.id,
+        QuarterlyReview.quarter == quarter.quarter_key,
+    )
+    if session.scalar(claimed) is not None:
+        return 0
+    this = service.period_metrics(
+        session, community=community, period=quarter, stop=quarter.end, fairness=True
+    )
+    previous = quarter.previous()
+    before = service.period_metrics(session, community=community, period=previous, stop=previous.end)
+    weeks = quarter_weeks(session, community=community, quarter=quarter)
+    png = chart.weekly_chart(
+        [w.contributions for w in weeks], [w.contributors for w in weeks], [w.attendance for w in weeks]
+    )
+    message = blocks.quarterly_review(community, this, before)
+    review_id = _claim(
+        session, community=community, quarter=quarter.quarter_key, summary=message["text"], png=png
+    )
+    if review_id is None:
+        return 0  # another run claimed it a moment ago
+    leads = communities.leads(session, community=community)
+    for lead in leads:
+        key = review_key(community, quarter.quarter_key, lead)
+        outbox.direct_message(
+            session,
+            team_id=community.team_id,
+            user_id=lead,
+            key=key,
+            text=message["text"],
+            blocks=message["blocks"],
+        )
+        session.add(ChartUpload(team_id=community.team_id, review_id=review_id, user_id=lead))
+    log.info(
+        "quarterly review %s of community %s queued for %d leads",
+        quarter.quarter_key,
+        community.id,
+        len(leads),
+    )
+    return len(leads)
+
+
+def quarter_weeks(session: Session, *, community: Community, quarter: Period) -> list[service.Week]:
+    """The weeks that overlap the quarter, with their trend figures."""
+    count = (quarter.end - quarter.start).days // 7 + 2
+    weeks = service.trends(
+        session, community=community, at=quarter.end - timedelta(microseconds=1), weeks=count
+    )
+    return [w for w in weeks if w.start + timedelta(days=7) > quarter.start]
+
+
+def _claim(session: Session, *, community: Community, quarter: str, summary: str, png: bytes) -> int | None:
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    statement = (
+        insert(QuarterlyReview)
+        .values(
+            team_id=community.team_id,
+            community_id=community.id,
+            quarter=quarter,
+            summary=summary,
+            chart_png=png,
+            created_at=now(),
+        )
+        .on_conflict_do_nothing(index_elements=["team_id", "community_id", "quarter"])
+        .returning(QuarterlyReview.id)
+    )
+    return session.execute(statement).scalar()
+
+
+def upload_charts(deps: Deps) -> int:
+    """Upload each owed chart into the lead's DM once the review DM there is delivered; return how many."""
+    with session_scope(deps.sessions) as session:
+        owed = session.execute(
+            select(ChartUpload.id, QuarterlyReview.community_id, QuarterlyReview.quarter, ChartUpload.user_id)
+            .join(QuarterlyReview, QuarterlyReview.id == ChartUpload.review_id)
+            .where(ChartUpload.file_id.is_(None), ChartUpload.attempts < MAX_UPLOAD_ATTEMPTS)
+            .order_by(ChartUpload.id)
+            .limit(50)
+        ).all()
+    done = 0
+    for upload_id, community_id, quarter, user_id in owed:
+        with session_scope(deps.sessions) as session:
+            done += _upload_one(session, deps, upload_id, community_id, quarter, user_id)
+    return done
+
+
+def _upload_one(
+    session: Session, deps: Deps, upload_id: int, community_id: int, quarter: str, user_id: str
+) -> int:
+    upload = session.get(ChartUpload, upload_id)
+    community = session.get(Community, community_id)
+    if upload is None or community is None or upload.file_id is not None:
+        return 0
+    dm = outbox.find(session, team_id=community.team_id, key=review_key(community, quarter, user_id))
+    if dm is None or dm.status != Status.DELIVERED or not dm.sent_channel_id:
+        return 0  # the review itself is not there yet: the chart follows it, never precedes it
+    token = deps.tokens.bot_token(community.team_id)
+    if token is None:
+        return 0
+    client = WebClient(token=token, base_url=deps.settings.slack_api_url, timeout=deps.settings.slack_timeout)
+    review = session.get(QuarterlyReview, upload.review_id)
+    upload.attempts += 1
+    try:
+        response = client.files_upload_v2(
+            content=review.chart_png,
+            filename=f"{quarter}-weekly-trends.png",
+            title=f"{community.name}: weekly trends, {quarter}",
+            alt_txt=chart.LEGEND,
+            channel=dm.sent_channel_id,
+            initial_comment=f"Weekly trends of {quarter}: {chart.LEGEND}.",
+            request_file_info=False,
+        )
+    except SlackApiError as error:
+        upload.last_error = str(error.response.get("error", "unknown"))
+        log.warning("chart upload %s failed: %s", upload_id, upload.last_error)
+        return 0
+    upload.file_id = str(response["files"][0]["id"]) if response.get("files") else "uploaded"
+    upload.uploaded_at = now()
+    return 1

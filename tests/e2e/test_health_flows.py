@@ -1,0 +1,136 @@
+"""Health end to end: App Home on open, /cop stats, /cop export to the lead's DM, the quarterly review."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from copbot.health import jobs as health_jobs
+from copbot.health.models import ChartUpload, QuarterlyReview
+from copbot.outbox.models import OutboxMessage
+from copbot.runtime import Runtime
+from copbot.scheduling.jobs import JobContext
+from copbot.scheduling.runner import tick
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_client import SlackSender
+from tests.unit.health import health_data as data
+from tests.unit.health.health_data import utc
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def guild(engine: Engine):
+    with Session(engine, expire_on_commit=False) as session:
+        return data.build(session)
+
+
+def test_home_is_published_when_opened(
+    slack: SlackSender, runtime: Runtime, fake_slack: FakeSlack, guild
+) -> None:
+    response = slack.event({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "D1"})
+    assert response.status_code == 200
+    deadline = time.monotonic() + 5
+    while "U1" not in fake_slack.home_views and time.monotonic() < deadline:
+        runtime.sender.drain()  # the event is handled after the ack, on a listener thread
+        time.sleep(0.02)
+    view = fake_slack.home_views["U1"]
+    text = json.dumps(view)
+    assert view["type"] == "home" and "Your communities" in text and "Last 12 weeks" in text
+    assert len(view["blocks"]) <= 100
+
+
+def test_stats_answers_in_the_ack(slack: SlackSender, guild) -> None:
+    body = slack.command("/cop", "stats quarter", user_id="U2").json()
+    assert body["response_type"] == "ephemeral"
+    text = json.dumps(body)
+    assert "Guild" in text and "Q" in text and "Participation" in text and "Fairness" not in text
+    lead = json.dumps(slack.command("/cop", "stats", user_id="U1").json())
+    assert "Fairness" in lead
+    assert "know that period" in slack.command("/cop", "stats decade", user_id="U1").json()["text"]
+    assert "no community" in slack.command("/cop", "stats", channel_id="C404").json()["text"]
+
+
+def test_export_uploads_csv_to_the_leads_dm(slack: SlackSender, fake_slack: FakeSlack, guild) -> None:
+    body = slack.command("/cop", "export", user_id="U1").json()
+    assert "Preparing" in body["text"]
+    complete = fake_slack.wait_for("files.completeUploadExternal")[0]
+    assert complete.params["channel_id"] == "DU1"
+    file_id = complete.params["files"][0]["id"]
+    rows = list(csv.DictReader(io.StringIO(fake_slack.uploads[file_id].decode())))
+    kinds = {r["record"] for r in rows}
+    assert {"communities", "members"} <= kinds
+    assert [r["name"] for r in rows if r["record"] == "communities"] == ["Guild"]  # not the other community
+    assert sorted(r["user_id"] for r in rows if r["record"] == "members") == [f"U{i}" for i in range(1, 8)]
+
+
+def test_export_refuses_a_member(slack: SlackSender, fake_slack: FakeSlack, guild) -> None:
+    body = slack.command("/cop", "export", user_id="U2").json()
+    assert "Only a lead" in body["text"]
+    assert fake_slack.calls_to("files.getUploadURLExternal") == []
+
+
+def test_setup_button_opens_the_modal_for_leads(slack: SlackSender, fake_slack: FakeSlack, guild) -> None:
+    slack.block_action("health_open_setup", value="C1", user_id="U1")
+    opened = fake_slack.wait_for("views.open")[0]
+    assert opened.params["view"]["callback_id"] == "community_setup"
+
+
+def _review_dms(engine: Engine) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.like("health-quarter:%"))))
+
+
+def test_quarterly_review_once_per_quarter_with_chart(
+    runtime: Runtime, engine: Engine, fake_slack: FakeSlack, guild
+) -> None:
+    with Session(engine) as session:
+        data.member(session, guild, "U20", joined=utc(2026, 1, 1), roles=(data.Role.LEAD,))
+        session.commit()
+    before = utc(2026, 3, 31, 23, 50)
+    tick(before, deps=runtime.deps, app=runtime.app, sender=runtime.sender)
+    assert _review_dms(engine) == []
+    end = utc(2026, 4, 1, 0, 5)
+    tick(end, deps=runtime.deps, app=runtime.app, sender=runtime.sender)
+    dms = _review_dms(engine)
+    assert sorted(m.user_id for m in dms) == ["U1", "U20"]
+    posted = [c for c in fake_slack.calls_to("chat.postMessage") if "in review" in c.params.get("text", "")]
+    assert len(posted) == 2 and "2026 Q1 in review" in posted[0].params["text"]
+    blocks_text = json.dumps(posted[0].params["blocks"])
+    assert "2025 Q4" in blocks_text and "health_open_setup" in blocks_text
+    tick(end + timedelta(minutes=10), deps=runtime.deps, app=runtime.app, sender=runtime.sender)
+    uploads = fake_slack.calls_to("files.completeUploadExternal")
+    assert sorted(c.params["channel_id"] for c in uploads) == ["DU1", "DU20"]
+    png = fake_slack.uploads[uploads[0].params["files"][0]["id"]]
+    assert png.startswith(b"\x89PNG")
+    for at in (end + timedelta(minutes=20), end + timedelta(days=3)):
+        health_jobs.run_quarterly(JobContext(deps=runtime.deps, at=at))
+    runtime.sender.drain()
+    assert len(_review_dms(engine)) == 2 and len(fake_slack.calls_to("files.completeUploadExternal")) == 2
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(QuarterlyReview)) == 2  # Guild and Other
+        assert session.scalar(select(func.count()).where(ChartUpload.file_id.is_(None))) == 0
+
+
+def test_quarter_found_too_late_is_skipped(runtime: Runtime, engine: Engine, guild) -> None:
+    health_jobs.run_quarterly(JobContext(deps=runtime.deps, at=utc(2026, 4, 9)))
+    assert _review_dms(engine) == []
+
+
+def test_chart_upload_retried_after_a_slack_failure(
+    runtime: Runtime, engine: Engine, fake_slack: FakeSlack, guild
+) -> None:
+    end = utc(2026, 4, 1, 0, 5)
+    tick(end, deps=runtime.deps, app=runtime.app, sender=runtime.sender)
+    fake_slack.fail_next("files.completeUploadExternal", error="internal_error")
+    health_jobs.upload_charts(runtime.deps)
+    with Session(engine) as session:
+        assert session.scalar(select(ChartUpload.last_error)) == "internal_error"
+    assert health_jobs.upload_charts(runtime.deps) == 1
