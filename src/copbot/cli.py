@@ -106,11 +106,13 @@ def _secrets(settings: Settings) -> list[str]:
 
 def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     """Upgrade the schema, start the worker, serve until stopped."""
+    stop = _stop_signal()  # from the start: a stop while migrating or connecting still cleans up
     migrate.upgrade(str(runtime.settings.db_url.render_as_string(hide_password=False)))
+    log.info("database schema at %s", migrate.current_revision(runtime.engine))
     worker = None if args.no_worker else _start_worker(runtime)
     try:
         if args.socket_mode:
-            _serve_socket_mode(runtime)
+            _serve_socket_mode(runtime, stop)
         else:
             _serve_http(runtime, args.host, args.port)
     finally:
@@ -137,16 +139,26 @@ def _serve_http(runtime: Runtime, host: str, port: int) -> None:
     uvicorn.run(http_app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
 
 
-def _serve_socket_mode(runtime: Runtime) -> None:
+def _stop_signal() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, so a stop is always orderly (the worker finishes its pass)."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _serve_socket_mode(runtime: Runtime, stop: threading.Event) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     token = runtime.settings.slack_app_token
     handler = SocketModeHandler(runtime.app, app_token=token.get_secret_value() if token else None)
     log.info("copbot connecting over Socket Mode")
-    handler.connect()
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    try:
+        handler.connect()
+    except SlackApiError as error:
+        print(f"copbot: SLACK_APP_TOKEN: Slack refused it ({error.response.get('error')})", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
     stop.wait()
     handler.close()
 
@@ -154,10 +166,8 @@ def _serve_socket_mode(runtime: Runtime) -> None:
 def run_worker(runtime: Runtime, args: argparse.Namespace) -> int:
     """Run the scheduler and the outbox sender until stopped."""
     _check_schema(runtime)
+    stop = _stop_signal()
     worker = _start_worker(runtime)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     log.info("copbot worker running")
     stop.wait()
     worker.stop()

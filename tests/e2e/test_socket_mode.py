@@ -282,11 +282,6 @@ def test_sigterm_closes_the_connection_and_exits_0(
     assert APP_TOKEN not in output and BOT_TOKEN not in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._serve_socket_mode installs its SIGTERM/SIGINT handlers only after handler.connect() "
-    "returns, so a SIGTERM while connecting kills the process (exit -15) without stopping the worker",
-)
 def test_sigterm_while_connecting_still_exits_0(
     own_database: str, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
@@ -319,3 +314,22 @@ def test_missing_app_token_exits_2_naming_it(
     (line,) = result.stderr.splitlines()
     assert "SLACK_APP_TOKEN" in line
     assert fake_slack.calls == []  # it stopped before reaching Slack
+
+
+def test_rejected_app_token_exits_2_with_one_line(
+    own_database: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    fake_slack.fail_next("apps.connections.open", error="invalid_auth")
+    result = subprocess.run(
+        [sys.executable, "-m", "copbot", "serve", "--socket-mode"],
+        env=_env(own_database, fake_slack),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip().splitlines()[-1] == "copbot: SLACK_APP_TOKEN: Slack refused it (invalid_auth)"
+    )
+    assert "Traceback" not in result.stderr
