@@ -40,10 +40,32 @@ def remind_due_lessons(ctx: JobContext) -> None:
         ctx.deps.outbox.notify()
 
 
+def remind_unreviewed_sessions(ctx: JobContext) -> None:
+    """DM a session's facilitator once when no review is linked to it after the community's delay."""
+    with session_scope(ctx.deps.sessions) as session:
+        due = service.sessions_to_remind(session, at=ctx.at)
+        for reminder in due:
+            message = blocks.session_reminder(
+                community=reminder.community, occurrence_id=reminder.occurrence_id
+            )
+            outbox.direct_message(
+                session,
+                team_id=reminder.community.team_id,
+                user_id=reminder.facilitator_id,
+                key=f"session-reminder:{reminder.occurrence_id}",
+                text=message["text"],
+                blocks=message["blocks"],
+            )
+    if due:
+        log.info("reminded %d facilitators of sessions without a review", len(due))
+        ctx.deps.outbox.notify()
+
+
 def jobs() -> list[Job]:
     """The reviews feature's jobs."""
     return [
-        Job("reviews.lessons_due", remind_due_lessons, every=timedelta(hours=1), grace=timedelta(hours=1))
+        Job("reviews.lessons_due", remind_due_lessons, every=timedelta(hours=1), grace=timedelta(hours=1)),
+        Job("reviews.session_reminders", remind_unreviewed_sessions, every=timedelta(minutes=15)),
     ]
 
 

@@ -1,8 +1,10 @@
 """Full-text search over a workspace's reviews and playbooks: FTS5 on SQLite, tsvector + GIN on PostgreSQL.
 
-Both engines get the same query: the words of what was typed, all required, the last one (of 3 letters
-or more) also as a prefix; user text never reaches either engine's query syntax. The index is kept by
-triggers (see the reviews migration), so this module only reads.
+Both engines get the same query: the words of what was typed, all required, each stemmed (English);
+user text never reaches either engine's query syntax (no prefix matching: on a large library a short
+prefix merges hundreds of terms and costs 100x a word). The index is kept by
+triggers (see the reviews migration), so this module only reads. To keep latency flat whatever the
+library's size, the newest CANDIDATES matches are ranked (by BM25 / ts_rank, titles weighing most).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from copbot.reviews.models import Lesson, Playbook, Review
 
 START, STOP = "\x02", "\x03"  # marks around matched words in snippets; never in rendered text
 MAX_TERMS = 12
-PREFIX_MIN = 3  # a shorter last word as a prefix would match nearly everything
+CANDIDATES = 500  # how many of the newest matches are ranked
 QUERY_LIMIT = 200
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -71,23 +73,45 @@ def search(session: Session, *, team_id: str, query: str, page: int = 1, per_pag
     return Page(query=query, page=page, hits=hits[:per_page], has_more=len(hits) > per_page)
 
 
+_SNIPPETS = (
+    "SELECT rowid, kind, item_id, community_id, title, "
+    "snippet(review_search_fts, 1, char(2), char(3), '…', 24) FROM review_search_fts "
+    "WHERE review_search_fts MATCH :match AND rowid IN "
+)
+
+
+def team_key(team_id: str) -> str:
+    """The workspace's token in the SQLite index (see the migration)."""
+    return "tm" + team_id.encode().hex() + "0"
+
+
 def _sqlite(session: Session, words: list[str], params: dict) -> list:
-    # Each word quoted (so no FTS5 operator can be typed), the last one also a prefix.
-    last = f'"{words[-1]}"*' if len(words[-1]) >= PREFIX_MIN else f'"{words[-1]}"'
-    match = " ".join([*(f'"{w}"' for w in words[:-1]), last])
-    statement = text(
-        "SELECT kind, item_id, community_id, title, "
-        "snippet(review_search_fts, 1, char(2), char(3), '…', 24) "
-        "FROM review_search_fts WHERE review_search_fts MATCH :match AND team_id = :team "
-        "ORDER BY bm25(review_search_fts, 4.0, 1.0), item_id DESC LIMIT :limit OFFSET :offset"
-    )
-    return list(session.execute(statement, {**params, "match": match}))
+    # Each word quoted, so no FTS5 operator can be typed.
+    terms_ = " ".join(f'"{w}"' for w in words)
+    match = f'team_key : "{team_key(params["team"])}" AND ({terms_})'
+    # Rank the newest CANDIDATES matches (FTS5 walks its doclist backwards and stops), then make
+    # snippets for the page only: both costs stay bounded however common the words are.
+    ranked = session.execute(
+        text(
+            "SELECT rowid FROM review_search_fts WHERE review_search_fts MATCH :match AND rowid >= ("
+            "  SELECT coalesce(min(rowid), 0) FROM (SELECT rowid FROM review_search_fts"
+            "  WHERE review_search_fts MATCH :match ORDER BY rowid DESC LIMIT :candidates)) "
+            "ORDER BY bm25(review_search_fts, 4.0, 1.0, 0.0), rowid DESC LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "match": match, "candidates": CANDIDATES},
+    ).scalars()
+    order = {rowid: n for n, rowid in enumerate(ranked)}
+    if not order:
+        return []
+    rowids = ", ".join(str(int(r)) for r in order)  # integers we just read
+    rows = session.execute(text(_SNIPPETS + f"({rowids})"), {"match": match})
+    return [row[1:] for row in sorted(rows, key=lambda row: order[row[0]])]
 
 
 def _postgres(session: Session, words: list[str], params: dict) -> list:
-    # to_tsquery on words we split ourselves: `&` between them, `:*` on the last for a prefix match.
-    last = f"{words[-1]}:*" if len(words[-1]) >= PREFIX_MIN else words[-1]
-    tsquery = " & ".join([*words[:-1], last])
+    # to_tsquery on words we split ourselves (letters, digits, `_`), `&` between them.
+    tsquery = " & ".join(words)
+    # Rank the newest CANDIDATES matches, then headline the page only (see _sqlite).
     statement = text(
         """
         SELECT hit.kind, hit.item_id, hit.community_id, hit.title,
@@ -95,17 +119,21 @@ def _postgres(session: Session, words: list[str], params: dict) -> list:
                            'StartSel=' || chr(2) || ', StopSel=' || chr(3) ||
                            ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
         FROM (
-            SELECT s.kind, s.item_id, s.community_id, s.title, s.body, q.query,
-                   ts_rank_cd(s.tsv, q.query) AS score
-            FROM review_search_fts AS s, to_tsquery('english', :tsquery) AS q(query)
-            WHERE s.team_id = :team AND s.tsv @@ q.query
-            ORDER BY score DESC, s.item_id DESC
+            SELECT c.*, ts_rank(c.tsv, c.query) AS score
+            FROM (
+                SELECT s.id, s.kind, s.item_id, s.community_id, s.title, s.body, s.tsv, q.query
+                FROM review_search_fts AS s, to_tsquery('english', :tsquery) AS q(query)
+                WHERE s.team_id = :team AND s.tsv @@ q.query
+                ORDER BY s.id DESC
+                LIMIT :candidates
+            ) AS c
+            ORDER BY score DESC, c.id DESC
             LIMIT :limit OFFSET :offset
         ) AS hit
-        ORDER BY hit.score DESC, hit.item_id DESC
+        ORDER BY hit.score DESC, hit.id DESC
         """
     )
-    return list(session.execute(statement, {**params, "tsquery": tsquery}))
+    return list(session.execute(statement, {**params, "tsquery": tsquery, "candidates": CANDIDATES}))
 
 
 @dataclass(frozen=True)
