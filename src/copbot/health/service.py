@@ -216,23 +216,23 @@ class _Scope:
             .where(Member.community_id == self.community.id, MemberRole.role == Role.LEAD.value)
             .where(Member.left_at.is_(None), Member.department.is_not(None))
         )
-        outside = and_(per_member.c.department.is_not(None), per_member.c.department.not_in(lead_teams))
-        row = self.session.execute(
+        # One row per team (a few dozen at most): contributing people, contributions, led or not.
+        rows = self.session.execute(
             select(
-                count_distinct(per_member.c.department),
-                func.coalesce(func.sum(case((outside, per_member.c.n), else_=0)), 0),
+                per_member.c.department,
+                func.count(),
+                func.sum(per_member.c.n),
+                per_member.c.department.in_(lead_teams),
             )
-        ).one()
-        listed = self.session.execute(
-            select(per_member.c.department, func.count(), func.sum(per_member.c.n))
             .where(per_member.c.department.is_not(None))
             .group_by(per_member.c.department)
-            .having(func.count() >= MIN_GROUP)
-            .order_by(func.sum(per_member.c.n).desc(), per_member.c.department)
-            .limit(10)
+        ).all()
+        outside = sum(int(n) for _, _, n, led in rows if not led)
+        listed = sorted(
+            ((str(name), int(people), int(n)) for name, people, n, _ in rows if people >= MIN_GROUP),
+            key=lambda team: (-team[2], team[0]),
         )
-        teams = [(str(name), int(people), int(n)) for name, people, n in listed]
-        return int(row[0]), share(int(row[1]), attributed), teams
+        return len(rows), share(outside, attributed), listed[:10]
 
     def attendance(self, members: int) -> tuple[int | None, float | None, int | None]:
         """Sessions held, the share of member places taken, and members at half the sessions or more."""
@@ -320,8 +320,11 @@ class _Scope:
         unrecognised = select(Member.user_id).where(
             *member_at(self.community.id, self.stop), Member.user_id.not_in(recognised)
         )
-        count = int(self.session.scalar(select(func.count()).select_from(unrecognised.subquery())) or 0)
-        listed = list(self.session.scalars(unrecognised.order_by(Member.user_id).limit(LISTED_UNRECOGNISED)))
+        rows = self.session.execute(
+            unrecognised.add_columns(func.count().over()).order_by(Member.user_id).limit(LISTED_UNRECOGNISED)
+        ).all()
+        count = int(rows[0][1]) if rows else 0
+        listed = [user_id for user_id, _ in rows]
         return Fairness(count, listed, self._giving_top_share(), self._cross_team_share())
 
     def _nominations(self) -> list:

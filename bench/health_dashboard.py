@@ -1,0 +1,348 @@
+"""Health latency: the lead's App Home dashboard and `/cop stats` over 5,000 members and ~100k records.
+
+    python bench/health_dashboard.py [--runs 30] [--postgres URL] [--only sqlite|postgresql]
+
+Each engine gets a fresh, migrated database (a temporary SQLite file; a temporary PostgreSQL database on the
+server of --postgres). One community holds 5,000 members in 20 teams and a year of activity: 104 sessions
+with 50,000 attendances, 12,000 reviews (a third about a session), 2,000 playbooks, 15,000 nominations with
+15,000 nominees, 5,000 adoptions, 1,000 anonymous questions and 400 pulse answers (about 100k rows besides
+the members). Measured, after a warm-up: the lead's whole App Home as `app_home_opened` builds it (home
+data, this month's metrics with fairness, 12-week trends, Block Kit) and `/cop stats week|month|quarter` as
+its ack builds it (metrics with fairness, trends, Block Kit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import copbot.models  # noqa: E402, F401
+from copbot import migrate  # noqa: E402
+from copbot.communities.models import Community, Member, MemberRole, Workspace  # noqa: E402
+from copbot.db import create_db_engine  # noqa: E402
+from copbot.health import blocks, home, service  # noqa: E402
+from copbot.people.models import Question  # noqa: E402
+from copbot.recognition.models import Nomination, Nominee  # noqa: E402
+from copbot.reviews.models import Adoption, Playbook, Review  # noqa: E402
+from copbot.rituals.models import Attendance, Occurrence, PulseAnswer, RitualSchedule  # noqa: E402
+
+AT = datetime(2026, 6, 17, 12, tzinfo=UTC)
+YEAR_AGO = AT - timedelta(days=364)
+MEMBERS = 5000
+RNG = random.Random(11)
+TARGET_MS = 300
+
+
+def _user(i: int) -> str:
+    return f"U{i:06d}"
+
+
+def _when() -> datetime:
+    return YEAR_AGO + timedelta(seconds=RNG.randrange(364 * 86400))
+
+
+def _chunks(session: Session, table, rows: list[dict]) -> None:
+    for offset in range(0, len(rows), 5000):
+        session.execute(insert(table), rows[offset : offset + 5000])
+    session.commit()
+
+
+def _fill(url: str) -> tuple[float, int]:
+    migrate.upgrade(url)
+    engine = create_db_engine(url)
+    started = time.perf_counter()
+    ids = {"team_id": "T1", "community_id": 1}
+    with Session(engine) as session:
+        session.add(Workspace(team_id="T1"))
+        session.flush()
+        session.add(
+            Community(
+                id=1,
+                team_id="T1",
+                channel_id="C1",
+                name="Bench",
+                purpose="p",
+                timezone="UTC",
+                created_by=_user(0),
+                created_at=YEAR_AGO - timedelta(days=30),
+            )
+        )
+        session.commit()
+        _chunks(
+            session,
+            Member.__table__,
+            [
+                {
+                    **ids,
+                    "id": i + 1,
+                    "user_id": _user(i),
+                    "department": f"Team {i % 20}",
+                    "joined_at": YEAR_AGO - timedelta(days=RNG.randrange(-300, 300)),
+                }
+                for i in range(MEMBERS)
+            ],
+        )
+        session.execute(
+            insert(MemberRole.__table__),
+            [{"team_id": "T1", "member_id": 1, "role": "lead", "granted_at": YEAR_AGO}],
+        )
+        session.add(
+            RitualSchedule(
+                id=1,
+                team_id="T1",
+                community_id=1,
+                kind="sessions",
+                status="active",
+                title="Weekly",
+                created_by=_user(0),
+            )
+        )
+        session.commit()
+        starts = [YEAR_AGO + timedelta(days=3.5 * i) for i in range(104)]
+        occurrences = [
+            {
+                **ids,
+                "id": i + 1,
+                "schedule_id": 1,
+                "kind": "session" if i % 26 else "midpoint",
+                "starts_at": s,
+                "post_at": s,
+                "stage": "done" if s < AT else "planned",
+                "facilitator_id": _user(RNG.randrange(MEMBERS)),
+                "revision": 0,
+                "created_at": s,
+            }
+            for i, s in enumerate(starts)
+        ]
+        _chunks(session, Occurrence.__table__, occurrences)
+        attendance = []
+        for o in range(104):
+            for u in RNG.sample(range(MEMBERS), 481 if o < 100 else 0):
+                attendance.append(
+                    {
+                        "team_id": "T1",
+                        "occurrence_id": o + 1,
+                        "user_id": _user(u),
+                        "rsvp": "going",
+                        "attended": RNG.random() < 0.9,
+                        "signed_up": False,
+                        "updated_at": starts[o],
+                    }
+                )
+        _chunks(session, Attendance.__table__, attendance)
+        _chunks(
+            session,
+            PulseAnswer.__table__,
+            [
+                {
+                    "team_id": "T1",
+                    "occurrence_id": 1 + 26 * (i % 4),
+                    "question": ("value", "safety")[i % 2],
+                    "respondent": f"r{i}",
+                    "score": RNG.randint(1, 5),
+                }
+                for i in range(400)
+            ],
+        )
+        reviews = []
+        for i in range(12000):
+            at = _when()
+            reviews.append(
+                {
+                    **ids,
+                    "id": i + 1,
+                    "author_id": _user(int(RNG.paretovariate(1.2)) % MEMBERS),
+                    "template": "after_action",
+                    "title": f"Review {i}",
+                    "context": "c",
+                    "expected": "",
+                    "happened": "h",
+                    "went_well": "",
+                    "to_change": "",
+                    "decisions": "",
+                    "action_owners": [],
+                    "coauthors": [],
+                    "tags": [],
+                    "links": [],
+                    "related_ids": [],
+                    "lessons_text": "",
+                    "occurrence_id": RNG.randrange(1, 101) if i % 3 == 0 else None,
+                    "revision": 1,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+        _chunks(session, Review.__table__, reviews)
+        _chunks(
+            session,
+            Playbook.__table__,
+            [
+                {
+                    **ids,
+                    "id": i + 1,
+                    "author_id": _user(RNG.randrange(MEMBERS)),
+                    "title": f"Playbook {i}",
+                    "when_to_use": "w",
+                    "steps": "s",
+                    "created_at": _when(),
+                    "updated_at": AT,
+                }
+                for i in range(2000)
+            ],
+        )
+        nominations, nominees = [], []
+        for i in range(15000):
+            giver, receiver = RNG.randrange(MEMBERS), RNG.randrange(MEMBERS)
+            nominations.append(
+                {
+                    **ids,
+                    "id": i + 1,
+                    "nominator_id": _user(giver),
+                    "value": "Craft",
+                    "action": "a",
+                    "impact": "i",
+                    "public": True,
+                    "posted": True,
+                    "created_at": _when(),
+                }
+            )
+            nominees.append({"team_id": "T1", "nomination_id": i + 1, "user_id": _user(receiver)})
+        _chunks(session, Nomination.__table__, nominations)
+        _chunks(session, Nominee.__table__, nominees)
+        adoptions = {
+            (RNG.choice(("review", "playbook")), RNG.randrange(1, 2001), RNG.randrange(MEMBERS))
+            for _ in range(5000)
+        }
+        _chunks(
+            session,
+            Adoption.__table__,
+            [
+                {"team_id": "T1", "item_kind": k, "item_id": item, "user_id": _user(u), "created_at": _when()}
+                for k, item, u in adoptions
+            ],
+        )
+        _chunks(
+            session,
+            Question.__table__,
+            [
+                {**ids, "author_hash": f"{i:064d}", "text": "q", "status": "open", "created_at": _when()}
+                for i in range(1000)
+            ],
+        )
+        records = (
+            len(occurrences)
+            + len(attendance)
+            + 400
+            + len(reviews)
+            + 2000
+            + 2 * len(nominations)
+            + len(adoptions)
+            + 1000
+        )
+    if engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return time.perf_counter() - started, records
+
+
+def _dashboard(session: Session) -> None:
+    view = blocks.home_view(home.home(session, team_id="T1", user_id=_user(0), at=AT))
+    assert len(view["blocks"]) <= 100 and "Last 12 weeks" in str(view)
+
+
+def _stats(kind: str) -> Callable[[Session], None]:
+    def run(session: Session) -> None:
+        community = session.get(Community, 1)
+        metrics = service.metrics(session, community=community, kind=kind, at=AT, fairness=True)
+        blocks.stats_message(community, metrics, service.trends(session, community=community, at=AT))
+
+    return run
+
+
+def _measure(url: str, work: Callable[[Session], None], runs: int) -> tuple[float, float]:
+    engine = create_db_engine(url)
+    timings = []
+    for i in range(runs + 3):
+        with Session(engine) as session:
+            started = time.perf_counter()
+            work(session)
+            if i >= 3:  # the first runs warm the caches
+                timings.append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    timings.sort()
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)]
+
+
+def _postgres_database(base: str) -> tuple[str, Callable[[], None]]:
+    url = make_url(base)
+    name = f"copbot_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    work = {
+        "dashboard (App Home)": _dashboard,
+        **{f"/cop stats {k}": _stats(k) for k in ("week", "month", "quarter")},
+    }
+    print(
+        f"{'engine':<11} {'what':<22} {'p50 ms':>7} {'p95 ms':>7} {'p95/target':>10}",
+        f" target p95 < {TARGET_MS} ms",
+    )
+    for engine_name in ("sqlite", "postgresql"):
+        if args.only and engine_name != args.only:
+            continue
+        if engine_name == "sqlite":
+            folder = tempfile.TemporaryDirectory()
+            url, cleanup = f"sqlite:///{folder.name}/bench.db", folder.cleanup
+        else:
+            url, cleanup = _postgres_database(args.postgres)
+        try:
+            fill, records = _fill(url)
+            print(
+                f"{engine_name:<11} filled {MEMBERS} members and {records} records in {fill:.1f} s",
+                flush=True,
+            )
+            for label, run in work.items():
+                p50, p95 = _measure(url, run, args.runs)
+                verdict = "ok" if p95 < TARGET_MS else "OVER"
+                print(
+                    f"{engine_name:<11} {label:<22} {p50:>7.1f} {p95:>7.1f}",
+                    f"{p95 / TARGET_MS:>10.2f}  {verdict}",
+                    flush=True,
+                )
+        finally:
+            cleanup()
+
+
+if __name__ == "__main__":
+    main()
