@@ -156,6 +156,8 @@ def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWor
             deps.outbox.notify()
         except Exception as error:
             reply = user_message(error)
+        if not body.get("response_url"):
+            return  # a click in a modal: nowhere to answer ephemerally; the action took effect
         if isinstance(reply, str):
             respond(text=reply, response_type="ephemeral", replace_original=False)
         elif isinstance(reply, dict):
