@@ -229,6 +229,8 @@ def save_cycle(
     schedule.title, schedule.plan = form.title, form.plan
     schedule.kickoff_at, schedule.midpoint_at, schedule.finale_at = kickoff, midpoint, finale
     session.flush()
+    if schedule.status != ScheduleStatus.DRAFT:
+        _forget_planned(session, schedule)  # recorded again at the new times on the next tick
     return schedule
 
 

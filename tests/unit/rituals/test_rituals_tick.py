@@ -236,3 +236,29 @@ def test_outbox_key_is_the_occurrence(session: Session, runtime: Runtime) -> Non
     occurrence = occurrences(session)[0]
     assert outbox.find(session, team_id="T1", key=f"ritual:{occurrence.id}:post") is not None
     assert occurrence.ends_at - occurrence.starts_at == timedelta(hours=1)
+
+
+def test_editing_a_live_cycle_moves_its_coming_posts(session: Session, runtime: Runtime) -> None:
+    community = make_community(session)
+    schedule = live_cycle(
+        session,
+        community,
+        kickoff=utc(2027, 3, 2, 9),
+        midpoint=utc(2027, 3, 16, 9),
+        finale=utc(2027, 3, 30, 8),
+    )
+    run_tick(runtime, utc(2027, 2, 28))
+    form = service.CycleForm(
+        title="Spring cycle",
+        kickoff_date=date(2027, 3, 3),
+        kickoff_time=time(10),
+        midpoint_date=date(2027, 3, 16),
+        midpoint_time=time(10),
+        finale_date=date(2027, 3, 30),
+        finale_time=time(10),
+    )
+    service.save_cycle(session, community=community, user_id="U1", form=form, now=T0, schedule_id=schedule.id)
+    session.commit()
+    run_tick(runtime, utc(2027, 2, 28, 0, 1))
+    kickoffs = [o.starts_at for o in occurrences(session) if o.kind == "kickoff"]
+    assert kickoffs == [utc(2027, 3, 3, 9)]
