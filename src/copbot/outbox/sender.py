@@ -20,7 +20,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copbot.clock import now as clock_now
@@ -134,24 +134,31 @@ class OutboxSender:
     # -- claiming -------------------------------------------------------------------------------
 
     def _claim(self, limit: int) -> list[int]:
+        """Lease due rows to this sender; the lease is taken by a guarded UPDATE, so two senders
+        (replicas, or `serve` and `worker` on one SQLite file) never hold the same row."""
         at = self._clock()
-        with session_scope(self._sessions) as session:
-            query = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status.in_([Status.PENDING, Status.UNCERTAIN]),
-                    OutboxMessage.next_attempt_at <= at,
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < at),
-                )
-                .order_by(OutboxMessage.id)  # creation order: an original goes before its edits
-                .limit(limit)
+        unclaimed = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < at)
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status.in_([Status.PENDING, Status.UNCERTAIN]),
+                OutboxMessage.next_attempt_at <= at,
+                unclaimed,
             )
+            .order_by(OutboxMessage.id)  # creation order: an original goes before its edits
+            .limit(limit)
+        )
+        with session_scope(self._sessions) as session:
             if dialect_name(session) == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            for row in rows:
-                row.claimed_until = at + LEASE
-            return [row.id for row in rows]
+                due = due.with_for_update(skip_locked=True)
+            claimed = session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(due.scalar_subquery()), unclaimed)
+                .values(claimed_until=at + LEASE)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
+            return sorted(claimed)
 
     # -- delivering -----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,14 +16,14 @@ from copbot.outbox.sender import METADATA_EVENT, OutboxSender
 from copbot.tokens import SingleWorkspaceTokens
 from tests.fakes.slack_api import FakeSlack
 
-START = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)  # rows made now are due
-
 
 class Clock:
     """A clock the test moves by hand."""
 
     def __init__(self) -> None:
-        self.now = START
+        # a minute ahead of the real clock, so that rows made during the test are due
+        self.start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+        self.now = self.start
 
     def __call__(self) -> datetime:
         return self.now
@@ -47,7 +48,7 @@ def sender(engine: Engine, fake_slack: FakeSlack, clock: Clock) -> OutboxSender:
     )
 
 
-def _post(engine: Engine, key: str = "k1", channel: str = "C1", at: datetime = START) -> None:
+def _post(engine: Engine, key: str = "k1", channel: str = "C1", at: datetime | None = None) -> None:
     with session_scope(session_factory(engine)) as session:
         outbox.enqueue(
             session,
@@ -98,7 +99,7 @@ def test_rate_limit_waits_retry_after_without_sleeping(
     report = sender.deliver_due()
     assert report.retried == 2 and report.delivered == 0  # the second waits with the first: same channel
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
-    assert _row(engine, "k1").next_attempt_at == START + timedelta(seconds=7)
+    assert _row(engine, "k1").next_attempt_at == clock.start + timedelta(seconds=7)
     clock.advance(6)
     assert sender.deliver_due().attempted == 0
     clock.advance(1)
@@ -112,11 +113,11 @@ def test_server_errors_back_off_then_deliver(
     fake_slack.fail_next("chat.postMessage", status=503, times=2)
     assert sender.deliver_due().retried == 1
     first_retry = _row(engine).next_attempt_at
-    assert first_retry > START
+    assert first_retry > clock.start
     clock.now = first_retry
     assert sender.deliver_due().retried == 1
     second_retry = _row(engine).next_attempt_at
-    assert second_retry - first_retry > first_retry - START - timedelta(seconds=1)  # backs off
+    assert second_retry - first_retry > first_retry - clock.start - timedelta(seconds=1)  # backs off
     clock.now = second_retry
     assert sender.deliver_due().delivered == 1
     assert _row(engine).attempts == 3
@@ -188,7 +189,7 @@ def test_crash_mid_send_is_reconciled_after_the_lease(
     _post(engine)
     with session_scope(session_factory(engine)) as session:  # a sender claimed it, marked it in flight, died
         row = session.scalars(select(OutboxMessage)).one()
-        row.status, row.claimed_until = Status.UNCERTAIN, START + timedelta(seconds=120)
+        row.status, row.claimed_until = Status.UNCERTAIN, clock.start + timedelta(seconds=120)
     assert sender.deliver_due().attempted == 0  # the lease still holds
     clock.advance(121)
     assert sender.deliver_due().delivered == 1
@@ -251,7 +252,7 @@ def test_gives_up_after_an_hour_of_server_errors_not_sooner(
         sender.deliver_due()
         passes += 1
     assert passes == 15
-    assert timedelta(minutes=45) < clock.now - START < timedelta(minutes=120)
+    assert timedelta(minutes=45) < clock.now - clock.start < timedelta(minutes=120)
     assert _row(engine).last_error == "internal_error"
 
 
@@ -268,3 +269,20 @@ def test_home_view_retries_count_too(
     assert (row.status, row.attempts) == (Status.PENDING, 1)
     clock.now = row.next_attempt_at
     assert sender.deliver_due().delivered == 1
+
+
+def test_two_senders_never_claim_the_same_message(
+    engine: Engine, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    for n in range(60):
+        _post(engine, f"k{n}", channel=f"C{n}")
+    senders = [
+        OutboxSender(
+            session_factory(engine), SingleWorkspaceTokens("xoxb-test"), api_url=fake_slack.url, clock=clock
+        )
+        for _ in range(2)
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda sender: sender._claim(60), senders)
+    assert set(first).isdisjoint(second)
+    assert len(first) + len(second) == 60
