@@ -10,9 +10,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.conftest import ServerThread
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_client import SlackSender, external, plain
 
 from copbot.clock import now
 from copbot.communities.models import Community, Member
@@ -22,6 +19,9 @@ from copbot.outbox.models import OutboxMessage
 from copbot.runtime import Runtime
 from copbot.scheduling.runner import tick
 from copbot.slack.events import on_event
+from tests.conftest import ServerThread
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_client import SlackSender, external, plain
 
 pytestmark = pytest.mark.e2e
 
