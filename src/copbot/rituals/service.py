@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from copbot.communities import service as communities
-from copbot.communities.models import Community, Member, Role
+from copbot.communities.models import Community, Member, Role, Workspace
 from copbot.db import dialect_name
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.rituals import timing
@@ -413,7 +413,8 @@ def materialize(session: Session, *, at: datetime) -> int:
     rows = session.execute(
         select(RitualSchedule, Community.timezone)
         .join(Community, Community.id == RitualSchedule.community_id)
-        .where(RitualSchedule.status == ScheduleStatus.ACTIVE)
+        .join(Workspace, Workspace.team_id == Community.team_id)
+        .where(RitualSchedule.status == ScheduleStatus.ACTIVE, Workspace.uninstalled_at.is_(None))
     ).all()
     wanted = []
     for schedule, zone in rows:
@@ -461,7 +462,13 @@ def due(session: Session, *, stage: Stage, at: datetime, column: str, limit: int
         session.scalars(
             select(Occurrence.id)
             .join(RitualSchedule, RitualSchedule.id == Occurrence.schedule_id)
-            .where(Occurrence.stage == stage, instant <= at, RitualSchedule.status == ScheduleStatus.ACTIVE)
+            .join(Workspace, Workspace.team_id == Occurrence.team_id)  # an uninstalled workspace rests
+            .where(
+                Occurrence.stage == stage,
+                instant <= at,
+                RitualSchedule.status == ScheduleStatus.ACTIVE,
+                Workspace.uninstalled_at.is_(None),
+            )
             .order_by(Occurrence.post_at, Occurrence.id)
             .limit(limit)
         )

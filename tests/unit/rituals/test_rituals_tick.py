@@ -262,3 +262,20 @@ def test_editing_a_live_cycle_moves_its_coming_posts(session: Session, runtime: 
     run_tick(runtime, utc(2027, 2, 28, 0, 1))
     kickoffs = [o.starts_at for o in occurrences(session) if o.kind == "kickoff"]
     assert kickoffs == [utc(2027, 3, 3, 9)]
+
+
+def test_an_uninstalled_workspace_rests_and_a_reinstall_resumes(
+    session: Session, runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    from copbot.oauth import service as workspaces
+
+    community = make_community(session)
+    live_sessions(session, community, first=date(2027, 3, 22))  # Mondays 09:00 Berlin
+    workspaces.mark_uninstalled(session, team_id="T1", at=utc(2027, 3, 20))
+    session.commit()
+    run_tick(runtime, utc(2027, 3, 22, 7, 0))
+    assert posts(fake_slack) == [] and occurrences(session) == []
+    workspaces.mark_installed(session, team_id="T1")
+    session.commit()
+    run_tick(runtime, utc(2027, 3, 29, 7, 0))
+    assert len(posts(fake_slack)) == 1  # the next session; the one missed while uninstalled is not sent
