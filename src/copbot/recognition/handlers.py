@@ -305,7 +305,7 @@ def save_nomination(deps: Deps, body: dict[str, Any], client: WebClient) -> dict
         )
         with session_scope(deps.sessions) as session:
             community = service.community_by_id(
-                session, team_id=team_id, community_id=int(meta["community_id"])
+                session, team_id=team_id, community_id=int(meta.get("community_id") or 0)
             )
             nomination, left = service.nominate(session, community=community, nominator_id=user_id, form=form)
             _queue_messages(session, community, nomination)

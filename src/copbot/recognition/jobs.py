@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -53,7 +52,8 @@ def send_digest(session: Session, *, community_id: int, at: datetime) -> bool:
     due = service.due_digest(settings, community.timezone, at, DIGEST_GRACE)
     if due is None:
         return False
-    week_of = due.astimezone(ZoneInfo(community.timezone)).date()
+    # Keyed by the local week, not the day: a lead moving the digest mid-week does not get a second one.
+    week_of = service.week_start(due, community.timezone)
     if not _claim(session, community=community, week_of=week_of, due=due, at=at):
         return False
     data = digest.gather(session, community=community, end=due)

@@ -152,7 +152,7 @@ class Digest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
     community_id: Mapped[int] = mapped_column()
-    week_of: Mapped[date] = mapped_column(Date)  # the local date the digest is due
+    week_of: Mapped[date] = mapped_column(Date)  # the local Monday of the digest's week
     due_at: Mapped[datetime] = mapped_column()
     nominations: Mapped[int] = mapped_column(default=0)
     quiet: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -67,7 +67,7 @@ def test_digest_in_autumn_and_on_a_chosen_day(runtime: Runtime, session: Session
     _run(runtime, utc(2026, 11, 1, 22, 59))  # 17:59 EST, the day the clocks went back
     assert _digest_keys(engine) == []
     _run(runtime, utc(2026, 11, 1, 23, 0))  # 18:00 EST
-    assert _digest_keys(engine) == [f"recognition-digest:{community.id}:2026-11-01"]
+    assert _digest_keys(engine) == [f"recognition-digest:{community.id}:2026-10-26"]  # its week's Monday
 
 
 def test_one_digest_per_week_however_often_the_job_runs(
@@ -91,6 +91,21 @@ def test_one_digest_per_week_however_often_the_job_runs(
         assert len(check.scalars(select(Digest)).all()) == 1
     posts = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "C1"]
     assert len(posts) == 1
+
+
+def test_moving_the_digest_day_mid_week_sends_no_second_one(
+    runtime: Runtime, session: Session, engine: Engine
+) -> None:
+    community = make_community(session)
+    _run(runtime, utc(2026, 3, 2, 8, 0))  # Monday 09:00
+    service.change_setting(
+        session, community=community, user_id="U1", change=service.parse_setting("digest friday 16:00")
+    )
+    session.commit()
+    _run(runtime, utc(2026, 3, 6, 15, 0))  # Friday 16:00, same week
+    assert len(_digest_keys(engine)) == 1
+    _run(runtime, utc(2026, 3, 13, 15, 0))  # next Friday
+    assert len(_digest_keys(engine)) == 2
 
 
 def test_a_digest_missed_by_more_than_its_grace_is_skipped(
