@@ -215,7 +215,7 @@ def test_search_ranks_paginates_and_links(
     reply = slack.command("/cop", "search failover").json()
     text = json.dumps(reply["blocks"])
     assert "Database failover drill" in text and "Kafka" not in text
-    assert "https://slack.com/archives/C1/p" in text and "*failover*" in text
+    assert "https://team-t1.slack.com/archives/C1/p" in text and "*failover*" in text
 
     first = slack.command("/cop", "search kafka").json()
     assert first["response_type"] == "ephemeral"

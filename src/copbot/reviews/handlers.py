@@ -560,7 +560,8 @@ def search_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | str
     """Answer `/cop search <words>` with the first page of results."""
     if not search.terms(request.args):
         return "Tell me what to look for: `/cop search database failover`."
-    return render_search(deps, request.command.team_id, request.args, 1, None)
+    command = request.command
+    return render_search(deps, command.team_id, request.args, 1, command.team_domain or None)
 
 
 def playbook_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | None:

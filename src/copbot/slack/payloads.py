@@ -13,6 +13,7 @@ class CommandRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     team_id: str
+    team_domain: str = ""  # the workspace's slack.com subdomain: for links to messages
     user_id: str
     channel_id: str
     command: str
