@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
-import json
 import re
 import secrets
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from copbot.outbox import service as outbox
 from copbot.outbox.models import OutboxMessage
 from copbot.people import blocks
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
+from copbot.privacy import scrub
 from copbot.slack.ids import PeopleBlock
 from copbot.slack.text import mention
 
@@ -684,13 +684,6 @@ def _forget_shared(session: Session, *, team_id: str, user_id: str, report: Forg
         report.add("outbox_messages", 1)
     events = (ProcessedEvent.team_id == team_id, cast(ProcessedEvent.payload, Text).contains(user_id))
     report.add("processed_events", session.execute(delete(ProcessedEvent).where(*events)).rowcount)
-
-
-def scrub(value: Any, user_id: str) -> Any:
-    """Replace a user's mentions and id inside JSON-shaped data."""
-    text = json.dumps(value)
-    text = re.sub(rf"<@{re.escape(user_id)}(?:\|[^>]*)?>", "a former member", text)
-    return json.loads(text.replace(user_id, "someone"))
 
 
 def months_before(at: datetime, months: int) -> datetime:

@@ -427,6 +427,7 @@ def lessons_due(session: Session, *, at: datetime, limit: int = 500) -> list[Les
         session.scalars(
             select(Lesson)
             .where(Lesson.status != LessonStatus.RETIRED.value, Lesson.verify_due_at <= at)
+            .where(Lesson.owner_id != "")  # a forgotten owner is asked nothing
             .where((Lesson.reminded_for.is_(None)) | (Lesson.reminded_for != Lesson.verify_due_at))
             .order_by(Lesson.verify_due_at, Lesson.id)
             .limit(limit)
