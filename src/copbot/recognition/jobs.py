@@ -6,12 +6,10 @@ import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community
-from copbot.db import dialect_name, session_scope
+from copbot.db import session_scope
 from copbot.outbox import service as outbox
 from copbot.recognition import digest, service
 from copbot.recognition.models import Digest
@@ -79,7 +77,7 @@ def send_digest(session: Session, *, community_id: int, at: datetime) -> bool:
 
 def _claim(session: Session, *, community: Community, week_of: date, due: datetime, at: datetime) -> bool:
     """Insert the week's digest row; a second run, replica or restart finds it there and stops."""
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = service.dialect_insert(session)
     statement = (
         insert(Digest)
         .values(

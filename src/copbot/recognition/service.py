@@ -6,9 +6,10 @@ Plain Python: no Slack code; the caller commits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -42,6 +43,11 @@ TEXT_LIMIT = 2000
 FACTS_MAX_AGE = timedelta(days=7)  # a bot stays a bot; deletions are rare and re-checked weekly
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The INSERT construct with ON CONFLICT for the session's database."""
+    return pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -197,7 +203,7 @@ def remaining(session: Session, *, community: Community, user_id: str, at: datet
 def claim_slot(session: Session, *, community: Community, user_id: str, at: datetime, limit: int) -> bool:
     """Take one of the week's nominations for the user; False when none is left. Race-free."""
     week = week_start(at, community.timezone)
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     session.execute(
         insert(NominationQuota)
         .values(
@@ -256,7 +262,7 @@ def stale_users(
 
 def record_facts(session: Session, *, team_id: str, facts: Sequence[Fact]) -> None:
     """Remember what `users.info` said (insert or refresh)."""
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     for fact in facts:
         statement = insert(UserFact).values(
             team_id=team_id, user_id=fact.user_id, is_bot=fact.is_bot, deleted=fact.deleted, fetched_at=now()
