@@ -13,6 +13,7 @@ from copbot.recognition.models import (
     RecognitionSettings,
     UserFact,
 )
+from copbot.people.models import Onboarding, PeopleSettings, Profile, Question
 from copbot.rituals.models import (
     Attendance,
     AwayPeriod,
@@ -24,12 +25,11 @@ from copbot.rituals.models import (
     RotationMember,
 )
 from copbot.reviews.models import Adoption, Lesson, Playbook, Review, ReviewClaim, ReviewSettings
-from copbot.people.models import Onboarding, PeopleSettings, Profile, Question
 
 __all__ = ["Base", "Community", "Member", "MemberRole", "OutboxMessage", "ProcessedEvent", "Workspace"]
-__all__ += ["Onboarding", "PeopleSettings", "Profile", "Question"]
 __all__ += ["Adoption", "Lesson", "Playbook", "Review", "ReviewClaim", "ReviewSettings"]
+__all__ += ["Onboarding", "PeopleSettings", "Profile", "Question"]
 __all__ += ["Digest", "Nomination", "NominationQuota", "Nominee", "RecognitionSettings", "UserFact"]
-__all__ += ["ChartUpload", "QuarterlyReview"]
 __all__ += ["Attendance", "AwayPeriod", "Exclusion", "FacilitatorAsk", "Occurrence", "PulseAnswer"]
 __all__ += ["RitualSchedule", "RotationMember"]
+__all__ += ["ChartUpload", "QuarterlyReview"]

@@ -1,13 +1,13 @@
 """Block Kit for reviews, lessons, playbooks and search. Pure functions: data in, dict out.
 
 Every piece of user text placed in mrkdwn goes through `escape` (or `link` for labels); plain_text fields
-show text as typed. Other features may add buttons to a review's post through `REVIEW_BUTTONS`.
+show text as typed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,14 +15,10 @@ from typing import Any
 from copbot.communities.models import Community
 from copbot.reviews.models import Lesson, LessonStatus, Playbook, Review, Template
 from copbot.reviews.search import START, STOP, Found, Page
-from copbot.slack.ids import ReviewAction, ReviewBlock, ReviewField, ReviewView
+from copbot.slack.ids import RecognitionAction, ReviewAction, ReviewBlock, ReviewField, ReviewView
 from copbot.slack.text import channel_link, check, escape, link, mention, truncate
 
 Block = dict[str, Any]
-
-# Buttons other features add to a review's channel post, after copbot's own. The recognition feature's
-# "Thank the author" button plugs in here: append a function `(review) -> button dict or None`.
-REVIEW_BUTTONS: list[Callable[[Review], Block | None]] = []
 
 STATUS_BADGES = {
     LessonStatus.VERIFIED: ":white_check_mark: verified",
@@ -41,6 +37,11 @@ def _section(text: str) -> Block:
 
 def _context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
+
+
+def _thank_button(item: str) -> Block:
+    """Recognition's "Thank the author": it opens a nomination of the item's authors (`review:7`)."""
+    return _button(":pray: Thank the author", RecognitionAction.THANK_AUTHOR, item)
 
 
 def _button(text: str, action: str, value: str, *, style: str | None = None) -> Block:
@@ -342,8 +343,8 @@ def review_message(
         _button("We applied this", ReviewAction.APPLIED, f"review:{review.id}", style="primary"),
         _button("Promote to playbook", ReviewAction.PROMOTE, str(review.id)),
         _button("Edit", ReviewAction.EDIT, str(review.id)),
+        _thank_button(f"review:{review.id}"),
     ]
-    buttons += [b for b in (extra(review) for extra in REVIEW_BUTTONS) if b]
     blocks.append({"type": "actions", "block_id": ReviewBlock.ACTIONS, "elements": buttons})
     text = f"{review.kind.label}: {escape(review.title)}"
     return check({"text": text, "blocks": blocks}, surface="message")
@@ -426,7 +427,8 @@ def playbook_message(playbook: Playbook, *, source: Review | None = None, applie
             "type": "actions",
             "block_id": ReviewBlock.ACTIONS,
             "elements": [
-                _button("We applied this", ReviewAction.APPLIED, f"playbook:{playbook.id}", style="primary")
+                _button("We applied this", ReviewAction.APPLIED, f"playbook:{playbook.id}", style="primary"),
+                _thank_button(f"playbook:{playbook.id}"),
             ],
         }
     )

@@ -77,23 +77,19 @@ def test_review_post_escapes_every_field_and_has_its_buttons() -> None:
     _assert_safe(message)
     assert ESCAPED in json.dumps(message["blocks"])
     actions = message["blocks"][-1]["elements"]
-    assert [a["action_id"] for a in actions] == ["review_applied", "review_promote", "review_edit"]
+    assert [a["action_id"] for a in actions] == [
+        "review_applied",
+        "review_promote",
+        "review_edit",
+        "recognition_thank_author",
+    ]
 
 
-def test_other_features_can_add_a_button() -> None:
-    blocks.REVIEW_BUTTONS.append(
-        lambda review: {
-            "type": "button",
-            "text": {"type": "plain_text", "text": "Thank the author"},
-            "action_id": "x",
-            "value": str(review.id),
-        }
-    )
-    try:
-        message = blocks.review_message(_review(), community=_community())
-        assert message["blocks"][-1]["elements"][-1]["text"]["text"] == "Thank the author"
-    finally:
-        blocks.REVIEW_BUTTONS.pop()
+def test_review_and_playbook_posts_offer_thanks_to_their_authors() -> None:
+    review = _review()
+    actions = blocks.review_message(review, community=_community())["blocks"][-1]["elements"]
+    thanks = actions[-1]
+    assert (thanks["action_id"], thanks["value"]) == ("recognition_thank_author", f"review:{review.id}")
 
 
 def test_search_results_escape_snippets_and_show_lesson_status() -> None:
