@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     # Keys the HMAC that stands in for an anonymous question's author; unset: derived from the signing secret.
     hash_key: SecretStr | None = Field(default=None, validation_alias="COPBOT_HASH_KEY")
     # Rituals found late by less than this are posted late once; older ones are skipped and logged.
-    ritual_grace_minutes: int = Field(default=60, ge=0, le=10080, validation_alias="COPBOT_RITUAL_GRACE_MINUTES")
+    ritual_grace_minutes: int = Field(
+        default=60, ge=0, le=10080, validation_alias="COPBOT_RITUAL_GRACE_MINUTES"
+    )
     leader_check_seconds: float = Field(
         default=10.0, ge=0.1, le=300, validation_alias="COPBOT_LEADER_CHECK_SECONDS"
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, Insert, MetaData, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -123,6 +125,11 @@ def lock_key(name: str) -> int:
     """Map a lock name to a stable signed 64-bit PostgreSQL advisory lock key."""
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def dialect_insert(session: Session) -> Callable[..., Insert]:
+    """The dialect's `insert`, which has `on_conflict_do_nothing` (SQLite and PostgreSQL alike)."""
+    return pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
 
 
 def dialect_name(session: Session) -> str:

@@ -5,6 +5,7 @@ from copbot.db import Base
 from copbot.health.models import ChartUpload, QuarterlyReview
 from copbot.inbox.models import ProcessedEvent
 from copbot.outbox.models import OutboxMessage
+from copbot.people.models import Onboarding, PeopleSettings, Profile, Question
 from copbot.recognition.models import (
     Digest,
     Nomination,
@@ -13,7 +14,7 @@ from copbot.recognition.models import (
     RecognitionSettings,
     UserFact,
 )
-from copbot.people.models import Onboarding, PeopleSettings, Profile, Question
+from copbot.reviews.models import Adoption, Lesson, Playbook, Review, ReviewClaim, ReviewSettings
 from copbot.rituals.models import (
     Attendance,
     AwayPeriod,
@@ -24,7 +25,6 @@ from copbot.rituals.models import (
     RitualSchedule,
     RotationMember,
 )
-from copbot.reviews.models import Adoption, Lesson, Playbook, Review, ReviewClaim, ReviewSettings
 
 __all__ = ["Base", "Community", "Member", "MemberRole", "OutboxMessage", "ProcessedEvent", "Workspace"]
 __all__ += ["Adoption", "Lesson", "Playbook", "Review", "ReviewClaim", "ReviewSettings"]

@@ -13,14 +13,12 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
-from copbot.db import dialect_name, session_scope
+from copbot.db import dialect_insert, session_scope
 from copbot.deps import Deps
 from copbot.health import blocks, chart, service
 from copbot.health.models import ChartUpload, QuarterlyReview
@@ -132,7 +130,7 @@ def quarter_weeks(session: Session, *, community: Community, quarter: Period) ->
 
 
 def _claim(session: Session, *, community: Community, quarter: str, summary: str, png: bytes) -> int | None:
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     statement = (
         insert(QuarterlyReview)
         .values(

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
-from copbot.db import dialect_name
+from copbot.db import dialect_insert
 from copbot.inbox.models import ProcessedEvent
 
 MAX_REPLAYS = 5
@@ -18,7 +16,7 @@ MAX_REPLAYS = 5
 
 def record(session: Session, *, team_id: str, event_id: str, event_type: str, payload: dict) -> bool:
     """Store an incoming event; return False when Slack already sent it (a retry)."""
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     statement = (
         insert(ProcessedEvent)
         .values(

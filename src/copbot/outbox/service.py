@@ -6,12 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
-from copbot.db import dialect_name
+from copbot.db import dialect_insert
 from copbot.outbox.models import Kind, OutboxMessage, Status
 
 
@@ -27,7 +25,7 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> bool:
     """Store a message owed to Slack; return False when one with the same key is already owed."""
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     statement = (
         insert(OutboxMessage)
         .values(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community
-from copbot.db import session_scope
+from copbot.db import dialect_insert, session_scope
 from copbot.outbox import service as outbox
 from copbot.recognition import digest, service
 from copbot.recognition.models import Digest
@@ -77,7 +77,7 @@ def send_digest(session: Session, *, community_id: int, at: datetime) -> bool:
 
 def _claim(session: Session, *, community: Community, week_of: date, due: datetime, at: datetime) -> bool:
     """Insert the week's digest row; a second run, replica or restart finds it there and stops."""
-    insert = service.dialect_insert(session)
+    insert = dialect_insert(session)
     statement = (
         insert(Digest)
         .values(

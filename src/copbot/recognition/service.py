@@ -6,21 +6,18 @@ Plain Python: no Slack code; the caller commits.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member
-from copbot.db import dialect_name
+from copbot.db import dialect_insert
 from copbot.errors import InvalidInput, NotFound
 from copbot.recognition.models import (
     DEFAULT_DIGEST_TIME,
@@ -43,11 +40,6 @@ TEXT_LIMIT = 2000
 FACTS_MAX_AGE = timedelta(days=7)  # a bot stays a bot; deletions are rare and re-checked weekly
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def dialect_insert(session: Session) -> Callable[..., Any]:
-    """The INSERT construct with ON CONFLICT for the session's database."""
-    return pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
 
 
 # --- settings --------------------------------------------------------------------------------------

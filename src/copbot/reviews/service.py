@@ -10,14 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import String, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
-from copbot.db import dialect_name
+from copbot.db import dialect_insert
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.reviews.models import (
     Adoption,
@@ -573,7 +571,7 @@ def adoption_counts(session: Session, *, team_id: str, kind: str, ids: Sequence[
 
 
 def _insert_once(session: Session, model: type, values: dict[str, Any], unique: list[str]) -> bool:
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
     return session.execute(statement.returning(model.id)).scalar() is not None
 

@@ -15,13 +15,11 @@ from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, Role, Workspace
-from copbot.db import dialect_name
+from copbot.db import dialect_insert
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.rituals import timing
 from copbot.rituals.models import (
@@ -448,7 +446,7 @@ def materialize(session: Session, *, at: datetime) -> int:
     ]
     if not new:
         return 0
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     session.execute(
         insert(Occurrence).on_conflict_do_nothing(index_elements=["schedule_id", "kind", "starts_at"]), new
     )
@@ -583,7 +581,7 @@ def tally(session: Session, *, occurrence: Occurrence) -> Tally:
 
 def _attendance(session: Session, occurrence: Occurrence, user_id: str) -> Attendance:
     """The user's row for an occurrence, made on first use (a double click is not an error)."""
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     session.execute(
         insert(Attendance)
         .values(
@@ -652,7 +650,7 @@ def answer_pulse(
     respondent = hmac.new(
         key, f"{occurrence.team_id}:{occurrence.id}:{user_id}".encode(), "sha256"
     ).hexdigest()
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     session.execute(
         insert(PulseAnswer)
         .values(
@@ -884,7 +882,7 @@ def next_candidate(session: Session, *, occurrence: Occurrence, zone: str) -> st
 
 def ask(session: Session, *, occurrence: Occurrence, user_id: str, at: datetime) -> FacilitatorAsk | None:
     """Record that a member is asked to facilitate (once per session and member)."""
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     respond_by = min(at + ANSWER_WINDOW, max(occurrence.starts_at - timedelta(hours=2), at))
     created = session.execute(
         insert(FacilitatorAsk)
