@@ -7,7 +7,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,9 +15,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from copbot import export
+from copbot.communities import service as communities
 from copbot.communities.models import Workspace
 from copbot.config import Settings
 from copbot.oauth.models import bots_table, states_table
+from copbot.recognition import service as recognition
+from copbot.reviews import service as reviews
 from copbot.runtime import Runtime
 from copbot.scheduling.runner import tick
 from tests.conftest import SIGNING_SECRET, ServerThread
@@ -222,3 +225,78 @@ def test_expiring_token_is_rotated_before_use(
 def test_single_workspace_mode_has_no_install_pages(server: ServerThread) -> None:
     assert httpx.get(f"{server.url}/slack/install").status_code == 404
     assert httpx.get(f"{server.url}/slack/oauth_redirect?code=x&state=y").status_code == 404
+
+
+def _library_and_recognition(session: Session, team: str) -> None:
+    """A review and a public nomination in the workspace's community, as its members would make them."""
+    community = communities.community_for_channel(session, team_id=team, channel_id=f"C{team[-1]}")
+    form = reviews.ReviewForm.parse(
+        {
+            "template": "postmortem",
+            "title": f"Failover drill of {team}",
+            "context": "We practised a database failover",
+            "happened": "Replication lag hid the problem",
+            "lessons": "Check replication lag first",
+        }
+    )
+    reviews.create_review(session, team_id=team, user_id=f"U{team}", community=community, form=form)
+    value = recognition.settings_for(session, community=community).values[0]
+    nomination = recognition.NominationForm(
+        nominees=[f"UNOMINEE{team}"],
+        value=value,
+        public=True,
+        action=f"Ran the failover drill of {team} calmly",
+        impact="Everyone learned the runbook by heart",
+    )
+    recognition.nominate(
+        session, community=community, nominator_id=f"U{team}", form=nomination, at=MONDAY - timedelta(days=2)
+    )
+
+
+MONDAY = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # digests default to Monday 09:00 in the community's zone
+
+
+def test_each_workspace_sees_only_its_own_library_recognition_and_digest(
+    oauth_server: ServerThread, oauth_runtime: Runtime, fake_slack: FakeSlack, engine: Engine
+) -> None:
+    _install(oauth_server, fake_slack, "T1", "xoxb-team-one")
+    _install(oauth_server, fake_slack, "T2", "xoxb-team-two")
+    slack = SlackSender(oauth_server.url, SIGNING_SECRET)
+    _setup(slack, "T1", "C1", "Guild One")
+    _setup(slack, "T2", "C2", "Guild Two")
+    with Session(engine) as session:
+        _library_and_recognition(session, "T1")
+        _library_and_recognition(session, "T2")
+        session.commit()
+
+    found = json.dumps(slack.command("/cop", "search failover", team_id="T2", channel_id="C2").json())
+    assert "Failover drill of T2" in found and "T1" not in found
+    with Session(engine) as session:
+        exported = export.collect(session, team_id="T2")
+    assert [r["title"] for r in exported["reviews"]] == ["Failover drill of T2"]
+    assert [n["team_id"] for n in exported["nominations"]] == ["T2"]
+
+    fake_slack.clear()
+    tick(MONDAY, deps=oauth_runtime.deps, app=oauth_runtime.app, sender=oauth_runtime.sender)
+    digests = {
+        c.params["channel"]: c
+        for c in fake_slack.calls_to("chat.postMessage")
+        if "digest" in json.dumps(c.params.get("metadata"))
+    }
+    assert set(digests) == {"C1", "C2"}
+    assert digests["C1"].token == "xoxb-team-one" and digests["C2"].token == "xoxb-team-two"
+    assert "of T1" in json.dumps(digests["C1"].params) and "of T2" not in json.dumps(digests["C1"].params)
+
+    slack.event({"type": "app_uninstalled"}, team_id="T1", event_id="EvU9")
+    deadline = time.monotonic() + 5
+    while not _uninstalled(engine, "T1") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    fake_slack.clear()
+    tick(
+        MONDAY + timedelta(days=7),
+        deps=oauth_runtime.deps,
+        app=oauth_runtime.app,
+        sender=oauth_runtime.sender,
+    )
+    channels = {c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")}
+    assert channels == {"C2"}  # the uninstalled workspace rests; the other carries on

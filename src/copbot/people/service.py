@@ -421,7 +421,9 @@ def due_checkins(session: Session, *, at: datetime, limit: int = 200) -> list[On
     return list(
         session.scalars(
             select(Onboarding)
+            .join(Workspace, Workspace.team_id == Onboarding.team_id)
             .where(
+                Workspace.uninstalled_at.is_(None),  # an uninstalled workspace's schedules rest
                 Onboarding.checkin_sent_at.is_(None),
                 Onboarding.checkin_due_at <= at,
                 Onboarding.newcomer_id.is_not(None),

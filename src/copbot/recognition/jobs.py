@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copbot.communities import service as communities
 from copbot.communities.models import Community
 from copbot.db import dialect_insert, session_scope
 from copbot.outbox import service as outbox
@@ -29,7 +30,7 @@ def jobs() -> list[Job]:
 def run_digests(ctx: JobContext) -> None:
     """Queue the digest of every community whose digest is due at `ctx.at` and not yet claimed."""
     with session_scope(ctx.deps.sessions) as session:
-        ids = list(session.scalars(select(Community.id).order_by(Community.id)))
+        ids = list(session.scalars(communities.installed_communities().with_only_columns(Community.id)))
     queued = 0
     for community_id in ids:
         try:

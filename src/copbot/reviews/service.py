@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities import service as communities
-from copbot.communities.models import Community
+from copbot.communities.models import Community, Workspace
 from copbot.db import dialect_insert
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.reviews.models import (
@@ -27,6 +27,7 @@ from copbot.reviews.models import (
     ReviewSettings,
     Template,
 )
+from copbot.rituals.models import Occurrence
 from copbot.slack.ids import ReviewField
 from copbot.slack.text import link
 
@@ -424,6 +425,8 @@ def lessons_due(session: Session, *, at: datetime, limit: int = 500) -> list[Les
     return list(
         session.scalars(
             select(Lesson)
+            .join(Workspace, Workspace.team_id == Lesson.team_id)
+            .where(Workspace.uninstalled_at.is_(None))  # an uninstalled workspace's schedules rest
             .where(Lesson.status != LessonStatus.RETIRED.value, Lesson.verify_due_at <= at)
             .where(Lesson.owner_id != "")  # a forgotten owner is asked nothing
             .where((Lesson.reminded_for.is_(None)) | (Lesson.reminded_for != Lesson.verify_due_at))
@@ -625,10 +628,6 @@ class SessionReminder:
 
 def sessions_to_remind(session: Session, *, at: datetime) -> list[SessionReminder]:
     """Claim every ended session with no linked review after its community's delay; each only once."""
-    try:
-        from copbot.rituals.models import Occurrence  # another feature's table: absent without it
-    except ImportError:
-        return []
     reviewed = select(Review.id).where(Review.occurrence_id == Occurrence.id).exists()
     claimed = (
         select(ReviewClaim.id)
@@ -639,6 +638,8 @@ def sessions_to_remind(session: Session, *, at: datetime) -> list[SessionReminde
     rows = session.execute(
         select(Occurrence, Community)
         .join(Community, Community.id == Occurrence.community_id)
+        .join(Workspace, Workspace.team_id == Community.team_id)
+        .where(Workspace.uninstalled_at.is_(None))
         .where(Occurrence.kind == "session", Occurrence.facilitator_id.is_not(None))
         .where(Occurrence.ends_at <= at, Occurrence.ends_at > at - REMINDER_WINDOW)
         .where(~reviewed, ~claimed)
