@@ -62,11 +62,13 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     app.error(lambda error, body, response: _on_error(deps, error, body, response))
     router = CopRouter()
     router.add(Subcommand("help", "/cop help", "this list", on_ack=lambda request: help_reply(router)))
+    # `/cop` first: Bolt tries listeners in order, each try costs a few microseconds, and slash
+    # commands are the requests people wait on. The router reads its subcommands when called.
+    router.register(app, fallback=lambda request: help_reply(router, unknown=request))
     for feature in FEATURES:
         feature.register(app, deps, router)
     if installations is not None:
         oauth_handlers.register(app, deps, installations.store)
-    router.register(app, fallback=lambda request: help_reply(router, unknown=request))
     return app
 
 

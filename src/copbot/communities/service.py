@@ -187,15 +187,14 @@ def save_community(
     session: Session, *, team_id: str, channel_id: str, user_id: str, form: CommunityForm
 ) -> tuple[Community, bool]:
     """Create the channel's community (its creator becomes the first lead) or edit it (leads only)."""
-    ensure_workspace(session, team_id=team_id)
     community = community_for_channel(session, team_id=team_id, channel_id=channel_id)
     created = community is None
     if community is None:
+        ensure_workspace(session, team_id=team_id)
         community = Community(team_id=team_id, channel_id=channel_id, created_by=user_id, **form.model_dump())
+        lead = Member(team_id=team_id, user_id=user_id, roles=[MemberRole(team_id=team_id, role=Role.LEAD)])
+        community.members.append(lead)  # a new community: no one else can be joining it yet
         session.add(community)
-        session.flush()
-        member = _add_member(session, community=community, user_id=user_id)
-        member.roles.append(MemberRole(team_id=team_id, role=Role.LEAD))
     else:
         require_lead(session, community=community, user_id=user_id, action="change its set-up")
         for name, value in form.model_dump().items():
