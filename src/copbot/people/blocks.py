@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from copbot.communities.blocks import community_summary
@@ -60,8 +62,27 @@ HOW_TO_CONTRIBUTE = (
 )
 
 
-def welcome_dm(community: Community, *, mentor_id: str | None, checkin_days: int) -> Message:
-    """The one welcome a newcomer gets: charter, how to contribute, their mentor."""
+@dataclass(frozen=True)
+class NextSession:
+    """The community's next ritual, for the welcome."""
+
+    title: str
+    starts_at: datetime
+
+
+def _next_session_line(next_session: NextSession | None) -> str:
+    if next_session is None:
+        return "*Next session*: none is scheduled yet; the channel will hear first."
+    stamp = int(next_session.starts_at.timestamp())
+    fallback = next_session.starts_at.strftime("%Y-%m-%d %H:%M UTC")
+    when = f"<!date^{stamp}^{{date_long_pretty}} at {{time}}|{fallback}>"  # shown in the reader's own zone
+    return f"*Next session*: {escape(truncate(next_session.title, 150))}, {when}. Come along!"
+
+
+def welcome_dm(
+    community: Community, *, mentor_id: str | None, checkin_days: int, next_session: NextSession | None = None
+) -> Message:
+    """The one welcome a newcomer gets: charter, next session, how to contribute, their mentor."""
     name = escape(community.name)
     if mentor_id:
         mentor_line = (
@@ -77,6 +98,7 @@ def welcome_dm(community: Community, *, mentor_id: str | None, checkin_days: int
         {"type": "header", "text": _plain(truncate(f"Welcome to {community.name}", 150))},
         _section(f"Glad you joined {channel_link(community.channel_id)}, the home of *{name}*."),
         *community_summary(community),
+        _section(_next_session_line(next_session)),
         _section(HOW_TO_CONTRIBUTE),
         _section(mentor_line),
     ]

@@ -28,6 +28,7 @@ from copbot.outbox.models import OutboxMessage
 from copbot.people import blocks
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
 from copbot.privacy import scrub
+from copbot.rituals import service as rituals
 from copbot.slack.ids import PeopleBlock
 from copbot.slack.text import mention
 
@@ -320,7 +321,11 @@ def onboard(
     )
     session.add(onboarding)
     session.flush()
-    welcome = blocks.welcome_dm(community, mentor_id=mentor_id, checkin_days=days)
+    coming = rituals.upcoming(session, community_id=community.id, after=at, limit=1)
+    next_session = (
+        blocks.NextSession(title=coming[0][1], starts_at=coming[0][0].starts_at) if coming else None
+    )
+    welcome = blocks.welcome_dm(community, mentor_id=mentor_id, checkin_days=days, next_session=next_session)
     outbox.direct_message(
         session, team_id=team_id, user_id=user_id, key=f"people-welcome:{onboarding.id}", **welcome
     )

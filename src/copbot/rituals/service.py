@@ -453,6 +453,27 @@ def materialize(session: Session, *, at: datetime) -> int:
     return len(new)
 
 
+def upcoming(
+    session: Session, *, community_id: int, after: datetime, limit: int = 3
+) -> list[tuple[Occurrence, str]]:
+    """The community's next occurrences still to happen after `after`, with their schedule's title."""
+    return [
+        (occurrence, title)
+        for occurrence, title in session.execute(
+            select(Occurrence, RitualSchedule.title)
+            .join(RitualSchedule, RitualSchedule.id == Occurrence.schedule_id)
+            .where(
+                Occurrence.community_id == community_id,
+                Occurrence.starts_at >= after,
+                Occurrence.stage.in_([Stage.PLANNED, Stage.POSTED, Stage.STARTED]),
+                RitualSchedule.status == ScheduleStatus.ACTIVE,
+            )
+            .order_by(Occurrence.starts_at)
+            .limit(limit)
+        )
+    ]
+
+
 def due(session: Session, *, stage: Stage, at: datetime, column: str, limit: int = 500) -> list[int]:
     """Ids of live schedules' occurrences at `stage` whose `column` instant has come."""
     instant = getattr(Occurrence, column)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -260,3 +261,28 @@ def test_people_forget_calls_feature_hooks_and_clears_shared_tables(
     assert payloads and not [p for p in payloads if "UMA" in p]
     with pytest.raises(InvalidInput):
         service.forget(session, "T1", "%")
+
+
+def test_welcome_names_the_next_session_in_the_readers_own_time() -> None:
+    from datetime import UTC, datetime
+
+    from copbot.communities.models import Community
+    from copbot.people import blocks as people_blocks
+
+    community = Community(
+        team_id="T1",
+        channel_id="C1",
+        name="Guild",
+        purpose="Learn together.",
+        timezone="UTC",
+        created_by="U1",
+    )
+    coming = people_blocks.NextSession(
+        title="Incident <drills>", starts_at=datetime(2027, 3, 22, 8, tzinfo=UTC)
+    )
+    text = json.dumps(
+        people_blocks.welcome_dm(community, mentor_id=None, checkin_days=14, next_session=coming)
+    )
+    assert "Incident &lt;drills&gt;" in text and "<!date^1805702400^" in text
+    none = json.dumps(people_blocks.welcome_dm(community, mentor_id=None, checkin_days=14))
+    assert "none is scheduled yet" in none

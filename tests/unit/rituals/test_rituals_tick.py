@@ -279,3 +279,14 @@ def test_an_uninstalled_workspace_rests_and_a_reinstall_resumes(
     session.commit()
     run_tick(runtime, utc(2027, 3, 29, 7, 0))
     assert len(posts(fake_slack)) == 1  # the next session; the one missed while uninstalled is not sent
+
+
+def test_upcoming_lists_the_next_live_occurrences(session: Session, runtime: Runtime) -> None:
+    community = make_community(session)
+    live_sessions(session, community, first=date(2027, 3, 22), title="Incident drills")
+    run_tick(runtime, utc(2027, 3, 20, 12))
+    coming = service.upcoming(session, community_id=community.id, after=utc(2027, 3, 20, 12), limit=2)
+    assert [(o.starts_at, title) for o, title in coming] == [
+        (utc(2027, 3, 22, 8), "Incident drills"),
+        (utc(2027, 3, 29, 7), "Incident drills"),
+    ]
