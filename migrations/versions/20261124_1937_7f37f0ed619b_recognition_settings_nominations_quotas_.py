@@ -12,7 +12,6 @@ from alembic import op
 
 import copbot.db
 
-
 revision: str = "7f37f0ed619b"
 down_revision: str | None = "b6a5f98520d6"
 branch_labels: str | Sequence[str] | None = None

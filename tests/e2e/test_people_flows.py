@@ -10,8 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_client import SlackSender, external, plain
 
 from copbot.clock import now
 from copbot.communities.models import Member
@@ -21,6 +19,8 @@ from copbot.outbox.models import OutboxMessage
 from copbot.people.models import Onboarding, Question
 from copbot.runtime import Runtime
 from copbot.scheduling.runner import tick
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_client import SlackSender, external, plain
 
 pytestmark = pytest.mark.e2e
 
