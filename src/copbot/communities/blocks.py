@@ -67,9 +67,14 @@ def _text_input(
 
 
 def setup_modal(
-    *, channel_id: str, community: Community | None, default_timezone: str, channel_name: str = ""
+    *,
+    channel_id: str,
+    community: Community | None,
+    default_timezone: str,
+    channel_name: str = "",
+    extra: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The modal that creates or edits the community bound to a channel."""
+    """The modal that creates or edits the community bound to a channel; `extra`: other features' fields."""
 
     def initial(name: str) -> str:
         return getattr(community, name) if community else ""
@@ -137,6 +142,7 @@ def setup_modal(
             },
         }
     )
+    blocks.extend(extra)
     view = {
         "type": "modal",
         "callback_id": View.COMMUNITY_SETUP,

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from copbot.communities import blocks, service
+from copbot.communities.setup import SetupExtensions, extensions_for
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
@@ -29,13 +30,14 @@ FORM_FIELDS = {
 
 def register(app: App, deps: Deps, router: CopRouter) -> None:
     """Register the community listeners and `/cop` subcommands."""
+    extensions = extensions_for(router)  # other features add their set-up fields as they register
     router.add(
         Subcommand(
             "setup",
             "/cop setup",
             "create or edit this channel's community (leads)",
             on_ack=lambda request: None,
-            after_ack=lambda request, client: open_setup(deps, request, client),
+            after_ack=lambda request, client: open_setup(deps, request, client, extensions),
         )
     )
     router.add(
@@ -47,7 +49,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     @app.view(View.COMMUNITY_SETUP)
     def submit_setup(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_setup(deps, body))
+        ack(**save_setup(deps, body, extensions))
         deps.outbox.notify()
 
     @app.options(Action.TIMEZONE)
@@ -71,7 +73,9 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     app.action(Action.JOIN)(ack=acknowledge, lazy=[join_from_button])
 
 
-def open_setup(deps: Deps, request: SubcommandRequest, client: WebClient) -> None:
+def open_setup(
+    deps: Deps, request: SubcommandRequest, client: WebClient, extensions: SetupExtensions | None = None
+) -> None:
     """Open the set-up modal, pre-filled when the channel already has a community."""
     command = request.command
     with session_scope(deps.sessions) as session:
@@ -82,26 +86,33 @@ def open_setup(deps: Deps, request: SubcommandRequest, client: WebClient) -> Non
             service.require_lead(
                 session, community=community, user_id=command.user_id, action="change its set-up"
             )
+        extra = extensions.blocks(session, community) if extensions else []
     view = blocks.setup_modal(
-        channel_id=command.channel_id, community=community, default_timezone=deps.settings.default_timezone
+        channel_id=command.channel_id,
+        community=community,
+        default_timezone=deps.settings.default_timezone,
+        extra=extra,
     )
     client.views_open(trigger_id=command.trigger_id, view=view)
 
 
-def save_setup(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
-    """Validate and store the set-up modal; return the `ack()` arguments (field errors or the saved view)."""
+def save_setup(deps: Deps, body: dict[str, Any], extensions: SetupExtensions | None = None) -> dict[str, Any]:
+    """Validate and store the set-up modal; return the `ack()` arguments (field errors or the saved view).
+
+    The community and every extension's fields are validated together (all field errors at once) and
+    stored in one transaction: a rule broken anywhere stores nothing.
+    """
     view = body["view"]
     values = view["state"]["values"]
     channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     try:
-        form = service.CommunityForm.parse(
-            {b.value: state_value(values, b, a) for b, a in FORM_FIELDS.items()}
-        )
+        form, extra = _parse_form(values, extensions or SetupExtensions())
         with session_scope(deps.sessions) as session:
             community, created = service.save_community(
                 session, team_id=team_id, channel_id=channel_id, user_id=user_id, form=form
             )
+            SetupExtensions.save(session, community, user_id, extra)
             if created:
                 message = blocks.announcement(community, lead_id=user_id)
                 outbox.post(
@@ -117,6 +128,27 @@ def save_setup(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     except CopbotError as error:
         return {"response_action": "errors", "errors": {Block.NAME.value: str(error)}}
     return {"response_action": "update", "view": blocks.saved_view(community, created=created)}
+
+
+def _parse_form(
+    values: dict[str, Any], extensions: SetupExtensions
+) -> tuple[service.CommunityForm, list[tuple[Any, Any]]]:
+    """Parse the community's fields and the extensions' together, raising every field error at once."""
+    errors: dict[str, str] = {}
+    form = extra = None
+    try:
+        form = service.CommunityForm.parse(
+            {b.value: state_value(values, b, a) for b, a in FORM_FIELDS.items()}
+        )
+    except InvalidInput as error:
+        errors.update(error.field_errors)
+    try:
+        extra = extensions.parse(values)
+    except InvalidInput as error:
+        errors.update(error.field_errors)
+    if errors or form is None or extra is None:
+        raise InvalidInput(errors)
+    return form, extra
 
 
 def join(deps: Deps, request: SubcommandRequest) -> str:

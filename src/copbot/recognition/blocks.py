@@ -13,7 +13,7 @@ from typing import Any
 
 from copbot.communities.models import Community
 from copbot.recognition.models import Nomination, RecognitionSettings
-from copbot.slack.ids import RecognitionField, RecognitionView
+from copbot.slack.ids import Action, Block, RecognitionField, RecognitionView
 from copbot.slack.text import channel_link, check, escape, link, mention, truncate
 
 PUBLIC, PRIVATE = "public", "private"
@@ -151,6 +151,24 @@ def nomination_modal(ctx: ModalContext) -> dict[str, Any]:
         "blocks": blocks,
     }
     return check(view, surface="modal")
+
+
+def values_setup_field(values: Sequence[str]) -> dict[str, Any]:
+    """The set-up modal's "Values people are recognised for" input, pre-filled with `values`."""
+    return {
+        "type": "input",
+        "block_id": Block.RECOGNITION_VALUES,
+        "optional": True,
+        "label": _plain("Values people are recognised for"),
+        "hint": _plain("Comma-separated; /nominate offers these. Left empty, the list stays as it is."),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": Action.RECOGNITION_VALUES,
+            "max_length": 3000,
+            "placeholder": _plain("e.g. Curiosity, Generosity, Sharing knowledge, Mentoring"),
+            **({"initial_value": ", ".join(values)} if values else {}),
+        },
+    }
 
 
 def thanks_view(nomination: Nomination, *, left: int, held: bool) -> dict[str, Any]:

@@ -28,17 +28,26 @@ from sqlalchemy.orm import Session
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
+from copbot.communities.setup import StateValues, extensions_for
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
 from copbot.outbox import service as outbox
 from copbot.recognition import blocks, digest, learning, service
 from copbot.recognition import jobs as recognition_jobs
-from copbot.recognition.models import Nomination
+from copbot.recognition.models import DEFAULT_VALUES, Nomination
 from copbot.scheduling.jobs import Job
 from copbot.slack.commands import CopRouter, Reply, Subcommand
 from copbot.slack.errors import user_message
-from copbot.slack.ids import Command, RecognitionAction, RecognitionField, RecognitionView, Shortcut
+from copbot.slack.ids import (
+    Action,
+    Block,
+    Command,
+    RecognitionAction,
+    RecognitionField,
+    RecognitionView,
+    Shortcut,
+)
 from copbot.slack.payloads import CommandRequest, SubcommandRequest, state_value
 from copbot.slack.text import escape
 
@@ -122,7 +131,35 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     app.shortcut(Shortcut.RECOGNIZE_MESSAGE)(ack=acknowledge, lazy=[open_from_message])
     app.action(RecognitionAction.THANK_AUTHOR)(ack=acknowledge, lazy=[open_from_item])
     router.document("/nominate [@someone] [what they did]", "recognise someone for something specific")
+    extensions_for(router).add(ValuesSetupField())
     _register_subcommands(deps, router)
+
+
+class ValuesSetupField:
+    """The community's values as a field of `/cop setup`: same rules as `/cop values set`."""
+
+    def blocks(self, session: Session, community: Community | None) -> list[dict[str, Any]]:
+        """The field, pre-filled with the current values (the defaults for a new community)."""
+        current = (
+            list(DEFAULT_VALUES)
+            if community is None
+            else service.settings_for(session, community=community).values
+        )
+        return [blocks.values_setup_field(current)]
+
+    def parse(self, values: StateValues) -> list[str] | None:
+        """The new list; None (keep the current one) when the field is empty or not in the modal."""
+        text = state_value(values, Block.RECOGNITION_VALUES, Action.RECOGNITION_VALUES) or ""
+        if not text.strip():
+            return None
+        return service.parse_values(
+            text, field=Block.RECOGNITION_VALUES.value, example="Curiosity, Mentoring"
+        )
+
+    def save(self, session: Session, community: Community, user_id: str, parsed: list[str] | None) -> None:
+        """Store the list (a new community without one keeps the defaults, read when needed)."""
+        if parsed is not None:
+            service.save_values(session, community=community, user_id=user_id, values=parsed)
 
 
 def _register_subcommands(deps: Deps, router: CopRouter) -> None:

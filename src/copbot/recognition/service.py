@@ -70,23 +70,38 @@ def _stored_settings(session: Session, community: Community) -> RecognitionSetti
     return found
 
 
-def set_values(session: Session, *, community: Community, user_id: str, text: str) -> list[str]:
-    """Replace the community's list of values (leads only); `text` is comma-separated."""
-    communities.require_lead(session, community=community, user_id=user_id, action="edit its values")
+def parse_values(
+    text: str, *, field: str = "values", example: str = "`/cop values set Curiosity, Mentoring`"
+) -> list[str]:
+    """Read a comma-separated list of values (blanks and repeats dropped); raise InvalidInput on `field`."""
     values: list[str] = []
     for raw in text.split(","):
         value = " ".join(raw.split())
         if value and value.casefold() not in {v.casefold() for v in values}:
             values.append(value)
     if not values:
-        raise InvalidInput(
-            {"values": "Give at least one value, e.g. `/cop values set Curiosity, Mentoring`."}
-        )
+        raise InvalidInput({field: f"Give at least one value, e.g. {example}."})
     if len(values) > MAX_VALUES or any(len(v) > 60 for v in values):
-        raise InvalidInput({"values": f"Keep to {MAX_VALUES} values of at most 60 characters each."})
-    _stored_settings(session, community).values = values
+        raise InvalidInput({field: f"Keep to {MAX_VALUES} values of at most 60 characters each."})
+    return values
+
+
+def save_values(session: Session, *, community: Community, user_id: str, values: list[str]) -> list[str]:
+    """Replace the community's list of values with an already parsed list (leads only)."""
+    communities.require_lead(session, community=community, user_id=user_id, action="edit its values")
+    return _store_values(session, community, values)
+
+
+def _store_values(session: Session, community: Community, values: list[str]) -> list[str]:
+    _stored_settings(session, community).values = list(values)
     session.flush()
     return values
+
+
+def set_values(session: Session, *, community: Community, user_id: str, text: str) -> list[str]:
+    """Replace the community's list of values (leads only); `text` is comma-separated."""
+    communities.require_lead(session, community=community, user_id=user_id, action="edit its values")
+    return _store_values(session, community, parse_values(text))
 
 
 @dataclass(frozen=True)

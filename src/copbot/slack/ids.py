@@ -37,6 +37,7 @@ class Block(StrEnum):
     BOUNDARIES = "boundaries"
     NORMS = "norms"
     TIMEZONE = "timezone"
+    RECOGNITION_VALUES = "recognition_values"  # added to the set-up modal by recognition
 
 
 class Action(StrEnum):
@@ -48,6 +49,7 @@ class Action(StrEnum):
     BOUNDARIES = "boundaries_input"
     NORMS = "norms_input"
     TIMEZONE = "timezone_select"
+    RECOGNITION_VALUES = "recognition_values_input"
     OPEN_SETUP = "open_setup"
     JOIN = "join_community"
 
