@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from copbot.clock import now
 from copbot.db import Base
+from copbot.health import indexes  # noqa: F401  (health's indexes on other features' tables)
 
 
 class QuarterlyReview(Base):

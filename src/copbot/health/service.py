@@ -81,6 +81,27 @@ class Week:
     attendance: int
 
 
+@dataclass(frozen=True)
+class _Team:
+    """One team's contributing members in a window."""
+
+    name: str
+    people: int
+    contributions: int
+    led: bool  # a lead of the community is in this team
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """What one pass over a window's contributions yields."""
+
+    by_kind: dict[str, int]  # anonymous questions and non-members' contributions included
+    contributors: int  # members who contributed
+    attributed: int  # their contributions
+    by_top: int  # contributions by the most active 20% of them
+    teams: list[_Team]  # teams of contributing members (members without a team left out)
+
+
 def share(part: int | float | None, whole: int | float | None) -> float | None:
     """part / whole, or None when there is nothing to divide by."""
     if part is None or not whole:
@@ -104,9 +125,9 @@ def period_metrics(
     """The community's metrics over [period.start, stop)."""
     scope = _Scope(session, community, period.start, stop)
     members, newcomers = scope.membership()
-    contributors, attributed, voice = scope.voice()
+    contributors, _, voice = scope.voice()
     attendance = scope.attendance(members)
-    teams_reached, outside, teams = scope.teams(contributors, attributed)
+    teams_reached, outside, teams = scope.teams()
     adoptions, adopters = scope.adoption()
     reviewed, lag = scope.review_lag()
     return Metrics(
@@ -116,8 +137,8 @@ def period_metrics(
         newcomers=newcomers,
         contributors=contributors,
         participation=share(contributors, members),
-        contributions=sum(scope.by_kind().values()),
-        by_kind=scope.by_kind(),
+        contributions=sum(scope.tally().by_kind.values()),
+        by_kind=scope.tally().by_kind,
         sessions=attendance[0],
         attendance_rate=attendance[1],
         regulars=attendance[2],
@@ -141,12 +162,10 @@ class _Scope:
         self.session, self.community, self.start, self.stop = session, community, start, stop
         self.ids = {"team_id": community.team_id, "community_id": community.id}
         self.rituals = sources.rituals(session)
-        self._by_kind: dict[str, int] | None = None
+        self._tally: _Tally | None = None
 
-    def _contributions(self, *, anonymous: bool = True):
-        return sources.contributions(
-            self.session, **self.ids, start=self.start, stop=self.stop, anonymous=anonymous
-        )
+    def _contributions(self):
+        return sources.contributions(self.session, **self.ids, start=self.start, stop=self.stop)
 
     def membership(self) -> tuple[int, int]:
         """Members at the end of the window, and how many joined during it."""
@@ -162,77 +181,106 @@ class _Scope:
         ).one()
         return int(row[0] or 0), int(row[1] or 0)
 
-    def by_kind(self) -> dict[str, int]:
-        """Contributions of each kind, anonymous questions included."""
-        if self._by_kind is None:
-            contribution = self._contributions()
-            rows = self.session.execute(
-                select(contribution.c.kind, func.count()).group_by(contribution.c.kind)
-            )
-            found = {kind: n for kind, n in rows}
-            self._by_kind = {kind: int(found.get(kind, 0)) for kind in CONTRIBUTION_KINDS}
-        return self._by_kind
+    def tally(self) -> _Tally:
+        """Contributions by kind, members' per-team totals and voice balance: ONE pass over the window.
 
-    def _per_member(self):
-        """(user_id, department, contributions) of every member who contributed in the window."""
-        contribution = self._contributions(anonymous=False)
-        return (
-            select(contribution.c.user_id, Member.department, func.count().label("n"))
-            .join(Member, Member.user_id == contribution.c.user_id)
-            .where(*member_during(self.community.id, self.start, self.stop))
-            .group_by(contribution.c.user_id, Member.department)
-            .subquery("per_member")
+        Contributions are counted per person first (a few thousand rows), then joined to members: the window's
+        rows are read once, and no metric re-reads them (see BENCHMARKS.md, health).
+        """
+        if self._tally is None:
+            self._tally = self._count()
+        return self._tally
+
+    def _count(self) -> _Tally:
+        contribution = self._contributions()
+        per_user = (
+            select(
+                contribution.c.user_id,
+                func.count().label("n"),
+                *(func.count().filter(contribution.c.kind == k).label(k) for k in CONTRIBUTION_KINDS),
+            )
+            .group_by(contribution.c.user_id)
+            .subquery("per_user")
+        )
+        # Anonymous questions (no user_id) and people who were not members in the window count by kind only.
+        member = Member.id.is_not(None)
+        joined = per_user.outerjoin(
+            Member,
+            and_(
+                Member.user_id == per_user.c.user_id,
+                *member_during(self.community.id, self.start, self.stop),
+            ),
+        )
+        ranked = (
+            select(
+                per_user,
+                Member.department,
+                member.label("member"),
+                func.row_number()
+                .over(partition_by=member, order_by=(per_user.c.n.desc(), per_user.c.user_id))
+                .label("rank"),
+                func.count().over(partition_by=member).label("people"),
+            )
+            .select_from(joined)
+            .subquery("ranked")
+        )
+        top = (ranked.c.people + (TOP_SHARE - 1)) / TOP_SHARE
+        # One row per (member or not, team): a few dozen at most.
+        rows = self.session.execute(
+            select(
+                ranked.c.member,
+                ranked.c.department,
+                ranked.c.department.in_(self._lead_teams()),
+                func.count(),
+                func.sum(ranked.c.n),
+                func.sum(case((ranked.c.rank <= top, ranked.c.n), else_=0)),
+                *(func.sum(ranked.c[kind]) for kind in CONTRIBUTION_KINDS),
+            ).group_by(ranked.c.member, ranked.c.department)
+        ).all()
+        by_kind = {kind: sum(int(row[6 + i]) for row in rows) for i, kind in enumerate(CONTRIBUTION_KINDS)}
+        members = [row for row in rows if row[0]]
+        teams = [
+            _Team(str(name), int(people), int(n), bool(led))
+            for _, name, led, people, n, _, *_ in members
+            if name is not None
+        ]
+        return _Tally(
+            by_kind=by_kind,
+            contributors=sum(int(row[3]) for row in members),
+            attributed=sum(int(row[4]) for row in members),
+            by_top=sum(int(row[5]) for row in members),
+            teams=teams,
         )
 
-    def voice(self) -> tuple[int, int, float | None]:
-        """Contributors, their contributions, and the share of them by the most active 20%."""
-        per_member = self._per_member()
-        ranked = select(
-            per_member.c.n,
-            func.row_number().over(order_by=(per_member.c.n.desc(), per_member.c.user_id)).label("rank"),
-            func.count().over().label("people"),
-        ).subquery("ranked")
-        top = (ranked.c.people + (TOP_SHARE - 1)) / TOP_SHARE
-        row = self.session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(ranked.c.n), 0),
-                func.coalesce(func.sum(case((ranked.c.rank <= top, ranked.c.n), else_=0)), 0),
-            )
-        ).one()
-        people, total, by_top = int(row[0]), int(row[1]), int(row[2])
-        return people, total, share(by_top, total) if people >= MIN_GROUP else None
-
-    def teams(
-        self, contributors: int, attributed: int
-    ) -> tuple[int | None, float | None, list[tuple[str, int, int]]]:
-        """Distinct teams contributing, the share from outside the leads' teams, and teams of >= 3 people."""
-        if contributors < MIN_GROUP:
-            return None, None, []
-        per_member = self._per_member()
-        lead_teams = (
+    def _lead_teams(self):
+        return (
             select(Member.department)
             .join(MemberRole, MemberRole.member_id == Member.id)
             .where(Member.community_id == self.community.id, MemberRole.role == Role.LEAD.value)
             .where(Member.left_at.is_(None), Member.department.is_not(None))
         )
-        # One row per team (a few dozen at most): contributing people, contributions, led or not.
-        rows = self.session.execute(
-            select(
-                per_member.c.department,
-                func.count(),
-                func.sum(per_member.c.n),
-                per_member.c.department.in_(lead_teams),
-            )
-            .where(per_member.c.department.is_not(None))
-            .group_by(per_member.c.department)
-        ).all()
-        outside = sum(int(n) for _, _, n, led in rows if not led)
+
+    def voice(self) -> tuple[int, int, float | None]:
+        """Contributors, their contributions, and the share of them by the most active 20%."""
+        tally = self.tally()
+        people, total = tally.contributors, tally.attributed
+        return people, total, share(tally.by_top, total) if people >= MIN_GROUP else None
+
+    def teams(self) -> tuple[int | None, float | None, list[tuple[str, int, int]]]:
+        """Distinct teams contributing, the share from outside the leads' teams, and teams of >= 3 people."""
+        tally = self.tally()
+        if tally.contributors < MIN_GROUP:
+            return None, None, []
+        outside = sum(team.contributions for team in tally.teams if not team.led)
         listed = sorted(
-            ((str(name), int(people), int(n)) for name, people, n, _ in rows if people >= MIN_GROUP),
+            (
+                (team.name, team.people, team.contributions)
+                for team in tally.teams
+                if team.people >= MIN_GROUP
+            ),
             key=lambda team: (-team[2], team[0]),
         )
-        return len(rows), share(outside, attributed), listed[:10]
+        return len(tally.teams), share(outside, tally.attributed), listed[:10]
 
     def attendance(self, members: int) -> tuple[int | None, float | None, int | None]:
         """Sessions held, the share of member places taken, and members at half the sessions or more."""
