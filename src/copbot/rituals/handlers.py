@@ -7,7 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -625,6 +625,20 @@ def export_records(session: Session, selected: list[Community]) -> dict[str, lis
             for a in rows
         ],
     }
+
+
+def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> None:
+    """Retention: delete occurrences (with their RSVPs, attendance, pulse and asks) held before the cutoff,
+    and exclusions and away periods recorded before it."""
+    for model, column in (
+        (Occurrence, Occurrence.starts_at),
+        (Exclusion, Exclusion.created_at),
+        (AwayPeriod, AwayPeriod.created_at),
+    ):
+        query = delete(model).where(column < cutoff)
+        if team_id is not None:
+            query = query.where(model.team_id == team_id)
+        session.execute(query)
 
 
 def forget_user(session: Session, team_id: str, user_id: str) -> None:

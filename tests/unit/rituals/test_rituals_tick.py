@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import date, time, timedelta
@@ -19,7 +20,7 @@ from rituals_helpers import (
     run_tick,
     utc,
 )
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from copbot.outbox import service as outbox
@@ -290,3 +291,42 @@ def test_upcoming_lists_the_next_live_occurrences(session: Session, runtime: Run
         (utc(2027, 3, 22, 8), "Incident drills"),
         (utc(2027, 3, 29, 7), "Incident drills"),
     ]
+
+
+def test_forget_export_and_retention(session: Session, runtime: Runtime, fake_slack: FakeSlack) -> None:
+    from copbot import export
+    from copbot.rituals import handlers
+    from copbot.rituals.models import Attendance, Occurrence, Response
+
+    community = make_community(session)
+    live_sessions(session, community, first=date(2027, 3, 22))
+    run_tick(runtime, utc(2027, 3, 22, 8, 30))  # posted and started
+    first = occurrences(session)[0]
+    service.rsvp(
+        session, occurrence=first, user_id="UGONE01", response=Response.GOING, at=utc(2027, 3, 22, 8, 30)
+    )
+    service.mark_attended(session, occurrence=first, user_id="UGONE01", at=utc(2027, 3, 22, 8, 30))
+    service.away(
+        session,
+        team_id="T1",
+        user_id="UGONE01",
+        first_day=date(2027, 4, 1),
+        last_day=date(2027, 4, 2),
+        today=date(2027, 3, 22),
+    )
+    session.commit()
+    exported = export.collect(session, team_id="T1")
+    assert [a["user_id"] for a in exported["attendance"]] == ["UGONE01"]
+    assert exported["occurrences"][0]["channel_id"] == "C1"
+
+    handlers.forget_user(session, "T1", "UGONE01")
+    session.commit()
+    assert "UGONE01" not in json.dumps(export.collect(session, team_id="T1"), default=str)
+
+    handlers.purge_before(session, utc(2027, 3, 25), team_id="T2")  # another workspace's rule: nothing here
+    assert session.scalar(select(func.count()).select_from(Occurrence).where(Occurrence.id == first.id)) == 1
+    handlers.purge_before(session, utc(2027, 3, 25), team_id="T1")
+    session.commit()
+    assert session.get(Occurrence, first.id) is None
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 0
+    assert all(o.starts_at >= utc(2027, 3, 25) for o in occurrences(session))
