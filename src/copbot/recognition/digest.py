@@ -94,14 +94,6 @@ def group_by_value(session: Session, data: DigestData) -> None:
     data.by_value = dict(sorted(by_value.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
-def first_nominations(session: Session, data: DigestData) -> None:
-    """Milestone: members who recognised someone for the first time this week."""
-    for user_id in service.first_nominators(
-        session, community=data.community, start=data.start, end=data.end
-    ):
-        data.milestones.append(f":seedling: {mention(user_id)} made their first contribution: a recognition")
-
-
 def first_years(session: Session, data: DigestData) -> None:
     """Milestone: members who joined a year ago this week."""
     joined = session.scalars(
@@ -129,7 +121,7 @@ def gatherers() -> list[Gatherer]:
     """Every part of the digest, in the order they are computed."""
     from copbot.recognition import learning
 
-    return [group_by_value, first_nominations, first_years, *learning.EXTRA_SECTIONS]
+    return [group_by_value, learning.first_contributions, first_years, *learning.EXTRA_SECTIONS]
 
 
 def gather(session: Session, *, community: Community, end: datetime) -> DigestData:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from copbot.errors import NotFound
@@ -92,7 +92,7 @@ def new_in_library(session: Session, data: DigestData) -> None:
 
 
 def review_milestones(session: Session, data: DigestData) -> None:
-    """Milestones: the community's 10th/25th/50th/100th review, and members' first reviews."""
+    """Milestone: the community's 10th/25th/50th/100th review."""
     community_id = data.community.id
     before = (
         session.scalar(
@@ -110,20 +110,6 @@ def review_milestones(session: Session, data: DigestData) -> None:
             data.milestones.append(
                 f":trophy: The community's {number}th review: *{escape(truncate(review.title, 150))}*"
             )
-    authors = {r.author_id for r in week}
-    earlier = set(
-        session.scalars(
-            select(Review.author_id)
-            .where(
-                Review.community_id == community_id,
-                Review.author_id.in_(authors),
-                Review.created_at < data.start,
-            )
-            .distinct()
-        )
-    )
-    for user_id in sorted(authors - earlier):
-        data.milestones.append(f":seedling: {mention(user_id)} wrote their first review")
 
 
 def lesson_of_the_week(session: Session, data: DigestData) -> None:
@@ -190,13 +176,12 @@ def next_rituals(session: Session, data: DigestData) -> None:
 def first_facilitations(session: Session, data: DigestData) -> None:
     """Milestone: members who facilitated a session for the first time this week."""
     occurrence = rituals.Occurrence
-    held = (rituals.Stage.POSTED, rituals.Stage.STARTED, rituals.Stage.DONE)
     week = set(
         session.scalars(
             select(occurrence.facilitator_id).where(
                 occurrence.community_id == data.community.id,
                 occurrence.facilitator_id.is_not(None),
-                occurrence.stage.in_(held),
+                occurrence.stage.in_(HELD),
                 *_in_week(occurrence.starts_at, data),
             )
         )
@@ -207,7 +192,7 @@ def first_facilitations(session: Session, data: DigestData) -> None:
             .where(
                 occurrence.community_id == data.community.id,
                 occurrence.facilitator_id.in_(week),
-                occurrence.stage.in_(held),
+                occurrence.stage.in_(HELD),
                 occurrence.starts_at < data.start,
             )
             .distinct()
@@ -215,6 +200,89 @@ def first_facilitations(session: Session, data: DigestData) -> None:
     )
     for user_id in sorted(week - earlier):
         data.milestones.append(f":microphone: {mention(user_id)} facilitated for the first time")
+
+
+# --- a member's first contribution -----------------------------------------------------------------
+
+CONTRIBUTION_NAMES = {
+    "nomination": "a recognition",
+    "review": "a review",
+    "playbook": "a playbook",
+    "facilitation": "facilitating a session",
+    "attendance": "attending a session",
+}
+# Rituals' stages of an occurrence that took place.
+HELD = (rituals.Stage.POSTED, rituals.Stage.STARTED, rituals.Stage.DONE) if rituals is not None else ()
+
+
+def _contributions(community_id: int) -> list[tuple[str, Any, Any, tuple[Any, ...]]]:
+    """Every kind of contribution: (kind, who column, when column, its filters), rituals when installed."""
+    kinds: list[tuple[str, Any, Any, tuple[Any, ...]]] = [
+        (
+            "nomination",
+            Nomination.nominator_id,
+            Nomination.created_at,
+            (Nomination.community_id == community_id,),
+        ),
+        ("review", Review.author_id, Review.created_at, (Review.community_id == community_id,)),
+        ("playbook", Playbook.author_id, Playbook.created_at, (Playbook.community_id == community_id,)),
+    ]
+    if rituals is not None:
+        occurrence = rituals.Occurrence
+        held = (occurrence.community_id == community_id, occurrence.stage.in_(HELD))
+        kinds.append(("facilitation", occurrence.facilitator_id, occurrence.starts_at, held))
+        attended = (
+            rituals.Attendance.occurrence_id == occurrence.id,
+            rituals.Attendance.attended.is_(True),
+            *held,
+        )
+        kinds.append(("attendance", rituals.Attendance.user_id, occurrence.starts_at, attended))
+    return kinds
+
+
+def first_contributors(session: Session, *, community_id: int, start: Any, end: Any) -> list[tuple[str, str]]:
+    """(user id, kind of their first contribution) of members whose first contribution was in [start, end).
+
+    The week's contributors are few; for each, NOT EXISTS stops at the first earlier contribution of any
+    kind (index seeks), so the cost follows the week, not the community's history.
+    """
+    kinds = _contributions(community_id)
+    week = union_all(
+        *(
+            select(who.label("user_id"), literal(kind).label("kind"), when.label("at")).where(
+                *filters, who.is_not(None), when >= start, when < end
+            )
+            for kind, who, when, filters in kinds
+        )
+    ).subquery("week")
+    earlier = [
+        ~exists().where(*filters, who == week.c.user_id, when < start) for _, who, when, filters in kinds
+    ]
+    ranked = (
+        select(
+            week.c.user_id,
+            week.c.kind,
+            func.row_number()
+            .over(partition_by=week.c.user_id, order_by=(week.c.at, week.c.kind))
+            .label("rank"),
+        )
+        .where(*earlier)
+        .subquery("ranked")
+    )
+    rows = session.execute(
+        select(ranked.c.user_id, ranked.c.kind).where(ranked.c.rank == 1).order_by(ranked.c.user_id)
+    )
+    return [(user_id, kind) for user_id, kind in rows]
+
+
+def first_contributions(session: Session, data: DigestData) -> None:
+    """Milestone: members whose first contribution of any kind (recognition, review, ...) was this week."""
+    for user_id, kind in first_contributors(
+        session, community_id=data.community.id, start=data.start, end=data.end
+    ):
+        data.milestones.append(
+            f":seedling: {mention(user_id)} made their first contribution: {CONTRIBUTION_NAMES[kind]}"
+        )
 
 
 EXTRA_SECTIONS: list[Callable[[Session, DigestData], None]] = [

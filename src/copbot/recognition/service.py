@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities import service as communities
@@ -401,36 +401,6 @@ def nominate(
     session.add(nomination)
     session.flush()
     return nomination, remaining(session, community=community, user_id=nominator_id, at=at)
-
-
-def first_nominators(session: Session, *, community: Community, start: datetime, end: datetime) -> list[str]:
-    """Members who nominated someone in [start, end) and never before, sorted."""
-    earlier = aliased(Nomination)
-    # NOT EXISTS stops at the first earlier nomination (an index seek on community, nominator, time);
-    # a GROUP BY over everyone's history would read the community's whole past.
-    before = (
-        select(earlier.id)
-        .where(
-            earlier.community_id == community.id,
-            earlier.nominator_id == Nomination.nominator_id,
-            earlier.created_at < start,
-        )
-        .exists()
-    )
-    return list(
-        session.scalars(
-            select(Nomination.nominator_id)
-            .where(
-                Nomination.community_id == community.id,
-                Nomination.created_at >= start,
-                Nomination.created_at < end,
-                Nomination.nominator_id.is_not(None),
-                ~before,
-            )
-            .distinct()
-            .order_by(Nomination.nominator_id)
-        )
-    )
 
 
 # --- the digest's schedule -------------------------------------------------------------------------
