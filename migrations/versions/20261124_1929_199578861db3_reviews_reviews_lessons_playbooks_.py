@@ -259,6 +259,11 @@ def _create_sqlite_index() -> None:
 
 
 def _create_postgres_index() -> None:
+    # A narrow table: the ids and the tsvector only, kept inline (STORAGE MAIN, toast_tuple_target at its
+    # maximum) so checking a row is one heap read, never a TOAST detour. Titles and bodies stay in
+    # reviews/playbooks; search reads them for the page's headlines only (review_search_body()).
+    # Measured at 100k reviews: picking the newest 500 matches of a mid-frequency word read ~108k
+    # buffers (backward scan, detoasting every tsvector) when title and body lived here; now ~2k.
     op.execute(
         """
         CREATE TABLE review_search_fts (
@@ -269,15 +274,11 @@ def _create_postgres_index() -> None:
             item_id integer NOT NULL,
             review_id integer REFERENCES reviews (id) ON DELETE CASCADE,
             playbook_id integer REFERENCES playbooks (id) ON DELETE CASCADE,
-            title text NOT NULL,
-            body text NOT NULL,
-            tsv tsvector GENERATED ALWAYS AS (
-                setweight(to_tsvector('english'::regconfig, title), 'A')
-                || setweight(to_tsvector('english'::regconfig, body), 'B')
-            ) STORED
-        )
+            tsv tsvector NOT NULL
+        ) WITH (toast_tuple_target = 8160)
         """
     )
+    op.execute("ALTER TABLE review_search_fts ALTER COLUMN tsv SET STORAGE MAIN")
     # fastupdate off: no pending list, so the planner costs the index right and searches never scan it.
     op.execute(
         "CREATE INDEX review_search_fts_tsv ON review_search_fts USING gin (tsv) WITH (fastupdate = off)"
@@ -285,30 +286,43 @@ def _create_postgres_index() -> None:
     # Finer statistics of the words, so a mid-frequency word gets the index, not a scan of every row.
     op.execute("ALTER TABLE review_search_fts ALTER COLUMN tsv SET STATISTICS 1000")
     op.execute("CREATE INDEX review_search_fts_recent ON review_search_fts (team_id, id)")
+    # The searchable text of an item, one definition for the trigger (index) and search (headlines).
     review_body = _REVIEW_BODY.format(
-        p="NEW", tags="(SELECT string_agg(t, ' ') FROM json_array_elements_text(NEW.tags) t)"
+        p="r", tags="(SELECT string_agg(t, ' ') FROM json_array_elements_text(r.tags) t)"
     )
     op.execute(
-        f"""
+        "CREATE FUNCTION review_search_body(r reviews) RETURNS text LANGUAGE sql STABLE "
+        f"AS $$ SELECT concat_ws(E'\\n', {review_body}) $$"
+    )
+    op.execute(
+        "CREATE FUNCTION playbook_search_body(p playbooks) RETURNS text LANGUAGE sql STABLE "
+        f"AS $$ SELECT concat_ws(E'\\n', {_PLAYBOOK_BODY.format(p='p')}) $$"
+    )
+    # Titles weigh most (A), bodies B: ts_rank's default weights give 1.0 and 0.4.
+    op.execute(
+        "CREATE FUNCTION review_search_document(title text, body text) RETURNS tsvector "
+        "LANGUAGE sql IMMUTABLE AS $$ SELECT setweight(to_tsvector('english'::regconfig, title), 'A') "
+        "|| setweight(to_tsvector('english'::regconfig, body), 'B') $$"
+    )
+    op.execute(
+        """
         CREATE FUNCTION review_search_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_TABLE_NAME = 'reviews' THEN
-                INSERT INTO review_search_fts (id, team_id, community_id, kind, item_id, review_id, title, body)
-                VALUES (2 * NEW.id, NEW.team_id, NEW.community_id, 'review', NEW.id, NEW.id, NEW.title,
-                        concat_ws(E'\\n', {review_body}))
-                ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
-                    community_id = EXCLUDED.community_id;
+                INSERT INTO review_search_fts (id, team_id, community_id, kind, item_id, review_id, tsv)
+                VALUES (2 * NEW.id, NEW.team_id, NEW.community_id, 'review', NEW.id, NEW.id,
+                        review_search_document(NEW.title, review_search_body(NEW)))
+                ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv, community_id = EXCLUDED.community_id;
             ELSE
-                INSERT INTO review_search_fts (id, team_id, community_id, kind, item_id, playbook_id, title, body)
-                VALUES (2 * NEW.id + 1, NEW.team_id, NEW.community_id, 'playbook', NEW.id, NEW.id, NEW.title,
-                        concat_ws(E'\\n', {_PLAYBOOK_BODY.format(p="NEW")}))
-                ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
-                    community_id = EXCLUDED.community_id;
+                INSERT INTO review_search_fts (id, team_id, community_id, kind, item_id, playbook_id, tsv)
+                VALUES (2 * NEW.id + 1, NEW.team_id, NEW.community_id, 'playbook', NEW.id, NEW.id,
+                        review_search_document(NEW.title, playbook_search_body(NEW)))
+                ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv, community_id = EXCLUDED.community_id;
             END IF;
             RETURN NEW;
         END
         $$
-        """  # noqa: S608 (our own table and column names)
+        """
     )
     for table in ("reviews", "playbooks"):
         # Deletes need no trigger: the index rows' foreign keys cascade (TRUNCATE ... CASCADE too).
@@ -323,6 +337,9 @@ def _drop_search_index() -> None:
         for table in ("reviews", "playbooks"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_fts_sync ON {table}")
         op.execute("DROP FUNCTION IF EXISTS review_search_fts_sync()")
+        op.execute("DROP FUNCTION IF EXISTS review_search_document(text, text)")
+        op.execute("DROP FUNCTION IF EXISTS review_search_body(reviews)")
+        op.execute("DROP FUNCTION IF EXISTS playbook_search_body(playbooks)")
     else:
         for table in ("reviews", "playbooks"):
             for action in ("insert", "update", "delete"):

@@ -111,25 +111,36 @@ def _sqlite(session: Session, words: list[str], params: dict) -> list:
 def _postgres(session: Session, words: list[str], params: dict) -> list:
     # to_tsquery on words we split ourselves (letters, digits, `_`), `&` between them.
     tsquery = " & ".join(words)
-    # Rank the newest CANDIDATES matches, then headline the page only (see _sqlite).
+    # Rank the newest CANDIDATES matches, then headline the page only (see _sqlite). The newest are
+    # picked by id alone (whichever way the planner reads them: backwards along the primary key for
+    # common words, a GIN bitmap for the rest), so the sort never carries tsvectors; the 500 are then
+    # fetched by key to be ranked. The index table holds ids and tsvectors only (see the migration):
+    # titles and bodies come from the items, for the page's rows.
     statement = text(
         """
-        SELECT hit.kind, hit.item_id, hit.community_id, hit.title,
-               ts_headline('english', hit.body, hit.query,
+        SELECT hit.kind, hit.item_id, hit.community_id, coalesce(r.title, p.title),
+               ts_headline('english',
+                           CASE WHEN hit.kind = 'review' THEN review_search_body(r)
+                                ELSE playbook_search_body(p) END,
+                           hit.query,
                            'StartSel=' || chr(2) || ', StopSel=' || chr(3) ||
                            ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
         FROM (
-            SELECT c.*, ts_rank(c.tsv, c.query) AS score
+            SELECT t.id, t.kind, t.item_id, t.community_id, t.review_id, t.playbook_id, c.query,
+                   ts_rank(t.tsv, c.query) AS score
             FROM (
-                SELECT s.id, s.kind, s.item_id, s.community_id, s.title, s.body, s.tsv, q.query
+                SELECT s.id, q.query
                 FROM review_search_fts AS s, to_tsquery('english', :tsquery) AS q(query)
                 WHERE s.team_id = :team AND s.tsv @@ q.query
                 ORDER BY s.id DESC
                 LIMIT :candidates
             ) AS c
-            ORDER BY score DESC, c.id DESC
+            JOIN review_search_fts AS t ON t.id = c.id
+            ORDER BY score DESC, t.id DESC
             LIMIT :limit OFFSET :offset
         ) AS hit
+        LEFT JOIN reviews AS r ON r.id = hit.review_id
+        LEFT JOIN playbooks AS p ON p.id = hit.playbook_id
         ORDER BY hit.score DESC, hit.id DESC
         """
     )

@@ -56,6 +56,25 @@ def test_title_matches_rank_above_body_matches(session: Session) -> None:
     assert _titles(session, "cache") == ["Cache stampede at launch", "Weekly sync notes"]
 
 
+def test_bodies_tags_and_playbooks_are_searched_with_snippets(session: Session) -> None:
+    community = _community(session)
+    _add(session, community, title="Quiet week", happened="the replica lagged behind", tags="postgres")
+    form = service.PlaybookForm.parse(
+        {
+            "playbook_title": "Failover drill",
+            "playbook_when": "when a replica lags",
+            "playbook_steps": "promote the standby",
+        }
+    )
+    service.create_playbook(session, team_id="T1", user_id="U1", community=community, form=form)
+    session.commit()
+    hits = search.search(session, team_id="T1", query="replica").hits
+    assert {(h.kind, h.title) for h in hits} == {("review", "Quiet week"), ("playbook", "Failover drill")}
+    assert all(f"{search.START}replica{search.STOP}" in h.snippet for h in hits)
+    assert _titles(session, "postgres") == ["Quiet week"]
+    assert _titles(session, "standby") == ["Failover drill"]
+
+
 def test_index_follows_edits_and_deletes(session: Session) -> None:
     community = _community(session)
     review = _add(session, community, title="Queue backlog")
