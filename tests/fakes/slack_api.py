@@ -191,6 +191,7 @@ def _ts_key(ts: Any) -> Decimal:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default backlog of 5 resets connections when many clients post at once
     allow_reuse_address = True
     fake: FakeSlack
 

@@ -78,22 +78,31 @@ def open_setup(
 ) -> None:
     """Open the set-up modal, pre-filled when the channel already has a community."""
     command = request.command
-    with session_scope(deps.sessions) as session:
-        community = service.community_for_channel(
-            session, team_id=command.team_id, channel_id=command.channel_id
-        )
-        if community is not None:
-            service.require_lead(
-                session, community=community, user_id=command.user_id, action="change its set-up"
-            )
-        extra = extensions.blocks(session, community) if extensions else []
-    view = blocks.setup_modal(
+    view = setup_view(
+        deps,
+        team_id=command.team_id,
         channel_id=command.channel_id,
+        user_id=command.user_id,
+        extensions=extensions,
+    )
+    client.views_open(trigger_id=command.trigger_id, view=view)
+
+
+def setup_view(
+    deps: Deps, *, team_id: str, channel_id: str, user_id: str, extensions: SetupExtensions | None = None
+) -> dict[str, Any]:
+    """The set-up modal of a channel's community (leads only) or of a new one, with every feature's fields."""
+    with session_scope(deps.sessions) as session:
+        community = service.community_for_channel(session, team_id=team_id, channel_id=channel_id)
+        if community is not None:
+            service.require_lead(session, community=community, user_id=user_id, action="change its set-up")
+        extra = extensions.blocks(session, community) if extensions else []
+    return blocks.setup_modal(
+        channel_id=channel_id,
         community=community,
         default_timezone=deps.settings.default_timezone,
         extra=extra,
     )
-    client.views_open(trigger_id=command.trigger_id, view=view)
 
 
 def save_setup(deps: Deps, body: dict[str, Any], extensions: SetupExtensions | None = None) -> dict[str, Any]:

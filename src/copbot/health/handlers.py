@@ -12,8 +12,9 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
-from copbot.communities import blocks as community_blocks
+from copbot.communities import handlers as community_handlers
 from copbot.communities import service as communities
+from copbot.communities.setup import extensions_for
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError
@@ -75,7 +76,13 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     def open_setup(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
-            view = setup_view(deps, body)
+            view = community_handlers.setup_view(
+                deps,
+                team_id=_team(body),
+                channel_id=body.get("actions", [{}])[0].get("value", ""),
+                user_id=body["user"]["id"],
+                extensions=extensions_for(router),
+            )
         except CopbotError as error:
             _tell(deps, respond, body, user_message(error))
             return
@@ -174,19 +181,6 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
         request_file_info=False,
     )
     log.info("export of %s uploaded (%d bytes)", command.channel_id, len(content))
-
-
-def setup_view(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
-    """The community set-up modal for the button's channel; leads only."""
-    channel_id = body.get("actions", [{}])[0].get("value", "")
-    with session_scope(deps.sessions) as session:
-        community = communities.require_community(session, team_id=_team(body), channel_id=channel_id)
-        communities.require_lead(
-            session, community=community, user_id=body["user"]["id"], action="change its set-up"
-        )
-        return community_blocks.setup_modal(
-            channel_id=channel_id, community=community, default_timezone=deps.settings.default_timezone
-        )
 
 
 def _team(body: dict[str, Any]) -> str:
