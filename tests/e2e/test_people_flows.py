@@ -373,3 +373,46 @@ def test_people_ask_shows_matching_playbooks_first(
     runtime.sender.drain()
     assert [c for c in fake_slack.calls_to("chat.postMessage") if "Anonymous question" in c.params["text"]]
     assert _rows_naming(engine, ASKER) == []
+
+
+def test_people_ask_modal_shows_matches_before_posting(
+    slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    from copbot.reviews.models import Playbook
+    from copbot.slack.ids import PeopleAction, PeopleBlock, PeopleView
+
+    _setup(slack)
+    with Session(engine) as session:
+        community_id = session.scalar(select(Member.community_id))
+        session.add(
+            Playbook(
+                team_id="T1",
+                community_id=community_id,
+                author_id="ULEAD",
+                title="Paging etiquette during incidents",
+                when_to_use="When an incident needs another team",
+                steps="1. Check the rota",
+            )
+        )
+        session.commit()
+    values = {
+        PeopleBlock.ASK_TEXT: {PeopleAction.ASK_INPUT: plain("How should paging work during incidents?")}
+    }
+    reply = slack.view_submission(
+        PeopleView.ASK, values, user_id=ASKER, private_metadata=json.dumps({"channel_id": "C1"})
+    ).json()
+    assert reply["response_action"] == "update"
+    assert "Paging etiquette" in json.dumps(reply["view"]) and "Post my question anyway" in json.dumps(
+        reply["view"]
+    )
+    with Session(engine) as session:
+        draft = session.scalars(select(Question)).one()
+    assert draft.status == "draft"  # nothing posted yet
+    view = {"id": "V1", "type": "modal", "callback_id": "people_ask"}
+    slack.block_action(PeopleAction.DROP_DRAFT, value=str(draft.id), user_id=ASKER, view=view)
+    (update,) = fake_slack.wait_for("views.update")
+    assert update.params["view_id"] == "V1" and "Nothing was posted" in json.dumps(update.params["view"])
+    runtime.sender.drain()
+    assert not [
+        c for c in fake_slack.calls_to("chat.postMessage") if "Anonymous question" in c.params["text"]
+    ]

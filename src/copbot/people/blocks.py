@@ -299,11 +299,22 @@ def asked_message(community: Community) -> str:
 
 def asked_view(community: Community) -> dict[str, Any]:
     """The modal after a question is posted."""
+    return notice_view("Question posted", asked_message(community))
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something, with a Done button."""
+    view = {"type": "modal", "title": _plain(title), "close": _plain("Done"), "blocks": [_section(text)]}
+    return check(view, surface="modal")
+
+
+def draft_matches_view(question_id: int, matches: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The question modal's second step: the library's best matches, then post anyway or stop."""
     view = {
         "type": "modal",
-        "title": _plain("Question posted"),
-        "close": _plain("Done"),
-        "blocks": [_section(asked_message(community))],
+        "title": _plain("Before you ask"),
+        "close": _plain("Close"),
+        "blocks": draft_matches(question_id, matches)["blocks"],
     }
     return check(view, surface="modal")
 

@@ -347,8 +347,12 @@ def _register_questions(app: App, deps: Deps, router: CopRouter) -> None:
         respond(text=_question_action(deps, body), response_type="ephemeral", replace_original=False)
         deps.outbox.notify()
 
-    def draft_action(body: dict[str, Any], respond: Respond) -> None:
-        respond(text=_draft_action(deps, body), response_type="ephemeral", replace_original=True)
+    def draft_action(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        answer = _draft_action(deps, body)
+        if body.get("view"):  # the buttons sat in the question modal: answer in it
+            client.views_update(view_id=body["view"]["id"], view=blocks.notice_view("Your question", answer))
+        else:
+            respond(text=answer, response_type="ephemeral", replace_original=True)
         deps.outbox.notify()
 
     for action in (PeopleAction.CLOSE_QUESTION, PeopleAction.DELETE_QUESTION):
@@ -407,6 +411,9 @@ def save_ask(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
                 text=text,
                 at=now(),
             )
+            found = matches(session, team_id=team_id, text=question.text)
+            if found:  # the library may answer it: show that first, post only if asked to
+                return {"response_action": "update", "view": blocks.draft_matches_view(question.id, found)}
             community = service.publish_question(session, question=question)
     except InvalidInput as error:
         return {"response_action": "errors", "errors": error.field_errors}
