@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities import service as communities
+from copbot.communities.jobs import each_installed_community
 from copbot.communities.models import Community
 from copbot.db import dialect_insert, session_scope
 from copbot.deps import Deps
@@ -44,17 +45,11 @@ def jobs() -> list[Job]:
 
 def run_quarterly(ctx: JobContext) -> None:
     """Queue the review of every community whose quarter has just ended, then upload the charts owed."""
-    with session_scope(ctx.deps.sessions) as session:
-        ids = list(session.scalars(communities.installed_communities().with_only_columns(Community.id)))
-    queued = 0
-    for community_id in ids:
-        try:
-            with session_scope(ctx.deps.sessions) as session:
-                queued += queue_review(session, community_id=community_id, at=ctx.at)
-        except Exception:  # one community's failure must not stop the others' reviews
-            log.exception("quarterly review of community %s failed at %s", community_id, ctx.at.isoformat())
-    if queued:
-        ctx.deps.outbox.notify()
+    each_installed_community(
+        ctx,
+        lambda session, community_id, at: queue_review(session, community_id=community_id, at=at),
+        what="quarterly review",
+    )
     upload_charts(ctx.deps)
 
 

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copbot.communities import service as communities
+from copbot.communities.jobs import each_installed_community
 from copbot.communities.models import Community
-from copbot.db import dialect_insert, session_scope
+from copbot.db import dialect_insert
 from copbot.outbox import service as outbox
 from copbot.recognition import digest, service
 from copbot.recognition.models import Digest
@@ -29,17 +29,11 @@ def jobs() -> list[Job]:
 
 def run_digests(ctx: JobContext) -> None:
     """Queue the digest of every community whose digest is due at `ctx.at` and not yet claimed."""
-    with session_scope(ctx.deps.sessions) as session:
-        ids = list(session.scalars(communities.installed_communities().with_only_columns(Community.id)))
-    queued = 0
-    for community_id in ids:
-        try:
-            with session_scope(ctx.deps.sessions) as session:
-                queued += send_digest(session, community_id=community_id, at=ctx.at)
-        except Exception:  # one community's failure must not stop the others' digests
-            log.exception("digest of community %s failed at %s", community_id, ctx.at.isoformat())
-    if queued:
-        ctx.deps.outbox.notify()
+    each_installed_community(
+        ctx,
+        lambda session, community_id, at: send_digest(session, community_id=community_id, at=at),
+        what="digest",
+    )
 
 
 def send_digest(session: Session, *, community_id: int, at: datetime) -> bool:

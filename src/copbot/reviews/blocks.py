@@ -175,6 +175,23 @@ def _users_input(field_id: ReviewField, label: str, initial: Sequence[str], hint
     }
 
 
+def _community_block(community: Community | None, choices: Sequence[Community]) -> Block:
+    """Which community a modal is for: named when the channel has one, else chosen from a list."""
+    if community is not None:
+        return _context(f"For *{escape(community.name)}* in {channel_link(community.channel_id)}.")
+    return {
+        "type": "input",
+        "block_id": ReviewField.COMMUNITY,
+        "label": _plain("Community"),
+        "element": {
+            "type": "static_select",
+            "action_id": ReviewField.COMMUNITY,
+            "placeholder": _plain("Which community is this for?"),
+            "options": [_option(c.name, str(c.id)) for c in choices[:100]],
+        },
+    }
+
+
 def review_modal(
     draft: ReviewDraft,
     *,
@@ -184,23 +201,7 @@ def review_modal(
     editing: bool = False,
 ) -> Block:
     """The review modal: the community (named, or chosen when run outside one), a template and the fields."""
-    blocks: list[Block] = []
-    if community is not None:
-        blocks.append(_context(f"For *{escape(community.name)}* in {channel_link(community.channel_id)}."))
-    else:
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": ReviewField.COMMUNITY,
-                "label": _plain("Community"),
-                "element": {
-                    "type": "static_select",
-                    "action_id": ReviewField.COMMUNITY,
-                    "placeholder": _plain("Which community is this for?"),
-                    "options": [_option(c.name, str(c.id)) for c in choices[:100]],
-                },
-            }
-        )
+    blocks: list[Block] = [_community_block(community, choices)]
     blocks.append(
         {
             "type": "input",
@@ -363,22 +364,7 @@ def playbook_modal(
     steps: str = "",
 ) -> Block:
     """The playbook modal, empty or pre-filled from a review's lessons."""
-    blocks: list[Block] = []
-    if community is not None:
-        blocks.append(_context(f"For *{escape(community.name)}* in {channel_link(community.channel_id)}."))
-    else:
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": ReviewField.COMMUNITY,
-                "label": _plain("Community"),
-                "element": {
-                    "type": "static_select",
-                    "action_id": ReviewField.COMMUNITY,
-                    "options": [_option(c.name, str(c.id)) for c in choices[:100]],
-                },
-            }
-        )
+    blocks: list[Block] = [_community_block(community, choices)]
     blocks += [
         _text_input(
             (ReviewField.PLAYBOOK_TITLE, "Title", "e.g. Database failover", False, False, 150), title
