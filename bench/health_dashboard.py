@@ -19,17 +19,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # copbot, and tests.databases
 
 import copbot.models  # noqa: E402, F401
 from copbot import migrate  # noqa: E402
@@ -40,6 +38,7 @@ from copbot.people.models import Question  # noqa: E402
 from copbot.recognition.models import Nomination, Nominee  # noqa: E402
 from copbot.reviews.models import Adoption, Playbook, Review  # noqa: E402
 from copbot.rituals.models import Attendance, Occurrence, PulseAnswer, RitualSchedule  # noqa: E402
+from tests.databases import create_postgres_database  # noqa: E402
 
 AT = datetime(2026, 6, 17, 12, tzinfo=UTC)
 YEAR_AGO = AT - timedelta(days=364)
@@ -290,18 +289,7 @@ def _measure(url: str, work: Callable[[Session], None], runs: int) -> tuple[floa
 
 
 def _postgres_database(base: str) -> tuple[str, Callable[[], None]]:
-    url = make_url(base)
-    name = f"copbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
+    return create_postgres_database(base, prefix="copbot_bench")
 
 
 def main() -> None:

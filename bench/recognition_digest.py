@@ -19,16 +19,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # copbot, and tests.databases
 
 import copbot.models  # noqa: E402,F401
 from copbot import migrate  # noqa: E402
@@ -36,6 +35,7 @@ from copbot.communities.models import Community, Member, Workspace  # noqa: E402
 from copbot.db import create_db_engine  # noqa: E402
 from copbot.recognition import digest  # noqa: E402
 from copbot.recognition.models import DEFAULT_VALUES, Nomination, Nominee  # noqa: E402
+from tests.databases import create_postgres_database  # noqa: E402
 
 END = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 SPAN = timedelta(days=730)
@@ -128,18 +128,8 @@ def sqlite_url(size: int) -> str:
     return f"sqlite:///{tempfile.mkdtemp(prefix='recog-bench-')}/bench-{size}.db"
 
 
-def postgres_url(base: str) -> tuple[str, object]:
-    url = make_url(base)
-    name = f"recog_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
+def postgres_url(base: str) -> tuple[str, Callable[[], None]]:
+    return create_postgres_database(base, prefix="recog_bench")
 
 
 def main() -> None:

@@ -19,15 +19,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # copbot, and tests.databases
 
 import copbot.models  # noqa: E402, F401
 from copbot import migrate  # noqa: E402
@@ -36,6 +35,7 @@ from copbot.communities.models import Community, Workspace  # noqa: E402
 from copbot.db import create_db_engine  # noqa: E402
 from copbot.reviews import search  # noqa: E402
 from copbot.reviews.models import Review  # noqa: E402
+from tests.databases import create_postgres_database  # noqa: E402
 
 VOCABULARY = 5000
 RNG = random.Random(7)
@@ -159,19 +159,8 @@ def _measure(url: str, queries: list[str]) -> tuple[float, float, float]:
     return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], timings[-1]
 
 
-def _postgres_database(base: str) -> tuple[str, callable]:
-    url = make_url(base)
-    name = f"copbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
+def _postgres_database(base: str) -> tuple[str, Callable[[], None]]:
+    return create_postgres_database(base, prefix="copbot_bench")
 
 
 def main() -> None:

@@ -7,14 +7,12 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 import copbot.models  # noqa: F401  (every table, for cleaning between tests)
@@ -24,6 +22,7 @@ from copbot.db import Base, create_db_engine
 from copbot.oauth.models import oauth_metadata
 from copbot.runtime import Runtime
 from copbot.server import create_http_app
+from tests.databases import create_postgres_database
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_client import SlackSender
 
@@ -33,17 +32,11 @@ BOT_TOKEN = "xoxb-test-token"
 
 def _postgres_database(base_url: str) -> Iterator[str]:
     """Create a fresh database for this run on the PostgreSQL server, and drop it afterwards."""
-    url = make_url(base_url)
-    name = f"copbot_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url, drop = create_postgres_database(base_url)
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 @pytest.fixture(scope="session")
