@@ -332,18 +332,14 @@ def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
                     blocks=message["blocks"],
                 )
             else:
-                chosen = metadata.get("community_id") or state_value(
-                    body["view"]["state"]["values"], ReviewField.COMMUNITY, ReviewField.COMMUNITY
-                )
-                community = service.require_community_id(session, team_id=team_id, community_id=chosen)
-                occurrence = metadata.get("occurrence_id")
+                community = _chosen_community(session, body, metadata, team_id)
                 review = service.create_review(
                     session,
                     team_id=team_id,
                     user_id=user_id,
                     community=community,
                     form=form,
-                    occurrence_id=occurrence if isinstance(occurrence, int) else None,
+                    occurrence_id=_int(metadata, "occurrence_id"),
                 )
                 message = review_post(session, review)
                 outbox.post(
@@ -364,6 +360,22 @@ def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     return {"response_action": "update", "view": view}
 
 
+def _chosen_community(
+    session: Session, body: dict[str, Any], metadata: dict[str, Any], team_id: str
+) -> Community:
+    """The modal's community: fixed in its metadata, or chosen in its picker when run outside one."""
+    chosen = metadata.get("community_id") or state_value(
+        body["view"]["state"]["values"], ReviewField.COMMUNITY, ReviewField.COMMUNITY
+    )
+    return service.require_community_id(session, team_id=team_id, community_id=chosen)
+
+
+def _int(metadata: dict[str, Any], key: str) -> int | None:
+    """An id carried in private_metadata, or None when absent or not a number."""
+    value = metadata.get(key)
+    return value if isinstance(value, int) else None
+
+
 def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     """Validate and store the playbook modal, owing its channel post; return ack args."""
     team_id, user_id = _team(body), body["user"]["id"]
@@ -371,18 +383,14 @@ def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     try:
         form = service.PlaybookForm.parse(_field_values(body, PLAYBOOK_FIELDS))
         with session_scope(deps.sessions) as session:
-            chosen = metadata.get("community_id") or state_value(
-                body["view"]["state"]["values"], ReviewField.COMMUNITY, ReviewField.COMMUNITY
-            )
-            community = service.require_community_id(session, team_id=team_id, community_id=chosen)
-            source = metadata.get("review_id")
+            community = _chosen_community(session, body, metadata, team_id)
             playbook = service.create_playbook(
                 session,
                 team_id=team_id,
                 user_id=user_id,
                 community=community,
                 form=form,
-                source_review_id=source if isinstance(source, int) else None,
+                source_review_id=_int(metadata, "review_id"),
             )
             message = playbook_post(session, playbook)
             outbox.post(
