@@ -336,19 +336,15 @@ def test_people_forget_me_leaves_nothing_that_names_the_user(
     assert "<@UOTHER>" in _cop(slack, "roles", "UOTHER")  # the community still works
 
 
-def test_people_ask_shows_matching_playbooks_first(
-    slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
-) -> None:
-    pytest.importorskip("copbot.reviews.search")
+def _library_with_a_paging_playbook(engine: Engine) -> None:
+    """The community's practice library: one playbook that a question about paging matches."""
     from copbot.reviews.models import Playbook
 
-    _setup(slack)
     with Session(engine) as session:
-        community_id = session.scalar(select(Member.community_id))
         session.add(
             Playbook(
                 team_id="T1",
-                community_id=community_id,
+                community_id=session.scalar(select(Member.community_id)),
                 author_id="ULEAD",
                 title="Paging etiquette during incidents",
                 when_to_use="When an incident needs another team's on-call engineer",
@@ -356,6 +352,13 @@ def test_people_ask_shows_matching_playbooks_first(
             )
         )
         session.commit()
+
+
+def test_people_ask_shows_matching_playbooks_first(
+    slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    _setup(slack)
+    _library_with_a_paging_playbook(engine)
     reply = slack.command("/cop", "ask How should I handle paging during incidents?", user_id=ASKER).json()
     shown = json.dumps(reply["blocks"])
     assert "Does one of these answer it" in shown and "Paging etiquette" in shown
@@ -378,23 +381,10 @@ def test_people_ask_shows_matching_playbooks_first(
 def test_people_ask_modal_shows_matches_before_posting(
     slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
-    from copbot.reviews.models import Playbook
     from copbot.slack.ids import PeopleAction, PeopleBlock, PeopleView
 
     _setup(slack)
-    with Session(engine) as session:
-        community_id = session.scalar(select(Member.community_id))
-        session.add(
-            Playbook(
-                team_id="T1",
-                community_id=community_id,
-                author_id="ULEAD",
-                title="Paging etiquette during incidents",
-                when_to_use="When an incident needs another team",
-                steps="1. Check the rota",
-            )
-        )
-        session.commit()
+    _library_with_a_paging_playbook(engine)
     values = {
         PeopleBlock.ASK_TEXT: {PeopleAction.ASK_INPUT: plain("How should paging work during incidents?")}
     }
