@@ -116,7 +116,7 @@ def runtime(settings: Settings, engine: Engine) -> Iterator[Runtime]:
     runtime = Runtime(settings)
     yield runtime
     if "app" in runtime.__dict__:
-        runtime.app.listener_runner.listener_executor.shutdown(wait=True)
+        runtime.app.listener_runner.lazy_listener_runner.shutdown()
     runtime.engine.dispose()
 
 

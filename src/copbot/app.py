@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from copbot.slack.auth import build_authorize
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import handle_error
 from copbot.slack.events import acknowledge_unhandled_event
+from copbot.slack.lanes import LaneRunner
 from copbot.slack.middleware import inbox_middleware
 from copbot.slack.payloads import SubcommandRequest
 from copbot.slack.text import escape
@@ -46,18 +46,20 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
         authorization = {
             "oauth_settings": oauth_settings(settings, installations.store, installations.states)
         }
+    lanes = LaneRunner.sized(settings.listener_threads)
     app = App(
         signing_secret=secret or "socket-mode-needs-no-signing-secret",
         client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),
         **authorization,
         # Bolt's default polls for ack() every 10 ms; running the ack function inline answers in ~1 ms,
-        # and slow work goes to lazy listeners on this pool, after the response is sent.
+        # and slow work goes to lazy listeners in bounded lanes (copbot.slack.lanes), modals first.
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="copbot-listener"),
+        listener_executor=lanes.background.executor,
         request_verification_enabled=not socket_mode,
         url_verification_enabled=True,
         raise_error_for_unhandled_request=True,  # so unhandled events reach _on_error and get a 200
     )
+    lanes.install(app)
     app.use(inbox_middleware(deps.sessions))
     app.error(lambda error, body, response: _on_error(deps, error, body, response))
     router = CopRouter()

@@ -38,6 +38,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             "create or edit this channel's community (leads)",
             on_ack=lambda request: None,
             after_ack=lambda request, client: open_setup(deps, request, client, extensions),
+            opens_view=True,
         )
     )
     router.add(

@@ -27,6 +27,7 @@ from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
 from copbot.slack.ids import HealthAction
+from copbot.slack.lanes import opens_view
 from copbot.slack.payloads import SubcommandRequest
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         with session_scope(deps.sessions) as session:
             publish(session, team_id=team_id, user_id=user_id, key=key, at=now())
         deps.outbox.notify()
+
+    @opens_view
 
     def open_setup(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:

@@ -332,6 +332,7 @@ def _register_questions(app: App, deps: Deps, router: CopRouter) -> None:
             "ask the community anonymously (a form opens without a question)",
             on_ack=_ack_step(deps, lambda s, r: ask(deps, s, r)),
             after_ack=lambda request, client: open_ask(request, client),
+            opens_view=True,
         )
     )
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -48,6 +48,7 @@ from copbot.slack.ids import (
     RecognitionView,
     Shortcut,
 )
+from copbot.slack.lanes import opens_view, refuse_after_ack
 from copbot.slack.payloads import CommandRequest, SubcommandRequest, state_value
 from copbot.slack.text import escape
 
@@ -62,7 +63,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
 
-    def acknowledge_nominate(ack: Ack, body: dict[str, Any]) -> None:
+    def acknowledge_nominate(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         command = CommandRequest.model_validate(body)
         try:
             with session_scope(deps.sessions) as session:
@@ -70,9 +71,12 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
                     session, team_id=command.team_id, channel_id=command.channel_id, user_id=command.user_id
                 )
         except CopbotError as error:
+            refuse_after_ack(context)  # no modal: no users.info, no lookups after the ack
             ack(text=user_message(error), response_type="ephemeral")
             return
         ack()
+
+    @opens_view
 
     def open_from_command(body: dict[str, Any], client: WebClient) -> None:
         command = CommandRequest.model_validate(body)
@@ -81,6 +85,8 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             open_modal(deps, client, body=body, channel_id=command.channel_id, nominees=nominees, story=story)
         except CopbotError:
             return  # the ack already said why
+
+    @opens_view
 
     def open_from_message(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         channel_id, message = body["channel"]["id"], body.get("message", {})
@@ -94,6 +100,8 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             open_modal(deps, client, body=body, channel_id=channel_id, nominees=author, permalink=permalink)
         except CopbotError as error:
             respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+
+    @opens_view
 
     def open_from_item(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         value = body["actions"][0].get("value", "")

@@ -30,6 +30,7 @@ from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
 from copbot.slack.ids import Command, ReviewAction, ReviewField, ReviewView, SessionAction, Shortcut
+from copbot.slack.lanes import opens_view
 from copbot.slack.payloads import SubcommandRequest, state_value
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             "list this community's playbooks, or start one",
             on_ack=lambda r: playbook_reply(deps, r),
             after_ack=lambda r, client: open_new_playbook(deps, r, client),
+            opens_view=True,
         )
     )
     router.add(
@@ -86,6 +88,8 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     def acknowledge(ack: Ack) -> None:
         ack()
+
+    @opens_view
 
     def open_from_command(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):
@@ -119,6 +123,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
 
 def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
+    @opens_view
     def open_edit(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):
             open_review_editor(deps, body, client)
@@ -126,6 +131,8 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     def mark_applied(body: dict[str, Any], respond: Respond) -> None:
         with _answering(respond):
             respond(text=applied(deps, body), response_type="ephemeral", replace_original=False)
+
+    @opens_view
 
     def open_promote(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):
@@ -137,6 +144,8 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
             domain = body.get("team", {}).get("domain")
             respond(replace_original=True, **render_search(deps, _team(body), query, page, domain))
 
+    @opens_view
+
     def open_playbook_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):
             with session_scope(deps.sessions) as session:
@@ -147,6 +156,8 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     def answer_lesson(body: dict[str, Any], respond: Respond) -> None:
         with _answering(respond):
             respond(replace_original=True, **lesson_answer(deps, body))
+
+    @opens_view
 
     def open_lesson_update(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):
@@ -168,6 +179,7 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
 
 
 def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
+    @opens_view
     def capture_thread(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):
             channel_id = body["channel"]["id"]
@@ -176,12 +188,16 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
             draft = draft_from_thread(client, channel_id=channel_id, root_ts=root, user_id=body["user"]["id"])
             _open_review(deps, client, body, channel_id=channel_id, draft=draft)
 
+    @opens_view
+
     def record_captured(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):
             value = json.loads(_action(body).get("value") or "{}")
             channel_id, ts = str(value.get("c", "")), str(value.get("ts", ""))
             draft = draft_from_message(client, channel_id=channel_id, ts=ts)
             _open_review(deps, client, body, channel_id=channel_id, draft=draft)
+
+    @opens_view
 
     def open_from_session(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):
@@ -190,6 +206,8 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
             _open_review(
                 deps, client, body, channel_id=channel_id, draft=ReviewDraft(), occurrence_id=occurrence
             )
+
+    @opens_view
 
     def open_from_reminder(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with _answering(respond):

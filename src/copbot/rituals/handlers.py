@@ -41,6 +41,7 @@ from copbot.rituals.models import (
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.ids import RitualAction, RitualBlock, RitualField, RitualView
+from copbot.slack.lanes import opens_view
 from copbot.slack.payloads import SubcommandRequest, state_value
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             "plan a cycle or recurring sessions, list, pause or delete them (leads, facilitators)",
             on_ack=lambda r: schedule_command(deps, r),
             after_ack=lambda r, client: open_schedule_modal(deps, r, client),
+            opens_view=True,
         )
     )
     router.add(
@@ -164,6 +166,8 @@ def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWor
             respond(**reply)
 
     run.__name__ = f"ritual_{work.__name__}"  # Bolt tells lazy functions apart by name
+    if work is on_open_modal:
+        opens_view(run)
     app.action(action)(ack=acknowledge, lazy=[run])
 
 

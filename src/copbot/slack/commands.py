@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from copbot.errors import CopbotError
 from copbot.slack.errors import user_message
 from copbot.slack.ids import Command
+from copbot.slack.lanes import opens_view, refuse_after_ack
 from copbot.slack.payloads import SubcommandRequest
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,10 @@ WorkStep = Callable[[SubcommandRequest, WebClient], None]
 
 @dataclass(frozen=True)
 class Subcommand:
-    """One `/cop` subcommand: `on_ack` answers within Slack's 3 s; `after_ack` does slow work after."""
+    """One `/cop` subcommand: `on_ack` answers within Slack's 3 s; `after_ack` does slow work after.
+
+    `opens_view`: the after-ack work opens a modal, so it runs in the view lane (copbot.slack.lanes).
+    """
 
     name: str
     usage: str
@@ -32,6 +36,7 @@ class Subcommand:
     on_ack: AckStep
     after_ack: WorkStep | None = None
     listed: bool = True
+    opens_view: bool = False
 
 
 class CopRouter:
@@ -63,13 +68,14 @@ class CopRouter:
     def register(self, app: App, *, fallback: AckStep) -> None:
         """Listen for `/cop`; `fallback` answers an empty or unknown subcommand."""
 
-        def acknowledge(ack: Ack, body: dict[str, Any]) -> None:
+        def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             request = SubcommandRequest.parse(body)
             subcommand = self.find(request.name)
             try:
                 reply = (subcommand.on_ack if subcommand else fallback)(request)
             except CopbotError as error:
                 reply = user_message(error)
+                refuse_after_ack(context)
             ack(**as_ack(reply))
 
         def after_ack(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -82,13 +88,23 @@ class CopRouter:
             except Exception as error:
                 respond(text=user_message(error), response_type="ephemeral", replace_original=False)
 
-        def has_after_ack(body: dict[str, Any]) -> bool:
-            subcommand = self.find(body.get("text", "").strip().partition(" ")[0].lower())
-            return subcommand is not None and subcommand.after_ack is not None
+        def after_ack_view(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+            after_ack(body, client, respond)
 
-        # Two listeners, so that only subcommands with slow work pay for Bolt's lazy-listener hand-off
-        # (a copy of the request, about 1 ms); the rest are answered by the ack alone.
-        app.command(Command.COP, matchers=[has_after_ack])(ack=acknowledge, lazy=[after_ack])
+        def work_kind(body: dict[str, Any]) -> str | None:
+            subcommand = self.find(body.get("text", "").strip().partition(" ")[0].lower())
+            if subcommand is None or subcommand.after_ack is None:
+                return None
+            return "view" if subcommand.opens_view else "work"
+
+        # Only subcommands with slow work pay for Bolt's lazy-listener hand-off (a copy of the request,
+        # about 1 ms); the rest are answered by the ack alone. Modals go to the view lane.
+        app.command(Command.COP, matchers=[lambda body: work_kind(body) == "view"])(
+            ack=acknowledge, lazy=[opens_view(after_ack_view)]
+        )
+        app.command(Command.COP, matchers=[lambda body: work_kind(body) == "work"])(
+            ack=acknowledge, lazy=[after_ack]
+        )
         app.command(Command.COP)(acknowledge)
 
 
