@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
@@ -13,9 +13,6 @@ from slack_sdk import WebClient
 from copbot.communities import blocks as community_blocks
 from copbot.deps import Deps
 from copbot.features import FEATURES
-from copbot.oauth import handlers as oauth_handlers
-from copbot.oauth.flow import oauth_settings
-from copbot.oauth.stores import InstallationStore, StateStore
 from copbot.slack.auth import build_authorize
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import handle_error
@@ -24,6 +21,9 @@ from copbot.slack.lanes import LaneRunner
 from copbot.slack.middleware import inbox_middleware
 from copbot.slack.payloads import SubcommandRequest
 from copbot.slack.text import escape
+
+if TYPE_CHECKING:  # OAuth mode's modules load only when it is on (slack_sdk's SQLAlchemy store, greenlet)
+    from copbot.oauth.stores import InstallationStore, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
             )
         }
     else:
+        from copbot.oauth.flow import oauth_settings
+
         authorization = {
             "oauth_settings": oauth_settings(settings, installations.store, installations.states)
         }
@@ -70,6 +72,8 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     for feature in FEATURES:
         feature.register(app, deps, router)
     if installations is not None:
+        from copbot.oauth import handlers as oauth_handlers
+
         oauth_handlers.register(app, deps, installations.store)
     return app
 

@@ -107,14 +107,14 @@ def _secrets(settings: Settings) -> list[str]:
 def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     """Upgrade the schema, start the worker, serve until stopped."""
     stop = _stop_signal()  # from the start: a stop while migrating or connecting still cleans up
-    migrate.upgrade(str(runtime.settings.db_url.render_as_string(hide_password=False)))
+    head = migrate.upgrade_in_child(runtime.settings.db_url.render_as_string(hide_password=False))
     log.info("database schema at %s", migrate.current_revision(runtime.engine))
     worker = None if args.no_worker else _start_worker(runtime)
     try:
         if args.socket_mode:
             _serve_socket_mode(runtime, stop)
         else:
-            _serve_http(runtime, args.host, args.port)
+            _serve_http(runtime, args.host, args.port, head)
     finally:
         if worker is not None:
             worker.stop()
@@ -129,14 +129,18 @@ def _start_worker(runtime: Runtime):
     return worker
 
 
-def _serve_http(runtime: Runtime, host: str, port: int) -> None:
+def _serve_http(runtime: Runtime, host: str, port: int, head: str | None) -> None:
     import uvicorn
 
     from copbot.server import create_http_app
 
-    http_app = create_http_app(runtime.app, runtime.engine, threads=runtime.settings.listener_threads)
+    threads = runtime.settings.listener_threads
+    http_app = create_http_app(runtime.app, runtime.engine, threads=threads, head=head)
     log.info("copbot listening on http://%s:%d/slack/events", host, port)
-    uvicorn.run(http_app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    # ws="none": copbot serves no WebSocket, so uvicorn need not load a WebSocket library.
+    uvicorn.run(
+        http_app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", ws="none"
+    )
 
 
 def _stop_signal() -> threading.Event:

@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Insert, MetaData, create_engine, event, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -129,7 +127,14 @@ def lock_key(name: str) -> int:
 
 def dialect_insert(session: Session) -> Callable[..., Insert]:
     """The dialect's `insert`, which has `on_conflict_do_nothing` (SQLite and PostgreSQL alike)."""
-    return pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    # Imported here: a SQLite server never loads the PostgreSQL dialect's modules.
+    if dialect_name(session) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def dialect_name(session: Session) -> str:

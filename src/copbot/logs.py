@@ -34,5 +34,5 @@ def configure(level: int, *secrets: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "uvicorn.access", "httpx", "alembic.runtime.migration"):
+    for noisy in ("apscheduler", "uvicorn.access", "httpx", "alembic"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -13,7 +13,6 @@ from copbot.config import Settings
 from copbot.db import create_db_engine, session_factory
 from copbot.deps import Deps
 from copbot.features import FEATURES
-from copbot.oauth.stores import InstallationStore, InstallationTokens, StateStore
 from copbot.outbox.sender import Notifier, OutboxSender
 from copbot.tokens import SingleWorkspaceTokens, TokenResolver
 
@@ -35,6 +34,8 @@ class Runtime:
         """OAuth mode's installation and state stores (None in single-workspace mode)."""
         if not self.settings.oauth_enabled:
             return None
+        from copbot.oauth.stores import InstallationStore, StateStore  # OAuth mode only
+
         store = InstallationStore(client_id=self.settings.slack_client_id or "", engine=self.engine)
         return Installations(store=store, states=StateStore(self.engine))
 
@@ -42,6 +43,8 @@ class Runtime:
     def tokens(self) -> TokenResolver:
         """The bot-token lookup: the installation store in OAuth mode, else `SLACK_BOT_TOKEN`."""
         if self.installations is not None:
+            from copbot.oauth.stores import InstallationTokens
+
             secret = self.settings.slack_client_secret
             return InstallationTokens(
                 self.installations.store,

@@ -36,9 +36,13 @@ def health(engine: Engine, head: str | None) -> tuple[int, dict[str, Any]]:
     return 200, {"status": "ok", "database": "ok", "schema": revision}
 
 
-def create_http_app(bolt: App, engine: Engine, *, threads: int = 40) -> Starlette:
-    """Build the ASGI app around the Bolt app; Bolt runs on the thread pool, never on the event loop."""
-    head = migrate.head_revision()
+def create_http_app(bolt: App, engine: Engine, *, threads: int = 40, head: str | None = None) -> Starlette:
+    """Build the ASGI app around the Bolt app; Bolt runs on the thread pool, never on the event loop.
+
+    `head` is the schema revision the code expects (`copbot serve` has it from the migration child);
+    without it, Alembic is asked here.
+    """
+    head = head or migrate.head_revision()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
-import yaml
 from slack_bolt import BoltResponse
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from copbot import manifest
 from copbot.config import Settings
-from copbot.oauth.stores import InstallationStore, StateStore
+
+if TYPE_CHECKING:  # the stores (slack_sdk's SQLAlchemy store, greenlet) load in OAuth mode only
+    from copbot.oauth.stores import InstallationStore, StateStore
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -28,6 +30,8 @@ REASONS = {
 
 def bot_scopes() -> list[str]:
     """The bot scopes the manifest declares: the install asks for exactly those."""
+    import yaml  # here: a single-workspace server never needs PyYAML
+
     declared = yaml.safe_load(manifest.render())
     return list(declared["oauth_config"]["scopes"]["bot"])
 
