@@ -18,7 +18,7 @@ from copbot.communities.setup import extensions_for
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError
-from copbot.health import blocks, home, service
+from copbot.health import blocks, home, snapshots
 from copbot.health import jobs as health_jobs
 from copbot.health.periods import PeriodKind
 from copbot.outbox import service as outbox
@@ -139,8 +139,8 @@ def stats(deps: Deps, request: SubcommandRequest, *, at: datetime) -> dict[str, 
             session, team_id=command.team_id, channel_id=command.channel_id
         )
         lead = command.user_id in communities.leads(session, community=community)
-        metrics = service.metrics(session, community=community, kind=kind, at=at, fairness=lead)
-        weeks = service.trends(session, community=community, at=at)
+        metrics = snapshots.metrics(session, community=community, kind=kind, at=at, fairness=lead)
+        weeks = snapshots.trends(session, community=community, at=at)
         return blocks.stats_message(community, metrics, weeks)
 
 
@@ -184,6 +184,16 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
         request_file_info=False,
     )
     log.info("export of %s uploaded (%d bytes)", command.channel_id, len(content))
+
+
+def forget_user(session: Session, team_id: str, user_id: str) -> None:
+    """Drop the workspace's cached health views: a stored fairness list may name the user."""
+    snapshots.forget(session, team_id=team_id)
+
+
+def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> None:
+    """Drop cached health views computed before the retention cutoff."""
+    snapshots.purge_before(session, cutoff, team_id=team_id)
 
 
 def _team(body: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community, Member, MemberRole, Role
-from copbot.health import service, sources
+from copbot.health import service, snapshots, sources
 from copbot.health.periods import PeriodKind, period_at
 from copbot.people.models import Onboarding
 from copbot.recognition.models import Nomination, Nominee
@@ -100,10 +100,11 @@ def home(session: Session, *, team_id: str, user_id: str, at: datetime, dashboar
     boards = []
     if dashboards:
         for community in led[:MAX_DASHBOARDS]:
-            metrics = service.metrics(
+            metrics = snapshots.metrics(
                 session, community=community, kind=PeriodKind.MONTH, at=at, fairness=True
             )
-            boards.append(Dashboard(community, metrics, service.trends(session, community=community, at=at)))
+            trend = snapshots.trends(session, community=community, at=at)
+            boards.append(Dashboard(community, metrics, trend))
     return Home(
         user_id=user_id,
         at=at,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from copbot.clock import now
@@ -46,3 +46,41 @@ class ChartUpload(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     uploaded_at: Mapped[datetime | None] = mapped_column()
+
+
+class HealthVersion(Base):
+    """A community's change counter: database triggers bump it whenever a record metrics read changes.
+
+    Every writer (any feature, any replica, `copbot forget`, retention) moves it, so a cached view
+    stamped with the counter is fresh exactly while the counter has not moved.
+    """
+
+    __tablename__ = "health_versions"
+
+    # No foreign key: a community's deletion cascades to its members, whose triggers still bump this row.
+    community_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class HealthSnapshot(Base):
+    """A computed view of a community's health (metrics of a period, or the weekly trend), cached.
+
+    Holds user ids (fairness lists who has not been recognised): forget-me and retention delete them.
+    """
+
+    __tablename__ = "health_snapshots"
+    __table_args__ = (
+        UniqueConstraint("community_id", "view", "period_start"),
+        ForeignKeyConstraint(
+            ["team_id", "community_id"], ["communities.team_id", "communities.id"], ondelete="CASCADE"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    community_id: Mapped[int] = mapped_column()
+    view: Mapped[str] = mapped_column(String(40))  # "metrics:quarter:fair", "trend:12"
+    period_start: Mapped[datetime] = mapped_column()
+    version: Mapped[int] = mapped_column()
+    data: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(default=now)
