@@ -171,11 +171,10 @@ def _my_part(
         start=quarter.start,
         stop=at,
         anonymous=False,
+        user_id=user_id,
     )
     mine = session.execute(
-        select(func.count(), func.count().filter(contribution.c.kind == "attendance")).where(
-            contribution.c.user_id == user_id
-        )
+        select(func.count(), func.count().filter(contribution.c.kind == "attendance"))
     ).one()
     models = sources.rituals(session)
     if models is None:

@@ -57,42 +57,70 @@ def contributions(
     start: datetime,
     stop: datetime,
     anonymous: bool = True,
+    user_id: str | None = None,
 ) -> Subquery:
-    """Rows (user_id, kind, at) of every contribution in [start, stop); questions have no user_id."""
-    parts = [
-        select(
-            Review.author_id.label("user_id"), _kind("review").label("kind"), Review.created_at.label("at")
-        )
-        .where(Review.team_id == team_id, Review.community_id == community_id)
-        .where(_window(Review.created_at, start, stop)),
-        select(Playbook.author_id, _kind("playbook"), Playbook.created_at)
-        .where(Playbook.team_id == team_id, Playbook.community_id == community_id)
-        .where(_window(Playbook.created_at, start, stop)),
-        select(Nomination.nominator_id, _kind("nomination"), Nomination.created_at)
-        .where(Nomination.team_id == team_id, Nomination.community_id == community_id)
-        .where(Nomination.nominator_id.is_not(None), _window(Nomination.created_at, start, stop)),
+    """Rows (user_id, kind, at) of every contribution in [start, stop); questions have no user_id.
+
+    With `user_id`, only that person's: the filter sits in every branch, so each reads the person's rows
+    rather than the whole window's (App Home's "your part" at 1M records).
+    """
+    parts = [  # (the branch, its person column)
+        (
+            select(
+                Review.author_id.label("user_id"),
+                _kind("review").label("kind"),
+                Review.created_at.label("at"),
+            )
+            .where(Review.team_id == team_id, Review.community_id == community_id)
+            .where(_window(Review.created_at, start, stop)),
+            Review.author_id,
+        ),
+        (
+            select(Playbook.author_id, _kind("playbook"), Playbook.created_at)
+            .where(Playbook.team_id == team_id, Playbook.community_id == community_id)
+            .where(_window(Playbook.created_at, start, stop)),
+            Playbook.author_id,
+        ),
+        (
+            select(Nomination.nominator_id, _kind("nomination"), Nomination.created_at)
+            .where(Nomination.team_id == team_id, Nomination.community_id == community_id)
+            .where(Nomination.nominator_id.is_not(None), _window(Nomination.created_at, start, stop)),
+            Nomination.nominator_id,
+        ),
     ]
-    if anonymous:
+    if anonymous and user_id is None:
         parts.append(
-            select(null().cast(String(32)), _kind("question"), Question.created_at)
-            .where(Question.team_id == team_id, Question.community_id == community_id)
-            .where(Question.status.in_(ASKED_STATUSES), _window(Question.created_at, start, stop))
+            (
+                select(null().cast(String(32)), _kind("question"), Question.created_at)
+                .where(Question.team_id == team_id, Question.community_id == community_id)
+                .where(Question.status.in_(ASKED_STATUSES), _window(Question.created_at, start, stop)),
+                None,
+            )
         )
     models = rituals(session)
     if models is not None:
         occurrence, attendance = models.Occurrence, models.Attendance
+        window = held(models, team_id=team_id, community_id=community_id, start=start, stop=stop)
         parts.append(
-            select(occurrence.facilitator_id, _kind("facilitation"), occurrence.starts_at)
-            .where(*held(models, team_id=team_id, community_id=community_id, start=start, stop=stop))
-            .where(occurrence.facilitator_id.is_not(None))
+            (
+                select(occurrence.facilitator_id, _kind("facilitation"), occurrence.starts_at)
+                .where(*window)
+                .where(occurrence.facilitator_id.is_not(None)),
+                occurrence.facilitator_id,
+            )
         )
         parts.append(
-            select(attendance.user_id, _kind("attendance"), occurrence.starts_at)
-            .join(occurrence, occurrence.id == attendance.occurrence_id)
-            .where(*held(models, team_id=team_id, community_id=community_id, start=start, stop=stop))
-            .where(attendance.attended.is_(True))
+            (
+                select(attendance.user_id, _kind("attendance"), occurrence.starts_at)
+                .join(occurrence, occurrence.id == attendance.occurrence_id)
+                .where(*window)
+                .where(attendance.attended.is_(True)),
+                attendance.user_id,
+            )
         )
-    return union_all(*parts).subquery("contribution")
+    if user_id is not None:
+        parts = [(part.where(person == user_id), person) for part, person in parts if person is not None]
+    return union_all(*(part for part, _ in parts)).subquery("contribution")
 
 
 def held(
