@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, Insert, MetaData, create_engine, event, text
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -97,7 +99,38 @@ def create_db_engine(url: str | URL, *, pool_size: int = 10) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         _SQLiteWriteTurns().install(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pool_pre_ping: a round trip on every checkout costs more than many of the statements it guards.
+    # Connections are recycled after RECYCLE_SECONDS, and one idle longer than IDLE_PING_SECONDS (a
+    # server restart or an idle timeout may have closed it) is checked once before use.
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_SECONDS)
+    _ping_when_idle(engine)
+    return engine
+
+
+RECYCLE_SECONDS = 1800
+IDLE_PING_SECONDS = 30.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle; a dead one is replaced (the pool
+    retries the checkout when a checkout hook raises DisconnectionError)."""
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError("a pooled connection was closed while idle") from error
+            raise
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

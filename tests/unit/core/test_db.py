@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 
 from copbot import migrate
@@ -75,3 +75,28 @@ def test_advisory_lock_block_releases(engine: Engine) -> None:
             assert not try_advisory_lock(second, "block-lock")
         assert try_advisory_lock(second, "block-lock")
         second.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key("block-lock")})
+
+
+def test_no_ping_per_checkout_but_a_connection_closed_while_idle_is_replaced(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite connections are files: nothing closes them behind the pool's back")
+    from copbot import db
+
+    pooled = create_db_engine(database_url, pool_size=1)
+    statements: list[str] = []
+    event.listen(pooled, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        with pooled.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        with pooled.connect() as connection:  # checked out again at once: no ping
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar() == pid
+        assert statements == ["SELECT pg_backend_pid()"] * 2
+        with engine.connect() as other:  # the server closes the pooled connection while it is idle
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)
+        with pooled.connect() as connection:  # pinged, found dead, replaced: the statement succeeds
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        pooled.dispose()
