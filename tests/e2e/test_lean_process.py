@@ -23,14 +23,14 @@ PROBE = """
 import json, os, sys, threading, time, urllib.request
 port = sys.argv[1]
 def report():
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline, healthy = time.monotonic() + 240, False
+    while time.monotonic() < deadline and not healthy:
         try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200:
-                break
+            healthy = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).status == 200
         except OSError:
-            time.sleep(0.1)
-    print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})), flush=True)
+            time.sleep(0.2)
+    loaded = sorted({name.split(".")[0] for name in sys.modules})
+    print(json.dumps({"healthy": healthy, "loaded": loaded}), flush=True)
     os._exit(0)
 threading.Thread(target=report, daemon=True).start()
 from copbot.cli import main
@@ -63,11 +63,12 @@ def test_serve_keeps_no_alembic_and_no_other_database_driver(
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
-    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
-    assert "copbot" in loaded and "uvicorn" in loaded  # it did serve
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    loaded = set(report["loaded"])
+    assert report["healthy"] and "uvicorn" in loaded, "copbot serve did not come up"
     assert not loaded & {"alembic", "mako"}, "migrations ran in a child process"
     assert not loaded & {"websockets", "yaml", "greenlet", "matplotlib"}
     if database_url.startswith("sqlite"):
