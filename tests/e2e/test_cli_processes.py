@@ -69,7 +69,7 @@ class Serve:
             text=True,
         )
 
-    def wait_healthy(self, timeout: float = 60) -> dict:
+    def wait_healthy(self, timeout: float = 180) -> dict:  # generous: CI machines are shared
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
