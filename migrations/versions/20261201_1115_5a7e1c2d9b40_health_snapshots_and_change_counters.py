@@ -73,6 +73,9 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_health_snapshots_team_id"), "health_snapshots", ["team_id"], unique=False)
+    # App Home's own part at 100k members (copbot/health/indexes.py).
+    op.create_index("ix_health_members_person", "members", ["team_id", "user_id"])
+    op.create_index("ix_health_nominations_giver", "nominations", ["team_id", "nominator_id", "created_at"])
     postgres = op.get_bind().dialect.name == "postgresql"
     for table, community in SOURCES.items():
         if postgres:
@@ -113,6 +116,8 @@ def downgrade() -> None:
         else:
             for operation in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS health_bump_{table}_{operation}")
+    op.drop_index("ix_health_nominations_giver", table_name="nominations")
+    op.drop_index("ix_health_members_person", table_name="members")
     op.drop_index(op.f("ix_health_snapshots_team_id"), table_name="health_snapshots")
     op.drop_table("health_snapshots")
     op.drop_table("health_versions")

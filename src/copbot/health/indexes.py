@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Index
 
+from copbot.communities.models import Member
 from copbot.people.models import Question
 from copbot.recognition.models import Nomination
 from copbot.reviews.models import Playbook, Review
@@ -18,6 +19,7 @@ from copbot.rituals.models import Attendance
 _reviews, _playbooks = Review.__table__.c, Playbook.__table__.c
 _nominations, _questions = Nomination.__table__.c, Question.__table__.c
 _attendance = Attendance.__table__.c
+_members = Member.__table__.c
 
 INDEXES = (
     # occurrence_id too: the review lag (reviews of sessions) is read from the index as well.
@@ -56,5 +58,14 @@ INDEXES = (
         _attendance.occurrence_id,
         _attendance.attended,
         _attendance.user_id,
+    ),
+    # App Home's own part at 100k members: a person's memberships and the nominations they gave, found
+    # by (workspace, person) instead of walking the workspace's whole members or nominations index.
+    Index("ix_health_members_person", _members.team_id, _members.user_id),
+    Index(
+        "ix_health_nominations_giver",
+        _nominations.team_id,
+        _nominations.nominator_id,
+        _nominations.created_at,
     ),
 )
