@@ -182,7 +182,9 @@ def _scheduler_lock_pids(database_url: str) -> list[int]:
         pids = connection.execute(
             text(
                 "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND classid = :c AND objid = :o AND objsubid = 1"
+                "AND classid = :c AND objid = :o AND objsubid = 1 "
+                # this database only: other test runs on the same server hold the same key in theirs
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"c": (key >> 32) & 0xFFFFFFFF, "o": key & 0xFFFFFFFF},
         ).scalars()
