@@ -62,9 +62,43 @@ def _chunks(session: Session, table, rows: list[dict]) -> None:
     session.commit()
 
 
+def _change_counters(engine, *, on: bool) -> None:
+    """Switch health's change-counter triggers off for the bulk load (no stored view exists yet to go
+    stale) and back on after it, as a restore would; the load is then ~2x faster."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            for table in COUNTED:
+                state = "ENABLE" if on else "DISABLE"
+                connection.execute(text(f"ALTER TABLE {table} {state} TRIGGER health_bump_{table}"))
+        elif on:
+            for statement in _saved_triggers:
+                connection.execute(text(statement))
+        else:
+            found = connection.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'health_bump_%'"
+                )
+            ).all()
+            _saved_triggers[:] = [sql for _, sql in found]
+            for name, _ in found:
+                connection.execute(text(f"DROP TRIGGER {name}"))
+
+
+COUNTED = ("reviews", "playbooks", "nominations", "people_questions", "members", "ritual_occurrences")
+COUNTED += (
+    "nomination_nominees",
+    "ritual_attendance",
+    "ritual_pulse_answers",
+    "member_roles",
+    "review_adoptions",
+)
+_saved_triggers: list[str] = []
+
+
 def _fill(url: str) -> tuple[float, int]:
     migrate.upgrade(url)
     engine = create_db_engine(url)
+    _change_counters(engine, on=False)
     started = time.perf_counter()
     ids = {"team_id": "T1", "community_id": 1}
     with Session(engine) as session:
@@ -254,6 +288,7 @@ def _fill(url: str) -> tuple[float, int]:
             + len(adoptions)
             + 1000 * SCALE
         )
+    _change_counters(engine, on=True)
     if engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
