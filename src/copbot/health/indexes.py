@@ -62,6 +62,29 @@ INDEXES = (
     # App Home's own part at 100k members: a person's memberships and the nominations they gave, found
     # by (workspace, person) instead of walking the workspace's whole members or nominations index.
     Index("ix_health_members_person", _members.team_id, _members.user_id),
+    # App Home's "your part": one person's contributions in a window, found by a seek rather than by
+    # reading the whole window (1M records: the window of a quarter holds tens of thousands of rows).
+    Index(
+        "ix_health_reviews_person",
+        _reviews.team_id,
+        _reviews.community_id,
+        _reviews.author_id,
+        _reviews.created_at,
+    ),
+    Index(
+        "ix_health_playbooks_person",
+        _playbooks.team_id,
+        _playbooks.community_id,
+        _playbooks.author_id,
+        _playbooks.created_at,
+    ),
+    Index(
+        "ix_health_nominations_person",
+        _nominations.team_id,
+        _nominations.community_id,
+        _nominations.nominator_id,
+        _nominations.created_at,
+    ),
     Index(
         "ix_health_nominations_giver",
         _nominations.team_id,
