@@ -18,6 +18,7 @@ from copbot.health.periods import Period, PeriodKind, last_weeks, period_at
 from copbot.health.sources import count_distinct, member_at, member_during
 from copbot.recognition.models import Nomination, Nominee
 from copbot.reviews.models import Adoption, Playbook, Review
+from copbot.rituals.models import Attendance, Occurrence, PulseAnswer
 
 MIN_GROUP = 3  # no breakdown, pulse or share over fewer people (or answers) than this
 RECOGNITION_WINDOW = timedelta(weeks=8)
@@ -161,7 +162,6 @@ class _Scope:
     def __init__(self, session: Session, community: Community, start: datetime, stop: datetime):
         self.session, self.community, self.start, self.stop = session, community, start, stop
         self.ids = {"team_id": community.team_id, "community_id": community.id}
-        self.rituals = sources.rituals(session)
         self._tally: _Tally | None = None
 
     def _contributions(self):
@@ -284,11 +284,8 @@ class _Scope:
 
     def attendance(self, members: int) -> tuple[int | None, float | None, int | None]:
         """Sessions held, the share of member places taken, and members at half the sessions or more."""
-        models = self.rituals
-        if models is None:
-            return None, None, None
-        occurrence, attendance = models.Occurrence, models.Attendance
-        conditions = sources.held(models, **self.ids, start=self.start, stop=self.stop, sessions_only=True)
+        occurrence, attendance = Occurrence, Attendance
+        conditions = sources.held(**self.ids, start=self.start, stop=self.stop, sessions_only=True)
         sessions = int(
             self.session.scalar(select(func.count()).select_from(occurrence).where(*conditions)) or 0
         )
@@ -326,10 +323,7 @@ class _Scope:
 
     def review_lag(self) -> tuple[int, float | None]:
         """Reviews of sessions written in the window, and the mean hours from session start to review."""
-        models = self.rituals
-        if models is None:
-            return 0, None
-        occurrence = models.Occurrence
+        occurrence = Occurrence
         row = self.session.execute(
             select(
                 func.count(),
@@ -343,10 +337,7 @@ class _Scope:
 
     def pulse(self) -> dict[str, Pulse]:
         """Mid-point pulse answers per question; the mean only with MIN_GROUP answers or more."""
-        models = self.rituals
-        if models is None:
-            return {}
-        answer, occurrence = models.PulseAnswer, models.Occurrence
+        answer, occurrence = PulseAnswer, Occurrence
         rows = self.session.execute(
             select(answer.question, func.count(), func.avg(answer.score))
             .join(occurrence, occurrence.id == answer.occurrence_id)

@@ -1,8 +1,6 @@
 """Digest parts and lookups that read other features' tables: reviews and playbooks, rituals.
 
-Kept apart so that the rest of recognition depends only on communities. The rituals parts switch on
-when `copbot.rituals.models` is importable (its `Occurrence`: community_id, kind, starts_at,
-facilitator_id, stage, schedule_id); without it the digest simply leaves them out.
+Kept apart so that the rest of recognition depends only on communities.
 """
 
 from __future__ import annotations
@@ -17,15 +15,12 @@ from sqlalchemy.orm import Session
 from copbot.errors import NotFound
 from copbot.recognition.models import Nomination
 from copbot.reviews.models import Adoption, Playbook, Review
+from copbot.rituals import models as rituals
 from copbot.slack.text import escape, mention, truncate
 
 if TYPE_CHECKING:
     from copbot.recognition.digest import DigestData
 
-try:  # the rituals feature may not be installed alongside this one yet
-    from copbot.rituals import models as rituals
-except ImportError:  # pragma: no cover - depends on what is deployed
-    rituals = None  # type: ignore[assignment]
 
 REVIEW_MILESTONES = (10, 25, 50, 100)
 LISTED = 10  # items per section
@@ -212,11 +207,11 @@ CONTRIBUTION_NAMES = {
     "attendance": "attending a session",
 }
 # Rituals' stages of an occurrence that took place.
-HELD = (rituals.Stage.POSTED, rituals.Stage.STARTED, rituals.Stage.DONE) if rituals is not None else ()
+HELD = (rituals.Stage.POSTED, rituals.Stage.STARTED, rituals.Stage.DONE)
 
 
 def _contributions(community_id: int) -> list[tuple[str, Any, Any, tuple[Any, ...]]]:
-    """Every kind of contribution: (kind, who column, when column, its filters), rituals when installed."""
+    """Every kind of contribution: (kind, who column, when column, its filters)."""
     kinds: list[tuple[str, Any, Any, tuple[Any, ...]]] = [
         (
             "nomination",
@@ -227,16 +222,15 @@ def _contributions(community_id: int) -> list[tuple[str, Any, Any, tuple[Any, ..
         ("review", Review.author_id, Review.created_at, (Review.community_id == community_id,)),
         ("playbook", Playbook.author_id, Playbook.created_at, (Playbook.community_id == community_id,)),
     ]
-    if rituals is not None:
-        occurrence = rituals.Occurrence
-        held = (occurrence.community_id == community_id, occurrence.stage.in_(HELD))
-        kinds.append(("facilitation", occurrence.facilitator_id, occurrence.starts_at, held))
-        attended = (
-            rituals.Attendance.occurrence_id == occurrence.id,
-            rituals.Attendance.attended.is_(True),
-            *held,
-        )
-        kinds.append(("attendance", rituals.Attendance.user_id, occurrence.starts_at, attended))
+    occurrence = rituals.Occurrence
+    held = (occurrence.community_id == community_id, occurrence.stage.in_(HELD))
+    kinds.append(("facilitation", occurrence.facilitator_id, occurrence.starts_at, held))
+    attended = (
+        rituals.Attendance.occurrence_id == occurrence.id,
+        rituals.Attendance.attended.is_(True),
+        *held,
+    )
+    kinds.append(("attendance", rituals.Attendance.user_id, occurrence.starts_at, attended))
     return kinds
 
 
@@ -289,6 +283,6 @@ EXTRA_SECTIONS: list[Callable[[Session, DigestData], None]] = [
     new_in_library,
     review_milestones,
     lesson_of_the_week,
+    first_facilitations,
+    next_rituals,
 ]
-if rituals is not None:
-    EXTRA_SECTIONS += [first_facilitations, next_rituals]

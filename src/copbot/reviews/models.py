@@ -74,7 +74,9 @@ class Review(Base):
     # The lessons' text, kept here too so the search triggers index it with the review.
     lessons_text: Mapped[str] = mapped_column(Text, default="")
     # A ritual session this review is about; no FK: occurrences live in another migration branch.
-    occurrence_id: Mapped[int | None] = mapped_column(index=True)
+    occurrence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ritual_occurrences.id", ondelete="SET NULL"), index=True
+    )
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)

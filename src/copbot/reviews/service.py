@@ -357,7 +357,13 @@ def create_review(
     form: ReviewForm,
     occurrence_id: int | None = None,
 ) -> Review:
-    """Store a new review with its lessons, each owned (the author unless set) and due for re-verification."""
+    """Store a new review with its lessons, each owned (the author unless set) and due for re-verification.
+
+    It is linked to the session `occurrence_id` when that is one of the community's (a session deleted
+    meanwhile, or an id that names none, leaves the review unlinked).
+    """
+    if occurrence_id is not None and not _community_session(session, community, occurrence_id):
+        occurrence_id = None
     review = Review(
         team_id=team_id, community_id=community.id, author_id=user_id, occurrence_id=occurrence_id
     )
@@ -367,6 +373,13 @@ def create_review(
     session.add(review)
     session.flush()
     return review
+
+
+def _community_session(session: Session, community: Community, occurrence_id: int) -> bool:
+    found = select(Occurrence.id).where(
+        Occurrence.id == occurrence_id, Occurrence.community_id == community.id
+    )
+    return session.scalar(found) is not None
 
 
 def require_editor(review: Review, *, user_id: str) -> None:
