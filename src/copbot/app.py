@@ -12,7 +12,6 @@ from slack_sdk import WebClient
 
 from copbot.communities import blocks as community_blocks
 from copbot.deps import Deps
-from copbot.features import FEATURES
 from copbot.slack.auth import build_authorize
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import handle_error
@@ -69,7 +68,7 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     # `/cop` first: Bolt tries listeners in order, each try costs a few microseconds, and slash
     # commands are the requests people wait on. The router reads its subcommands when called.
     router.register(app, fallback=lambda request: help_reply(router, unknown=request))
-    for feature in FEATURES:
+    for feature in deps.features:
         feature.register(app, deps, router)
     if installations is not None:
         from copbot.oauth import handlers as oauth_handlers

@@ -207,21 +207,23 @@ def run_export(runtime: Runtime, args: argparse.Namespace) -> int:
 
     _check_schema(runtime)
     with runtime.deps.sessions() as session:
-        records = export.collect(session, team_id=args.team, channel_id=args.community)
+        records = export.collect(session, runtime.deps.features, team_id=args.team, channel_id=args.community)
     sys.stdout.write(export.render(records, fmt=args.format))
     return 0
 
 
 def run_forget(runtime: Runtime, args: argparse.Namespace) -> int:
     """Forget a user in one workspace, as `/cop forget-me` does, and say what was touched."""
+    from copbot import privacy
     from copbot.db import session_scope
+    from copbot.feature import Person
     from copbot.people.handlers import hash_key_for
-    from copbot.people.service import forget
 
     _check_schema(runtime)
     try:
         with session_scope(runtime.deps.sessions) as session:
-            report = forget(session, args.team, args.user, key=hash_key_for(runtime.settings))
+            person = Person(args.team, args.user, hash_key_for(runtime.settings))
+            report = privacy.forget(session, runtime.deps.features, person)
     except CopbotError as error:
         print(f"copbot: {error}", file=sys.stderr)
         return EXIT_USAGE

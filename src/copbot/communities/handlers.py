@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from copbot.communities import blocks, service
-from copbot.communities.setup import SetupExtensions, extensions_for
+from copbot.communities.setup import SetupExtensions
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
@@ -30,7 +30,7 @@ FORM_FIELDS = {
 
 def register(app: App, deps: Deps, router: CopRouter) -> None:
     """Register the community listeners and `/cop` subcommands."""
-    extensions = extensions_for(router)  # other features add their set-up fields as they register
+    extensions = SetupExtensions.of(deps.features)
     router.add(
         Subcommand(
             "setup",

@@ -6,13 +6,14 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
+from copbot.feature import Counts, Person
 from copbot.slack.ids import Block
 from copbot.slack.text import mention
 
@@ -251,3 +252,14 @@ def _add_member(session: Session, *, community: Community, user_id: str) -> Memb
         if member is None:
             raise
     return member
+
+
+def forget_user(session: Session, person: Person) -> Counts:
+    """The person leaves every community of their workspace (roles too); communities they created stay."""
+    team_id, user_id = person.team_id, person.user_id
+    member_ids = select(Member.id).where(Member.team_id == team_id, Member.user_id == user_id)
+    roles = session.execute(delete(MemberRole).where(MemberRole.member_id.in_(member_ids))).rowcount
+    members = session.execute(delete(Member).where(Member.team_id == team_id, Member.user_id == user_id))
+    created = (Community.team_id == team_id, Community.created_by == user_id)
+    creator = session.execute(update(Community).where(*created).values(created_by=""))
+    return {"member_roles": roles, "members": members.rowcount, "communities": creator.rowcount}

@@ -11,18 +11,17 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
+from copbot import export
 from copbot.clock import now
 from copbot.communities import handlers as community_handlers
 from copbot.communities import service as communities
-from copbot.communities.setup import extensions_for
+from copbot.communities.setup import SetupExtensions
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError
 from copbot.health import blocks, home, snapshots
-from copbot.health import jobs as health_jobs
 from copbot.health.periods import PeriodKind
 from copbot.outbox import service as outbox
-from copbot.scheduling.jobs import Job
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
@@ -84,7 +83,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
                 team_id=_team(body),
                 channel_id=body.get("actions", [{}])[0].get("value", ""),
                 user_id=body["user"]["id"],
-                extensions=extensions_for(router),
+                extensions=SetupExtensions.of(deps.features),
             )
         except CopbotError as error:
             _tell(deps, respond, body, user_message(error))
@@ -93,11 +92,6 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     app.action(HealthAction.REFRESH_HOME)(ack=acknowledge, lazy=[refresh])
     app.action(HealthAction.OPEN_SETUP)(ack=acknowledge, lazy=[open_setup])
-
-
-def jobs() -> list[Job]:
-    """The quarterly review."""
-    return health_jobs.jobs()
 
 
 def publish(session: Session, *, team_id: str, user_id: str, key: str, at: datetime) -> bool:
@@ -159,7 +153,6 @@ def start_export(deps: Deps, request: SubcommandRequest) -> str:
 
 def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> None:
     """Upload the community's records as CSV to the lead's DM (after the ack)."""
-    from copbot import export  # here, not at the top: export imports every feature's handlers
 
     command = request.command
     with session_scope(deps.sessions) as session:
@@ -169,7 +162,9 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
         communities.require_lead(
             session, community=community, user_id=command.user_id, action="export its records"
         )
-        records = export.collect(session, team_id=command.team_id, channel_id=command.channel_id)
+        records = export.collect(
+            session, deps.features, team_id=command.team_id, channel_id=command.channel_id
+        )
         name = community.name
     content = export.render(records, fmt="csv")
     dm = client.conversations_open(users=command.user_id)["channel"]["id"]
@@ -186,14 +181,6 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
     log.info("export of %s uploaded (%d bytes)", command.channel_id, len(content))
 
 
-def forget_user(session: Session, team_id: str, user_id: str) -> None:
-    """Drop the workspace's cached health views: a stored fairness list may name the user."""
-    snapshots.forget(session, team_id=team_id)
-
-
-def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> None:
-    """Drop cached health views computed before the retention cutoff."""
-    snapshots.purge_before(session, cutoff, team_id=team_id)
 
 
 def _team(body: dict[str, Any]) -> str:

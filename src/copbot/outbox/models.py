@@ -19,6 +19,7 @@ class Kind(StrEnum):
     DM = "dm"  # conversations.open + chat.postMessage to a user
     UPDATE = "update"  # chat.update of a message the bot posted
     HOME = "home"  # views.publish of a user's App Home
+    UPLOAD = "upload"  # files.uploadV2 of a file into the conversation of a message the bot delivered
 
 
 class Status(StrEnum):

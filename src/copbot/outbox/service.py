@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +87,30 @@ def update(
 def publish_home(session: Session, *, team_id: str, user_id: str, key: str, view: dict) -> bool:
     """Owe a user's App Home view."""
     return enqueue(session, team_id=team_id, key=key, kind=Kind.HOME, payload={"view": view}, user_id=user_id)
+
+
+def upload(
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    of_key: str,
+    content: bytes,
+    filename: str,
+    title: str,
+    alt_text: str,
+    comment: str,
+) -> bool:
+    """Owe a file upload into the conversation of the message owed under `of_key`, once that is delivered."""
+    payload = {
+        "of_key": of_key,
+        "content_b64": base64.b64encode(content).decode("ascii"),
+        "filename": filename,
+        "title": title,
+        "alt_txt": alt_text,
+        "initial_comment": comment,
+    }
+    return enqueue(session, team_id=team_id, key=key, kind=Kind.UPLOAD, payload=payload)
 
 
 def find(session: Session, *, team_id: str, key: str) -> OutboxMessage | None:

@@ -18,6 +18,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from copbot import privacy
 from copbot.clock import now
 from copbot.communities.models import Community, Role
 from copbot.communities.service import community_for_channel
@@ -25,8 +26,10 @@ from copbot.config import Settings
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
+from copbot.feature import Person
 from copbot.people import blocks, service
 from copbot.people.models import Question
+from copbot.reviews import search
 from copbot.scheduling.jobs import Job, JobContext
 from copbot.slack.commands import CopRouter, Reply, Subcommand
 from copbot.slack.errors import user_message
@@ -306,11 +309,12 @@ def send_checkins(ctx: JobContext) -> None:
 
 
 def purge_expired(ctx: JobContext) -> None:
-    """Apply each workspace's retention setting."""
+    """Apply each workspace's retention setting to every feature's records."""
     with session_scope(ctx.deps.sessions) as session:
-        removed = service.purge_expired(session, at=ctx.at)
+        cutoffs = service.retention_cutoffs(session, at=ctx.at)
+        removed = privacy.purge(session, ctx.deps.features, cutoffs)
     if any(removed.values()):
-        log.info("retention removed %s people records", sum(removed.values()))
+        log.info("retention removed %s records", sum(removed.values()))
 
 
 def jobs() -> list[Job]:
@@ -481,11 +485,7 @@ def keywords(text: str, limit: int = 3) -> list[str]:
 
 
 def matches(session: Session, *, team_id: str, text: str, limit: int = 3) -> list[tuple[str, str]]:
-    """The practice library's best matches for a question, as (title, snippet); empty without a library."""
-    try:
-        from copbot.reviews import search  # another feature: present only when installed
-    except ImportError:
-        return []
+    """The practice library's best matches for a question, as (title, snippet)."""
     words = keywords(text)
     # The library requires every word: try the three most telling, then fewer, until something matches.
     for size in range(len(words), 0, -1):
@@ -541,7 +541,8 @@ def _register_privacy(app: App, deps: Deps, router: CopRouter) -> None:
     def forget_me(body: dict[str, Any], respond: Respond) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         with session_scope(deps.sessions) as session:
-            report = service.forget(session, team_id, user_id, key=hash_key_for(deps.settings))
+            person = Person(team_id, user_id, hash_key_for(deps.settings))
+            report = privacy.forget(session, deps.features, person)
         log.info("forgot a member on request: %s", ", ".join(sorted(report.counts)) or "nothing held")
         respond(text=blocks.forgotten_message(), response_type="ephemeral", replace_original=True)
 

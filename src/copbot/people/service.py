@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import re
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
-from copbot.inbox.models import ProcessedEvent
+from copbot.feature import Counts, Person
 from copbot.outbox import service as outbox
-from copbot.outbox.models import OutboxMessage
 from copbot.people import blocks
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
-from copbot.privacy import scrub
 from copbot.rituals import service as rituals
 from copbot.slack.ids import PeopleBlock
 from copbot.slack.text import mention
@@ -604,93 +598,28 @@ def questions_for_export(session: Session, *, community_ids: list[int]) -> list[
 # --- privacy: forget a person, retention -----------------------------------------------------------
 
 
-@dataclass
-class ForgetReport:
-    """What forgetting someone touched, by table."""
+def forget_person(session: Session, person: Person) -> Counts:
+    """People's rows naming the person: profile gone, onboardings without them, questions unhashed.
 
-    counts: dict[str, int]
-
-    def add(self, name: str, count: int) -> None:
-        """Count rows changed in one table."""
-        if count:
-            self.counts[name] = self.counts.get(name, 0) + count
-
-
-def forget(session: Session, team_id: str, user_id: str, *, key: bytes | None = None) -> ForgetReport:
-    """Delete or anonymise every record naming the user in a workspace; aggregates stay.
-
-    Calls every feature's `forget_user(session, team_id, user_id)` hook first, then clears the
-    shared tables (members and roles, community creator, outbox, events inbox) and people's own.
-    With `key` (the anonymous-author key) the user's questions also lose their author hash.
+    With `person.hash_key` (the anonymous-author key) their questions also lose their author hash.
     """
-    from copbot.features import FEATURES  # here: features imports this package's handlers
-
-    if not _USER_ID.fullmatch(user_id):
-        raise InvalidInput({"user": f"{user_id[:40]!r} is not a Slack user id."})
-    report = ForgetReport(counts={})
-    for feature in FEATURES:
-        hook = getattr(feature, "forget_user", None)
-        if hook is not None:
-            hook(session, team_id, user_id)
-            report.add(f"feature:{feature.__name__}", 1)
-    _forget_people(session, team_id=team_id, user_id=user_id, key=key, report=report)
-    _forget_shared(session, team_id=team_id, user_id=user_id, report=report)
-    session.flush()
-    return report
-
-
-def _forget_people(
-    session: Session, *, team_id: str, user_id: str, key: bytes | None, report: ForgetReport
-) -> None:
+    team_id, user_id = person.team_id, person.user_id
+    counts: dict[str, int] = {}
     mine = (Profile.team_id == team_id, Profile.user_id == user_id)
-    report.add("people_profiles", session.execute(delete(Profile).where(*mine)).rowcount)
+    counts["people_profiles"] = session.execute(delete(Profile).where(*mine)).rowcount
     as_newcomer = (Onboarding.team_id == team_id, Onboarding.newcomer_id == user_id)
-    report.add(
-        "people_onboardings",
-        session.execute(update(Onboarding).where(*as_newcomer).values(newcomer_id=None)).rowcount,
-    )
     as_mentor = (Onboarding.team_id == team_id, Onboarding.mentor_id == user_id)
-    report.add(
-        "people_onboardings",
-        session.execute(update(Onboarding).where(*as_mentor).values(mentor_id=None)).rowcount,
+    counts["people_onboardings"] = (
+        session.execute(update(Onboarding).where(*as_newcomer).values(newcomer_id=None)).rowcount
+        + session.execute(update(Onboarding).where(*as_mentor).values(mentor_id=None)).rowcount
     )
-    if key is not None:
-        hashed = author_hash(key, team_id=team_id, user_id=user_id)
+    if person.hash_key is not None:
+        hashed = author_hash(person.hash_key, team_id=team_id, user_id=user_id)
         asked = (Question.team_id == team_id, Question.author_hash == hashed)
-        report.add(
-            "people_questions",
-            session.execute(update(Question).where(*asked).values(author_hash=None)).rowcount,
-        )
-
-
-def _forget_shared(session: Session, *, team_id: str, user_id: str, report: ForgetReport) -> None:
-    member_ids = select(Member.id).where(Member.team_id == team_id, Member.user_id == user_id)
-    report.add(
-        "member_roles",
-        session.execute(delete(MemberRole).where(MemberRole.member_id.in_(member_ids))).rowcount,
-    )
-    report.add(
-        "members",
-        session.execute(delete(Member).where(Member.team_id == team_id, Member.user_id == user_id)).rowcount,
-    )
-    created = (Community.team_id == team_id, Community.created_by == user_id)
-    report.add(
-        "communities", session.execute(update(Community).where(*created).values(created_by="")).rowcount
-    )
-    dms = (OutboxMessage.team_id == team_id, OutboxMessage.user_id == user_id)
-    report.add("outbox_messages", session.execute(delete(OutboxMessage).where(*dms)).rowcount)
-    naming = session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.team_id == team_id,
-            cast(OutboxMessage.payload, Text).contains(user_id) | OutboxMessage.key.contains(user_id),
-        )
-    )
-    for message in naming:
-        message.payload = scrub(message.payload, user_id)
-        message.key = message.key.replace(user_id, f"forgotten-{secrets.token_hex(4)}")
-        report.add("outbox_messages", 1)
-    events = (ProcessedEvent.team_id == team_id, cast(ProcessedEvent.payload, Text).contains(user_id))
-    report.add("processed_events", session.execute(delete(ProcessedEvent).where(*events)).rowcount)
+        counts["people_questions"] = session.execute(
+            update(Question).where(*asked).values(author_hash=None)
+        ).rowcount
+    return counts
 
 
 def months_before(at: datetime, months: int) -> datetime:
@@ -714,38 +643,14 @@ def months_before(at: datetime, months: int) -> datetime:
     return at.replace(year=year, month=month, day=min(at.day, days[month - 1]))
 
 
-def purge_expired(session: Session, *, at: datetime) -> dict[str, int]:
-    """Delete raw records older than each workspace's retention; features purge through their hooks."""
-    from copbot.features import FEATURES
-
-    rules = {s.team_id: months_before(at, s.retention_months) for s in _retaining(session)}
-    removed: dict[str, int] = {}
-    for team_id, cutoff in rules.items():
-        removed[team_id] = _purge_people(session, team_id=team_id, cutoff=cutoff)
-    hooks = [getattr(f, "purge_before", None) for f in FEATURES]
-    every_workspace_retains = set(rules) >= set(session.scalars(select(Workspace.team_id)))
-    for hook in filter(None, hooks):
-        _call_purge_hook(hook, session, rules, global_ok=every_workspace_retains and bool(rules))
-    return removed
+def retention_cutoffs(session: Session, *, at: datetime) -> dict[str, datetime]:
+    """Each workspace that set a retention, with the instant before which its raw records go."""
+    retaining = session.scalars(select(PeopleSettings).where(PeopleSettings.retention_months.is_not(None)))
+    return {s.team_id: months_before(at, s.retention_months) for s in retaining}
 
 
-def _retaining(session: Session) -> list[PeopleSettings]:
-    return list(session.scalars(select(PeopleSettings).where(PeopleSettings.retention_months.is_not(None))))
-
-
-def _call_purge_hook(
-    hook: Callable[..., Any], session: Session, rules: dict[str, datetime], *, global_ok: bool
-) -> None:
-    # A hook that takes `team_id` is scoped per workspace; one that does not purges every workspace,
-    # so it only runs when every workspace retains, with the longest retention of them all.
-    if "team_id" in inspect.signature(hook).parameters:
-        for team_id, cutoff in rules.items():
-            hook(session, cutoff, team_id=team_id)
-    elif global_ok:
-        hook(session, min(rules.values()))
-
-
-def _purge_people(session: Session, *, team_id: str, cutoff: datetime) -> int:
+def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
+    """Retention: delete the workspace's onboardings and questions older than the cutoff."""
     onboardings = delete(Onboarding).where(Onboarding.team_id == team_id, Onboarding.welcomed_at < cutoff)
     questions = delete(Question).where(Question.team_id == team_id, Question.created_at < cutoff)
     return session.execute(onboardings).rowcount + session.execute(questions).rowcount

@@ -16,7 +16,6 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,15 +27,13 @@ from sqlalchemy.orm import Session
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
-from copbot.communities.setup import StateValues, extensions_for
+from copbot.communities.setup import StateValues
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
 from copbot.outbox import service as outbox
 from copbot.recognition import blocks, digest, learning, service
-from copbot.recognition import jobs as recognition_jobs
 from copbot.recognition.models import DEFAULT_VALUES, Nomination
-from copbot.scheduling.jobs import Job
 from copbot.slack.commands import CopRouter, Reply, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.ids import (
@@ -139,7 +136,6 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     app.shortcut(Shortcut.RECOGNIZE_MESSAGE)(ack=acknowledge, lazy=[open_from_message])
     app.action(RecognitionAction.THANK_AUTHOR)(ack=acknowledge, lazy=[open_from_item])
     router.document("/nominate [@someone] [what they did]", "recognise someone for something specific")
-    extensions_for(router).add(ValuesSetupField())
     _register_subcommands(deps, router)
 
 
@@ -203,24 +199,9 @@ def _register_subcommands(deps: Deps, router: CopRouter) -> None:
     )
 
 
-def jobs() -> list[Job]:
-    """The weekly digest."""
-    return recognition_jobs.jobs()
-
-
 def export_records(session: Session, communities_: list[Community]) -> dict[str, list[dict[str, Any]]]:
     """The `nominations` record kind of `copbot export`."""
     return {"nominations": service.export_nominations(session, communities_=communities_)}
-
-
-def forget_user(session: Session, team_id: str, user_id: str) -> None:
-    """Remove every trace of a user from recognition (the people feature's forget-me)."""
-    service.forget_user(session, team_id=team_id, user_id=user_id)
-
-
-def purge_before(session: Session, cutoff: datetime, team_id: str | None = None) -> None:
-    """Delete a workspace's recognition records older than the retention cutoff."""
-    service.purge_before(session, cutoff=cutoff, team_id=team_id)
 
 
 # --- the modal -------------------------------------------------------------------------------------

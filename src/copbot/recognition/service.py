@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
@@ -19,6 +19,7 @@ from copbot.communities import service as communities
 from copbot.communities.models import Community, Member
 from copbot.db import dialect_insert
 from copbot.errors import InvalidInput, NotFound
+from copbot.feature import Counts, Person
 from copbot.recognition.models import (
     DEFAULT_DIGEST_TIME,
     DEFAULT_DIGEST_WEEKDAY,
@@ -469,34 +470,37 @@ def export_nominations(session: Session, *, communities_: Sequence[Community]) -
     ]
 
 
-def forget_user(session: Session, *, team_id: str, user_id: str) -> None:
+def forget_user(session: Session, person: Person) -> Counts:
     """Remove a person from recognition: their nominations name no nominator, and they are no nominee.
 
     A nomination whose only nominee was this person is deleted with its story.
     """
-    from sqlalchemy import delete
-
-    session.execute(delete(Nominee).where(Nominee.team_id == team_id, Nominee.user_id == user_id))
+    team_id, user_id = person.team_id, person.user_id
+    counts: dict[str, int] = {}
+    counts["nomination_nominees"] = session.execute(
+        delete(Nominee).where(Nominee.team_id == team_id, Nominee.user_id == user_id)
+    ).rowcount
     orphans = select(Nomination.id).where(Nomination.team_id == team_id, ~Nomination.nominees.any())
-    session.execute(delete(Nomination).where(Nomination.id.in_(orphans)))
-    session.execute(
+    counts["nominations"] = session.execute(delete(Nomination).where(Nomination.id.in_(orphans))).rowcount
+    counts["nominations"] += session.execute(
         update(Nomination)
         .where(Nomination.team_id == team_id, Nomination.nominator_id == user_id)
         .values(nominator_id=None)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
     for model, column in ((NominationQuota, NominationQuota.nominator_id), (UserFact, UserFact.user_id)):
-        session.execute(delete(model).where(model.team_id == team_id, column == user_id))
+        deleted = session.execute(delete(model).where(model.team_id == team_id, column == user_id))
+        counts[model.__tablename__] = deleted.rowcount
+    return counts
 
 
-def purge_before(session: Session, *, cutoff: datetime, team_id: str | None = None) -> None:
-    """Delete nominations, quotas and cached facts older than the cutoff (of one workspace, or all)."""
-    from sqlalchemy import delete
-
+def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
+    """Delete a workspace's nominations, quotas and cached facts older than the cutoff."""
+    removed = 0
     for model, condition in (
         (Nomination, Nomination.created_at < cutoff),
         (NominationQuota, NominationQuota.week_start < cutoff.date()),
         (UserFact, UserFact.fetched_at < cutoff),
     ):
-        scope = [condition] if team_id is None else [condition, model.team_id == team_id]
-        session.execute(delete(model).where(*scope))
+        removed += session.execute(delete(model).where(condition, model.team_id == team_id)).rowcount
+    return removed

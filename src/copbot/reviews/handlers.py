@@ -7,7 +7,6 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -21,11 +20,9 @@ from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput, NotFound
 from copbot.outbox import service as outbox
-from copbot.reviews import blocks, privacy, search, service
-from copbot.reviews import jobs as review_jobs
+from copbot.reviews import blocks, search, service
 from copbot.reviews.blocks import ReviewDraft
 from copbot.reviews.models import Playbook, Review
-from copbot.scheduling.jobs import Job
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
@@ -637,23 +634,3 @@ def settings_reply(deps: Deps, request: SubcommandRequest) -> str:
 
 
 # --- scheduled work and other hooks ----------------------------------------------------------------
-
-
-def forget_user(session: Session, team_id: str, user_id: str) -> None:
-    """The people feature's forget-me: the library stays, naming no one."""
-    privacy.forget_user(session, team_id=team_id, user_id=user_id)
-
-
-def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> None:
-    """Retention: delete the workspace's library records older than the cutoff."""
-    privacy.purge_before(session, cutoff=cutoff, team_id=team_id)
-
-
-def jobs() -> list[Job]:
-    """The feature's scheduled work."""
-    return review_jobs.jobs()
-
-
-def export_records(session: Session, communities_: list[Community]) -> dict[str, list[dict[str, Any]]]:
-    """Reviews (with lessons) and playbooks of the exported communities."""
-    return review_jobs.export_records(session, communities_)

@@ -7,12 +7,12 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
@@ -24,17 +24,12 @@ from copbot.errors import CopbotError, InvalidInput, NotFound
 from copbot.outbox import service as outbox
 from copbot.outbox.models import Kind, OutboxMessage
 from copbot.rituals import blocks, posts, service, timing
-from copbot.rituals.jobs import jobs
 from copbot.rituals.models import (
     AskStatus,
     Attendance,
-    AwayPeriod,
-    Exclusion,
-    FacilitatorAsk,
     Occurrence,
     Response,
     RitualSchedule,
-    RotationMember,
     ScheduleKind,
     ScheduleStatus,
 )
@@ -46,7 +41,7 @@ from copbot.slack.payloads import SubcommandRequest, state_value
 
 log = logging.getLogger(__name__)
 
-__all__ = ["export_records", "forget_user", "jobs", "on_delivery_failure", "register"]
+__all__ = ["export_records", "on_delivery_failure", "register"]
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 SCHEDULE_USAGE = (
@@ -629,32 +624,3 @@ def export_records(session: Session, selected: list[Community]) -> dict[str, lis
             for a in rows
         ],
     }
-
-
-def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> None:
-    """Retention: delete occurrences (with their RSVPs, attendance, pulse and asks) held before the cutoff,
-    and exclusions and away periods recorded before it."""
-    for model, column in (
-        (Occurrence, Occurrence.starts_at),
-        (Exclusion, Exclusion.created_at),
-        (AwayPeriod, AwayPeriod.created_at),
-    ):
-        query = delete(model).where(column < cutoff)
-        if team_id is not None:
-            query = query.where(model.team_id == team_id)
-        session.execute(query)
-
-
-def forget_user(session: Session, team_id: str, user_id: str) -> None:
-    """Delete or anonymise every rituals record naming the user (pulse answers never name anyone)."""
-    for model in (Attendance, RotationMember, AwayPeriod, FacilitatorAsk):
-        session.execute(delete(model).where(model.team_id == team_id, model.user_id == user_id))
-    session.execute(
-        update(Occurrence)
-        .where(Occurrence.team_id == team_id, Occurrence.facilitator_id == user_id)
-        .values(facilitator_id=None)
-    )
-    for model in (RitualSchedule, Exclusion):
-        session.execute(
-            update(model).where(model.team_id == team_id, model.created_by == user_id).values(created_by="")
-        )

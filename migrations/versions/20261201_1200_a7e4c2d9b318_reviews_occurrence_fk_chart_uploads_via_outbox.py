@@ -9,7 +9,7 @@ On SQLite the foreign key means rebuilding `reviews`: foreign keys are switched 
 DROP TABLE would otherwise cascade into lessons), and the table's full-text triggers are put back.
 
 Revision ID: a7e4c2d9b318
-Revises: 62be9c3b1b68
+Revises: 5a7e1c2d9b40
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 import copbot.db
 
 revision: str = "a7e4c2d9b318"
-down_revision: str | None = "62be9c3b1b68"
+down_revision: str | None = "5a7e1c2d9b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
