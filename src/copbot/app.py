@@ -50,7 +50,7 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     lanes = LaneRunner.sized(settings.listener_threads)
     app = App(
         signing_secret=secret or "socket-mode-needs-no-signing-secret",
-        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),
+        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
         **authorization,
         # Bolt's default polls for ack() every 10 ms; running the ack function inline answers in ~1 ms,
         # and slow work goes to lazy listeners in bounded lanes (copbot.slack.lanes), modals first.

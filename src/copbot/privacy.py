@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, select, text
 from sqlalchemy.orm import Session
 
+from copbot.db import affected
 from copbot.errors import InvalidInput
 from copbot.feature import Counts, Features, Person
 from copbot.inbox.models import ProcessedEvent
@@ -68,7 +69,7 @@ def forget_core(session: Session, person: Person) -> Counts:
     team_id, user_id = person.team_id, person.user_id
     counts: dict[str, int] = {}
     dms = (OutboxMessage.team_id == team_id, OutboxMessage.user_id == user_id)
-    counts["outbox_messages"] = session.execute(delete(OutboxMessage).where(*dms)).rowcount
+    counts["outbox_messages"] = affected(session.execute(delete(OutboxMessage).where(*dms)))
     naming = session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.team_id == team_id,
@@ -80,14 +81,14 @@ def forget_core(session: Session, person: Person) -> Counts:
         message.key = message.key.replace(user_id, f"forgotten-{secrets.token_hex(4)}")
         counts["outbox_messages"] += 1
     events = (ProcessedEvent.team_id == team_id, cast(ProcessedEvent.payload, Text).contains(user_id))
-    counts["processed_events"] = session.execute(delete(ProcessedEvent).where(*events)).rowcount
+    counts["processed_events"] = affected(session.execute(delete(ProcessedEvent).where(*events)))
     # slack-sdk's table, in SQL: its SQLAlchemy store loads only in OAuth mode (see copbot.oauth).
     installer = text(
         "UPDATE slack_installations SET user_id = '', user_token = NULL, user_refresh_token = NULL, "
         "user_scopes = NULL WHERE team_id = :team_id AND user_id = :user_id"
     )
     named = {"team_id": team_id, "user_id": user_id}
-    counts["slack_installations"] = session.execute(installer, named).rowcount
+    counts["slack_installations"] = affected(session.execute(installer, named))
     return counts
 
 

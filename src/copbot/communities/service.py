@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
+from copbot.db import affected
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.feature import Counts, Person
 from copbot.slack.ids import Block
@@ -73,7 +74,7 @@ class CommunityForm(BaseModel):
         try:
             return cls.model_validate({k: v or "" for k, v in fields.items()})
         except ValidationError as exc:
-            errors = {}
+            errors: dict[str, str] = {}
             for error in exc.errors():
                 block = Block(str(error["loc"][0])) if error["loc"] else Block.NAME
                 errors.setdefault(block.value, error["msg"].removeprefix("Value error, "))
@@ -112,7 +113,7 @@ def ensure_workspace(session: Session, *, team_id: str) -> Workspace:
     return workspace
 
 
-def installed_communities() -> Select[tuple[Community]]:
+def installed_communities() -> Select[Community]:
     """A query of the communities whose workspace has copbot installed: scheduled work runs for these only."""
     return (
         select(Community)
@@ -248,9 +249,10 @@ def _add_member(session: Session, *, community: Community, user_id: str) -> Memb
             member = Member(team_id=community.team_id, community_id=community.id, user_id=user_id)
             session.add(member)
     except IntegrityError:
-        member = find_member(session, community=community, user_id=user_id)
-        if member is None:
+        found = find_member(session, community=community, user_id=user_id)
+        if found is None:
             raise
+        return found
     return member
 
 
@@ -258,8 +260,8 @@ def forget_user(session: Session, person: Person) -> Counts:
     """The person leaves every community of their workspace (roles too); communities they created stay."""
     team_id, user_id = person.team_id, person.user_id
     member_ids = select(Member.id).where(Member.team_id == team_id, Member.user_id == user_id)
-    roles = session.execute(delete(MemberRole).where(MemberRole.member_id.in_(member_ids))).rowcount
+    roles = affected(session.execute(delete(MemberRole).where(MemberRole.member_id.in_(member_ids))))
     members = session.execute(delete(Member).where(Member.team_id == team_id, Member.user_id == user_id))
     created = (Community.team_id == team_id, Community.created_by == user_id)
     creator = session.execute(update(Community).where(*created).values(created_by=""))
-    return {"member_roles": roles, "members": members.rowcount, "communities": creator.rowcount}
+    return {"member_roles": roles, "members": affected(members), "communities": affected(creator)}

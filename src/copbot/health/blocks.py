@@ -211,7 +211,7 @@ def stats_message(
 def home_view(home: Home) -> dict[str, Any]:
     """The App Home tab: the person's communities and part; leads also get dashboards. At most 100 blocks."""
     if not home.memberships:
-        blocks = [
+        welcome = [
             _header("Welcome to copbot"),
             _section(
                 "You are not in a community of practice yet. In a community's channel, `/cop join` makes you "
@@ -219,7 +219,7 @@ def home_view(home: Home) -> dict[str, Any]:
             ),
             _actions([_refresh()]),
         ]
-        return check({"type": "home", "blocks": blocks}, surface="home")
+        return check({"type": "home", "blocks": welcome}, surface="home")
     blocks: list[dict[str, Any]] = [_header("Your communities")]
     blocks += [_membership(m) for m in home.memberships]
     for m in home.newcomer_in:

@@ -119,7 +119,7 @@ def send_stats(deps: Deps, request: SubcommandRequest) -> None:
     if parse_period(request.args) is None or not request.command.response_url:
         return
     reply = stats(deps, request, at=now())
-    WebhookClient(request.command.response_url, timeout=deps.settings.slack_timeout).send(
+    WebhookClient(request.command.response_url, timeout=deps.settings.slack_timeout).send(  # type: ignore[arg-type]
         response_type="ephemeral", replace_original=False, **reply
     )
 
@@ -184,7 +184,7 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
 
 
 def _team(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id", "")
+    return str((body.get("team") or {}).get("id") or body.get("team_id", ""))
 
 
 def _tell(deps: Deps, respond: Respond, body: dict[str, Any], text: str) -> None:

@@ -227,4 +227,5 @@ def _recognition(session: Session, *, team_id: str, user_id: str, at: datetime) 
         .order_by(Nomination.created_at.desc(), Nomination.id.desc())
         .limit(3)
     ).all()
-    return Recognition(int(received[0]), int(received[1]), int(given or 0), [tuple(r) for r in latest])
+    listed = [(str(value), nominator, str(name)) for value, nominator, name in latest]
+    return Recognition(int(received[0]), int(received[1]), int(given or 0), listed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community, Member, MemberRole, Role
@@ -161,11 +161,16 @@ class _Scope:
 
     def __init__(self, session: Session, community: Community, start: datetime, stop: datetime):
         self.session, self.community, self.start, self.stop = session, community, start, stop
-        self.ids = {"team_id": community.team_id, "community_id": community.id}
         self._tally: _Tally | None = None
 
-    def _contributions(self):
-        return sources.contributions(self.session, **self.ids, start=self.start, stop=self.stop)
+    def _contributions(self) -> Subquery:
+        return sources.contributions(
+            self.session,
+            team_id=self.community.team_id,
+            community_id=self.community.id,
+            start=self.start,
+            stop=self.stop,
+        )
 
     def membership(self) -> tuple[int, int]:
         """Members at the end of the window, and how many joined during it."""
@@ -252,7 +257,7 @@ class _Scope:
             teams=teams,
         )
 
-    def _lead_teams(self):
+    def _lead_teams(self) -> Select[str | None]:
         return (
             select(Member.department)
             .join(MemberRole, MemberRole.member_id == Member.id)
@@ -285,7 +290,13 @@ class _Scope:
     def attendance(self, members: int) -> tuple[int | None, float | None, int | None]:
         """Sessions held, the share of member places taken, and members at half the sessions or more."""
         occurrence, attendance = Occurrence, Attendance
-        conditions = sources.held(**self.ids, start=self.start, stop=self.stop, sessions_only=True)
+        conditions = sources.held(
+            team_id=self.community.team_id,
+            community_id=self.community.id,
+            start=self.start,
+            stop=self.stop,
+            sessions_only=True,
+        )
         sessions = int(
             self.session.scalar(select(func.count()).select_from(occurrence).where(*conditions)) or 0
         )
@@ -366,7 +377,7 @@ class _Scope:
         listed = [user_id for user_id, _ in rows]
         return Fairness(count, listed, self._giving_top_share(), self._cross_team_share())
 
-    def _nominations(self) -> list:
+    def _nominations(self) -> list[ColumnElement[bool]]:
         return [
             Nomination.team_id == self.community.team_id,
             Nomination.community_id == self.community.id,

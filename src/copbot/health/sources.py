@@ -137,7 +137,7 @@ def member_at(community_id: int, at: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     """SQL for the hours from `earlier` to `later`, on either database."""
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier) / 3600.0

@@ -213,7 +213,9 @@ class OutboxSender:
         client = self._client(token)
         if message.kind == Kind.HOME:
             message.attempts += 1
-            self._call(message, lambda: client.views_publish(user_id=message.user_id, **message.payload))
+            self._call(
+                message, lambda: client.views_publish(user_id=message.user_id or "", **message.payload)
+            )
         elif message.kind == Kind.UPDATE:
             self._send_update(client, message)
         elif message.kind == Kind.UPLOAD:
@@ -235,7 +237,7 @@ class OutboxSender:
             sent = self._call(message, lambda: client.chat_postMessage(**self._post_args(message, channel)))
         except _Outcome as outcome:
             if outcome.error == "not_in_channel" and message.kind == Kind.POST:
-                self._call(message, lambda: client.conversations_join(channel=channel))
+                self._call(message, lambda: client.conversations_join(channel=channel or ""))
                 sent = self._call(
                     message, lambda: client.chat_postMessage(**self._post_args(message, channel))
                 )
@@ -294,7 +296,7 @@ class OutboxSender:
         history = self._call(
             message,
             lambda: client.conversations_history(
-                channel=channel,
+                channel=channel or "",
                 limit=100,
                 include_all_metadata=True,
                 oldest=f"{message.created_at.timestamp() - 60:.6f}",
@@ -336,7 +338,12 @@ class OutboxSender:
         client = self._clients.get(token)
         if client is None:
             # No retry handlers: a blind retry of chat.postMessage could post twice.
-            client = WebClient(token=token, base_url=self._api_url, timeout=self._timeout, retry_handlers=[])
+            client = WebClient(
+                token=token,
+                base_url=self._api_url,
+                timeout=self._timeout,  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
+                retry_handlers=[],
+            )
             self._clients[token] = client
         return client
 
@@ -344,7 +351,7 @@ class OutboxSender:
 def _header(headers: dict[str, Any], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
-            return value[0] if isinstance(value, list) else value
+            return str(value[0] if isinstance(value, list) else value)
     return None
 
 

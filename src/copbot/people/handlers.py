@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -109,7 +110,7 @@ def _register_roles(deps: Deps, router: CopRouter) -> None:
                 name,
                 f"/cop {name} on|off",
                 f"volunteer as a {role.value}, or stop",
-                on_ack=_ack_step(deps, lambda s, r, role=role: opt_in(s, r, role)),
+                on_ack=_ack_step(deps, partial(opt_in, role=role)),
                 after_ack=lambda request, client: refresh_profile(deps, request, client),
             )
         )
@@ -178,7 +179,7 @@ def _register_teams(deps: Deps, router: CopRouter) -> None:
                 name,
                 usage,
                 summary,
-                on_ack=_ack_step(deps, lambda s, r, name=name: change_setting(s, r, name)),
+                on_ack=_ack_step(deps, partial(change_setting, name=name)),
             )
         )
 
@@ -241,7 +242,7 @@ def fetch_profile(
     client = client or WebClient(
         token=deps.tokens.bot_token(team_id),
         base_url=deps.settings.slack_api_url,
-        timeout=deps.settings.slack_timeout,
+        timeout=deps.settings.slack_timeout,  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
     )
     user = client.users_info(user=user_id)["user"]
     is_bot = bool(user.get("is_bot") or user.get("is_app_user")) or user_id == "USLACKBOT"

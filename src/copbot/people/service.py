@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
+from copbot.db import affected
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.feature import Counts, Person
 from copbot.outbox import service as outbox
@@ -392,6 +393,8 @@ def _candidates(
     mentees = dict.fromkeys(ids, 0)
     last = dict.fromkeys(ids, datetime.min.replace(tzinfo=UTC))
     for mentor_id, welcomed_at, ended_at, mentee in pairings:
+        if mentor_id is None:
+            continue  # the query asked for these mentors: never None
         last[mentor_id] = max(last[mentor_id], welcomed_at)
         if ended_at is None and mentee is not None and welcomed_at > at - MENTORING_PERIOD:
             mentees[mentor_id] += 1
@@ -435,11 +438,13 @@ def due_checkins(session: Session, *, at: datetime, limit: int = 200) -> list[On
 
 def send_checkin(session: Session, *, onboarding: Onboarding, at: datetime) -> bool:
     """Claim one check-in and owe its DMs (newcomer and mentor); False when another run claimed it."""
-    claimed = session.execute(
-        update(Onboarding)
-        .where(Onboarding.id == onboarding.id, Onboarding.checkin_sent_at.is_(None))
-        .values(checkin_sent_at=at)
-    ).rowcount
+    claimed = affected(
+        session.execute(
+            update(Onboarding)
+            .where(Onboarding.id == onboarding.id, Onboarding.checkin_sent_at.is_(None))
+            .values(checkin_sent_at=at)
+        )
+    )
     if not claimed or onboarding.newcomer_id is None:
         return False
     community = session.get(Community, onboarding.community_id)
@@ -492,7 +497,7 @@ def draft_question(
             Question.status != QuestionStatus.DROPPED,
         )
     )
-    if asked >= limit:
+    if limit is not None and (asked or 0) >= limit:
         raise PermissionDenied(
             f"You have asked {limit} questions in the last 24 hours, the limit here. Try again tomorrow."
         )
@@ -606,19 +611,18 @@ def forget_person(session: Session, person: Person) -> Counts:
     team_id, user_id = person.team_id, person.user_id
     counts: dict[str, int] = {}
     mine = (Profile.team_id == team_id, Profile.user_id == user_id)
-    counts["people_profiles"] = session.execute(delete(Profile).where(*mine)).rowcount
+    counts["people_profiles"] = affected(session.execute(delete(Profile).where(*mine)))
     as_newcomer = (Onboarding.team_id == team_id, Onboarding.newcomer_id == user_id)
     as_mentor = (Onboarding.team_id == team_id, Onboarding.mentor_id == user_id)
-    counts["people_onboardings"] = (
-        session.execute(update(Onboarding).where(*as_newcomer).values(newcomer_id=None)).rowcount
-        + session.execute(update(Onboarding).where(*as_mentor).values(mentor_id=None)).rowcount
-    )
+    counts["people_onboardings"] = affected(
+        session.execute(update(Onboarding).where(*as_newcomer).values(newcomer_id=None))
+    ) + affected(session.execute(update(Onboarding).where(*as_mentor).values(mentor_id=None)))
     if person.hash_key is not None:
         hashed = author_hash(person.hash_key, team_id=team_id, user_id=user_id)
         asked = (Question.team_id == team_id, Question.author_hash == hashed)
-        counts["people_questions"] = session.execute(
-            update(Question).where(*asked).values(author_hash=None)
-        ).rowcount
+        counts["people_questions"] = affected(
+            session.execute(update(Question).where(*asked).values(author_hash=None))
+        )
     return counts
 
 
@@ -646,11 +650,11 @@ def months_before(at: datetime, months: int) -> datetime:
 def retention_cutoffs(session: Session, *, at: datetime) -> dict[str, datetime]:
     """Each workspace that set a retention, with the instant before which its raw records go."""
     retaining = session.scalars(select(PeopleSettings).where(PeopleSettings.retention_months.is_not(None)))
-    return {s.team_id: months_before(at, s.retention_months) for s in retaining}
+    return {s.team_id: months_before(at, s.retention_months) for s in retaining if s.retention_months}
 
 
 def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
     """Retention: delete the workspace's onboardings and questions older than the cutoff."""
     onboardings = delete(Onboarding).where(Onboarding.team_id == team_id, Onboarding.welcomed_at < cutoff)
     questions = delete(Question).where(Question.team_id == team_id, Question.created_at < cutoff)
-    return session.execute(onboardings).rowcount + session.execute(questions).rowcount
+    return affected(session.execute(onboardings)) + affected(session.execute(questions))

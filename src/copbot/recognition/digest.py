@@ -170,14 +170,14 @@ def digest_message(data: DigestData) -> dict[str, Any]:
     """The channel post of the weekly digest (or the short nudge of a quiet week)."""
     name = data.community.name
     if data.quiet:
-        blocks = [
+        nudge = [
             _section(
                 f":seedling: A quiet week in *{escape(name)}*. Who helped you lately? "
                 "`/nominate @someone` takes a minute, and a lesson you learnt is worth `/postmortem`."
             ),
             *_extra_blocks(data.after),
         ]
-        return check({"text": f"A quiet week in {escape(name)}", "blocks": blocks}, surface="message")
+        return check({"text": f"A quiet week in {escape(name)}", "blocks": nudge}, surface="message")
     count = data.nomination_count
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(truncate(f"This week in {name}", 150))},

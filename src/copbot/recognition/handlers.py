@@ -301,7 +301,10 @@ def fetch_facts(client: WebClient, user_ids: Sequence[str]) -> list[service.Fact
 def _quick_client(client: WebClient) -> WebClient:
     """A client for calls made inside an ack: a short timeout and no retries."""
     return WebClient(
-        token=client.token, base_url=client.base_url, timeout=SUBMIT_LOOKUP_TIMEOUT, retry_handlers=[]
+        token=client.token,
+        base_url=client.base_url,
+        timeout=SUBMIT_LOOKUP_TIMEOUT,  # type: ignore[arg-type]
+        retry_handlers=[],
     )
 
 

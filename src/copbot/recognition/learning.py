@@ -35,14 +35,22 @@ class ThankedItem:
     title: str
 
 
+def _library_item(session: Session, kind: str, raw_id: str) -> Review | Playbook | None:
+    """The review or playbook a `review:<id>` / `playbook:<id>` value names, if it exists."""
+    if not raw_id.isdigit():
+        return None
+    if kind == "review":
+        return session.get(Review, int(raw_id))
+    return session.get(Playbook, int(raw_id)) if kind == "playbook" else None
+
+
 def item_for_thanks(session: Session, *, team_id: str, value: str) -> ThankedItem:
     """Read the `review:<id>` / `playbook:<id>` value of a "Thank the author" button."""
     kind, _, raw_id = value.partition(":")
-    model = {"review": Review, "playbook": Playbook}.get(kind)
-    item = session.get(model, int(raw_id)) if model is not None and raw_id.isdigit() else None
+    item = _library_item(session, kind, raw_id)
     if item is None or item.team_id != team_id:
         raise NotFound("That review or playbook no longer exists.")
-    authors = [item.author_id, *getattr(item, "coauthors", [])]
+    authors = [item.author_id, *(item.coauthors if isinstance(item, Review) else [])]
     return ThankedItem(community_id=item.community_id, authors=list(dict.fromkeys(authors)), title=item.title)
 
 
@@ -128,12 +136,11 @@ def lesson_of_the_week(session: Session, data: DigestData) -> None:
         .group_by(Nomination.subject)
     )
     for subject, count in thanked:
-        kind, _, raw_id = subject.partition(":")
+        kind, _, raw_id = (subject or "").partition(":")
         if raw_id.isdigit():
             scores.setdefault((kind, int(raw_id)), [0, 0])[1] += count
-    models = {"review": Review, "playbook": Playbook}
     for (kind, item_id), (applied_n, thanked_n) in sorted(scores.items(), key=lambda kv: -sum(kv[1])):
-        item = session.get(models[kind], item_id) if kind in models else None
+        item = _library_item(session, kind, str(item_id))
         if item is None or item.community_id != community_id:
             continue
         counts = [f"applied by {applied_n}"] if applied_n else []
@@ -193,7 +200,7 @@ def first_facilitations(session: Session, data: DigestData) -> None:
             .distinct()
         )
     )
-    for user_id in sorted(week - earlier):
+    for user_id in sorted(u for u in week - earlier if u):
         data.milestones.append(f":microphone: {mention(user_id)} facilitated for the first time")
 
 

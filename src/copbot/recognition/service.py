@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member
-from copbot.db import dialect_insert
+from copbot.db import affected, dialect_insert
 from copbot.errors import InvalidInput, NotFound
 from copbot.feature import Counts, Person
 from copbot.recognition.models import (
@@ -236,7 +236,7 @@ def claim_slot(session: Session, *, community: Community, user_id: str, at: date
         .values(used=NominationQuota.used + 1)
         .execution_options(synchronize_session=False)
     )
-    return claimed.rowcount == 1
+    return affected(claimed) == 1
 
 
 # --- known user facts ------------------------------------------------------------------------------
@@ -477,20 +477,22 @@ def forget_user(session: Session, person: Person) -> Counts:
     """
     team_id, user_id = person.team_id, person.user_id
     counts: dict[str, int] = {}
-    counts["nomination_nominees"] = session.execute(
-        delete(Nominee).where(Nominee.team_id == team_id, Nominee.user_id == user_id)
-    ).rowcount
+    counts["nomination_nominees"] = affected(
+        session.execute(delete(Nominee).where(Nominee.team_id == team_id, Nominee.user_id == user_id))
+    )
     orphans = select(Nomination.id).where(Nomination.team_id == team_id, ~Nomination.nominees.any())
-    counts["nominations"] = session.execute(delete(Nomination).where(Nomination.id.in_(orphans))).rowcount
-    counts["nominations"] += session.execute(
-        update(Nomination)
-        .where(Nomination.team_id == team_id, Nomination.nominator_id == user_id)
-        .values(nominator_id=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    counts["nominations"] = affected(session.execute(delete(Nomination).where(Nomination.id.in_(orphans))))
+    counts["nominations"] += affected(
+        session.execute(
+            update(Nomination)
+            .where(Nomination.team_id == team_id, Nomination.nominator_id == user_id)
+            .values(nominator_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    )
     for model, column in ((NominationQuota, NominationQuota.nominator_id), (UserFact, UserFact.user_id)):
         deleted = session.execute(delete(model).where(model.team_id == team_id, column == user_id))
-        counts[model.__tablename__] = deleted.rowcount
+        counts[model.__tablename__] = affected(deleted)
     return counts
 
 
@@ -502,5 +504,5 @@ def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
         (NominationQuota, NominationQuota.week_start < cutoff.date()),
         (UserFact, UserFact.fetched_at < cutoff),
     ):
-        removed += session.execute(delete(model).where(condition, model.team_id == team_id)).rowcount
+        removed += affected(session.execute(delete(model).where(condition, model.team_id == team_id)))
     return removed

@@ -242,11 +242,12 @@ def _answering(respond: Respond) -> Iterator[None]:
 
 
 def _team(body: dict[str, Any]) -> str:
-    return body.get("team_id") or body.get("team", {}).get("id", "")
+    return str(body.get("team_id") or body.get("team", {}).get("id", ""))
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
-    return (body.get("actions") or [{}])[0]
+    action: dict[str, Any] = (body.get("actions") or [{}])[0]
+    return action
 
 
 def _int_value(body: dict[str, Any]) -> int:
@@ -485,7 +486,9 @@ def applied(deps: Deps, body: dict[str, Any]) -> str:
         recorded = service.adopt(session, team_id=team_id, user_id=user_id, kind=kind, item_id=int(raw_id))
         if not recorded:
             return "You have already marked this as applied. Thank you!"
-        item = session.get(Review if kind == "review" else Playbook, int(raw_id))
+        item = session.get(Review, int(raw_id)) if kind == "review" else session.get(Playbook, int(raw_id))
+        if item is None:
+            return "That item is no longer in the library."
         message = review_post(session, item) if isinstance(item, Review) else playbook_post(session, item)
         outbox.update(
             session,
@@ -528,7 +531,7 @@ def draft_from_thread(client: WebClient, *, channel_id: str, root_ts: str, user_
 def draft_from_message(client: WebClient, *, channel_id: str, ts: str) -> ReviewDraft:
     """Pre-fill a review from one message: its text as context, its link."""
     found = client.conversations_replies(channel=channel_id, ts=ts, limit=1, inclusive=True)
-    message = next((m for m in found.get("messages") or [] if m.get("ts") == ts), {})
+    message: dict[str, Any] = next((m for m in found.get("messages") or [] if m.get("ts") == ts), {})
     url = client.chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink", "")
     text = message.get("text") or ""
     return ReviewDraft(

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from copbot.db import affected
 from copbot.feature import Counts, Person
 from copbot.privacy import scrub
 from copbot.reviews.models import Adoption, Lesson, Playbook, Review, ReviewClaim
@@ -27,7 +28,7 @@ def forget_user(session: Session, person: Person) -> Counts:
     for model, column in authored:
         named = (model.team_id == team_id, column == user_id)
         changed = session.execute(update(model).where(*named).values({column.key: FORMER_MEMBER}))
-        counts[model.__tablename__] = changed.rowcount
+        counts[model.__tablename__] = affected(changed)
     marks = select(Adoption).where(Adoption.team_id == team_id, Adoption.user_id == user_id)
     for adoption in session.scalars(marks):
         adoption.user_id = f"anonymous-{adoption.id}"  # still one mark, counted once, naming no one
@@ -49,5 +50,5 @@ def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
     removed = 0
     for model in (Adoption, ReviewClaim, Playbook, Review):  # lessons go with their review (cascade)
         query = delete(model).where(model.created_at < cutoff, model.team_id == team_id)
-        removed += session.execute(query).rowcount
+        removed += affected(session.execute(query))
     return removed

@@ -94,7 +94,7 @@ class ReviewForm(BaseModel):
     def _template_known(cls, value: Any) -> str:
         if value not in {t.value for t in Template}:
             raise ValueError("Choose a template.")
-        return value
+        return str(value)
 
     @field_validator("title")
     @classmethod
@@ -586,7 +586,9 @@ def adoption_counts(session: Session, *, team_id: str, kind: str, ids: Sequence[
 # --- one-time claims -------------------------------------------------------------------------------
 
 
-def _insert_once(session: Session, model: type, values: dict[str, Any], unique: list[str]) -> bool:
+def _insert_once(
+    session: Session, model: type[Adoption] | type[ReviewClaim], values: dict[str, Any], unique: list[str]
+) -> bool:
     insert = dialect_insert(session)
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
     return session.execute(statement.returning(model.id)).scalar() is not None
@@ -662,8 +664,9 @@ def sessions_to_remind(session: Session, *, at: datetime) -> list[SessionReminde
     due = []
     for occurrence, community in rows:
         hours = settings_for(session, team_id=community.team_id, community_id=community.id).reminder_hours
-        if occurrence.ends_at + timedelta(hours=hours) > at:
-            continue
+        ended, facilitator = occurrence.ends_at, occurrence.facilitator_id
+        if ended is None or facilitator is None or ended + timedelta(hours=hours) > at:
+            continue  # the query asked for both; the checks are for the type checker
         if claim(session, team_id=community.team_id, key=f"session-reminder:{occurrence.id}"):
-            due.append(SessionReminder(occurrence.id, occurrence.facilitator_id, community))
+            due.append(SessionReminder(occurrence.id, facilitator, community))
     return due

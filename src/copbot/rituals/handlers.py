@@ -38,6 +38,7 @@ from copbot.slack.errors import user_message
 from copbot.slack.ids import RitualAction, RitualBlock, RitualField, RitualView
 from copbot.slack.lanes import opens_view
 from copbot.slack.payloads import SubcommandRequest, state_value
+from copbot.slack.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def on_sign_up(deps: Deps, session: Session, body: dict[str, Any], client: WebCl
     posts.owe_update(session, occurrence)
     community = session.get_one(Community, occurrence.community_id)
     communities.join(session, team_id=team_id, channel_id=community.channel_id, user_id=user_id)
-    return f":tada: You are signed up for *{blocks.escape(community.name)}*."
+    return f":tada: You are signed up for *{escape(community.name)}*."
 
 
 def on_pulse(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
@@ -303,13 +304,13 @@ def manage(session: Session, community: Community, user_id: str, verb: str, sche
         title = service.delete_schedule(
             session, community=community, user_id=user_id, schedule_id=schedule_id
         )
-        return f":wastebasket: Deleted *{blocks.escape(title)}*."
+        return f":wastebasket: Deleted *{escape(title)}*."
     status = ScheduleStatus.PAUSED if verb == "pause" else ScheduleStatus.ACTIVE
     schedule = service.set_status(
         session, community=community, user_id=user_id, schedule_id=schedule_id, status=status, now=now()
     )
     word = "paused" if status == ScheduleStatus.PAUSED else "live"
-    return f"*{blocks.escape(schedule.title)}* is {word}."
+    return f"*{escape(schedule.title)}* is {word}."
 
 
 def send_preview(session: Session, community: Community, user_id: str, schedule_id: int) -> str:
@@ -359,7 +360,7 @@ def add_skip(session: Session, community: Community, user_id: str, words: list[s
     span = f"{first:%d %b %Y}" + (f" to {last:%d %b %Y}" if last != first else "")
     return (
         f":palm_tree: No sessions on {span}"
-        + (f" ({blocks.escape(exclusion.reason)})" if exclusion.reason else "")
+        + (f" ({escape(exclusion.reason)})" if exclusion.reason else "")
         + "."
     )
 
@@ -415,13 +416,12 @@ def save_schedule(deps: Deps, body: dict[str, Any], kind: ScheduleKind) -> dict[
             community = communities.require_community(
                 session, team_id=team_id, channel_id=metadata.get("channel_id", "")
             )
-            save = service.save_cycle if kind == ScheduleKind.CYCLE else service.save_sessions
-            form_type = service.CycleForm if kind == ScheduleKind.CYCLE else service.SessionsForm
-            schedule = save(
+            schedule = service.save_schedule(
                 session,
+                kind=kind,
                 community=community,
                 user_id=user_id,
-                form=form_type.parse(fields),
+                fields=fields,
                 now=now(),
                 schedule_id=metadata.get("schedule_id"),
             )
@@ -470,10 +470,10 @@ def on_open_modal(deps: Deps, session: Session, body: dict[str, Any], client: We
         community, schedule = _schedule_from_button(session, body)
         kind = ScheduleKind(schedule.kind)
     else:
-        community = session.get(Community, int(value))
-        if community is None or community.team_id != team_id:
+        found = session.get(Community, int(value))
+        if found is None or found.team_id != team_id:
             raise NotFound(communities.NO_COMMUNITY)
-        schedule = None
+        community, schedule = found, None
         kind = ScheduleKind.CYCLE if action == RitualAction.NEW_CYCLE else ScheduleKind.SESSIONS
     service.require_editor(session, community=community, user_id=user_id)
     client.views_open(trigger_id=body["trigger_id"], view=_modal_for(community, schedule, kind))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from copbot.db import session_scope
 from copbot.outbox import service as outbox
@@ -38,27 +39,40 @@ def run(ctx: JobContext) -> None:
         at,
         lambda s, oid: publish(s, oid, at=at, grace=grace),
     )
-    _each(sessions, service.due, Stage.POSTED, "starts_at", at, lambda s, oid: start(s, oid))
-    _each(sessions, service.due, Stage.STARTED, "ends_at", at, lambda s, oid: close(s, oid))
+    _each(sessions, service.due, Stage.POSTED, "starts_at", at, start)
+    _each(sessions, service.due, Stage.STARTED, "ends_at", at, close)
     with session_scope(sessions) as session:
         needing = service.needing_facilitator(session, at=at)
         chases = service.asks_to_chase(session, at=at)
     for occurrence_id in needing:
-        _unit(sessions, lambda s, oid=occurrence_id: posts.ask_next(s, s.get_one(Occurrence, oid), at=at))
+        _unit(sessions, partial(_ask_next, occurrence_id=occurrence_id, at=at))
     for ask_id, step in chases:
-        _unit(sessions, lambda s, aid=ask_id, st=step: chase(s, aid, st, at=at))
+        _unit(sessions, partial(chase, ask_id=ask_id, step=step, at=at))
+
+
+def _ask_next(session: Session, *, occurrence_id: int, at: datetime) -> None:
+    posts.ask_next(session, session.get_one(Occurrence, occurrence_id), at=at)
 
 
 def _each(
-    sessions, finder, stage: Stage, column: str, at: datetime, step: Callable[[Session, int], None]
+    sessions: sessionmaker[Session],
+    finder: Callable[..., list[int]],
+    stage: Stage,
+    column: str,
+    at: datetime,
+    step: Callable[[Session, int], object],
 ) -> None:
     with session_scope(sessions) as session:
         ids = finder(session, stage=stage, at=at, column=column, limit=5000)
     for occurrence_id in ids:
-        _unit(sessions, lambda s, oid=occurrence_id: step(s, oid))
+        _unit(sessions, _bound(step, occurrence_id))
 
 
-def _unit(sessions, work: Callable[[Session], object]) -> None:
+def _bound(step: Callable[[Session, int], object], occurrence_id: int) -> Callable[[Session], object]:
+    return lambda session: step(session, occurrence_id)
+
+
+def _unit(sessions: sessionmaker[Session], work: Callable[[Session], object]) -> None:
     """Run one unit in its own transaction; a failure is logged and the others still run."""
     try:
         with session_scope(sessions) as session:

@@ -51,7 +51,7 @@ def render(
     if occurrence.kind == OccurrenceKind.KICKOFF:
         return blocks.kickoff_post(community, schedule, occurrence, tally)
     if occurrence.kind == OccurrenceKind.MIDPOINT:
-        pulse = (
+        pulse: dict[str, tuple[int, float | None]] = (
             {q: (0, None) for q in service.PULSE_QUESTIONS}
             if preview
             else service.pulse(session, occurrence=occurrence)

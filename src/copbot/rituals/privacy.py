@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from copbot.db import affected
 from copbot.feature import Counts, Person
 from copbot.rituals.models import (
     Attendance,
@@ -28,7 +29,7 @@ def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
         (Exclusion, Exclusion.created_at),
         (AwayPeriod, AwayPeriod.created_at),
     ):
-        removed += session.execute(delete(model).where(column < cutoff, model.team_id == team_id)).rowcount
+        removed += affected(session.execute(delete(model).where(column < cutoff, model.team_id == team_id)))
     return removed
 
 
@@ -38,14 +39,16 @@ def forget_user(session: Session, person: Person) -> Counts:
     counts: dict[str, int] = {}
     for model in (Attendance, RotationMember, AwayPeriod, FacilitatorAsk):
         deleted = session.execute(delete(model).where(model.team_id == team_id, model.user_id == user_id))
-        counts[model.__tablename__] = deleted.rowcount
-    counts["ritual_occurrences"] = session.execute(
-        update(Occurrence)
-        .where(Occurrence.team_id == team_id, Occurrence.facilitator_id == user_id)
-        .values(facilitator_id=None)
-    ).rowcount
+        counts[model.__tablename__] = affected(deleted)
+    counts["ritual_occurrences"] = affected(
+        session.execute(
+            update(Occurrence)
+            .where(Occurrence.team_id == team_id, Occurrence.facilitator_id == user_id)
+            .values(facilitator_id=None)
+        )
+    )
     for creator in (RitualSchedule, Exclusion):
         named = (creator.team_id == team_id, creator.created_by == user_id)
         changed = session.execute(update(creator).where(*named).values(created_by=""))
-        counts[creator.__tablename__] = changed.rowcount
+        counts[creator.__tablename__] = affected(changed)
     return counts

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import delete, func, select, update
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, Role, Workspace
-from copbot.db import dialect_insert
+from copbot.db import affected, dialect_insert
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.rituals import timing
 from copbot.rituals.models import (
@@ -60,7 +61,7 @@ class _Form(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     @classmethod
-    def parse(cls, fields: dict[str, object]) -> _Form:
+    def parse(cls, fields: dict[str, object]) -> Self:
         """Validate raw modal input; raise InvalidInput naming each bad field's block."""
         try:
             return cls.model_validate({k: v for k, v in fields.items() if v not in (None, "")})
@@ -232,6 +233,28 @@ def save_cycle(
     return schedule
 
 
+def save_schedule(
+    session: Session,
+    *,
+    kind: ScheduleKind,
+    community: Community,
+    user_id: str,
+    fields: dict[str, object],
+    now: datetime,
+    schedule_id: int | None = None,
+) -> RitualSchedule:
+    """Parse and store the cycle or sessions modal's fields; raise InvalidInput naming the bad ones."""
+    if kind == ScheduleKind.CYCLE:
+        cycle = CycleForm.parse(fields)
+        return save_cycle(
+            session, community=community, user_id=user_id, form=cycle, now=now, schedule_id=schedule_id
+        )
+    sessions = SessionsForm.parse(fields)
+    return save_sessions(
+        session, community=community, user_id=user_id, form=sessions, now=now, schedule_id=schedule_id
+    )
+
+
 def save_sessions(
     session: Session,
     *,
@@ -343,11 +366,15 @@ def pause_community(session: Session, *, team_id: str, channel_id: str, reason: 
     community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
     if community is None:
         return None
-    paused = session.execute(
-        update(RitualSchedule)
-        .where(RitualSchedule.community_id == community.id, RitualSchedule.status == ScheduleStatus.ACTIVE)
-        .values(status=ScheduleStatus.PAUSED, paused_reason=reason)
-    ).rowcount
+    paused = affected(
+        session.execute(
+            update(RitualSchedule)
+            .where(
+                RitualSchedule.community_id == community.id, RitualSchedule.status == ScheduleStatus.ACTIVE
+            )
+            .values(status=ScheduleStatus.PAUSED, paused_reason=reason)
+        )
+    )
     return community if paused else None
 
 
@@ -496,12 +523,14 @@ def due(session: Session, *, stage: Stage, at: datetime, column: str, limit: int
 
 def advance(session: Session, *, occurrence_id: int, from_stage: Stage, to_stage: Stage) -> Occurrence | None:
     """Move an occurrence one step, once: the occurrence when this call won, None when another did."""
-    moved = session.execute(
-        update(Occurrence)
-        .where(Occurrence.id == occurrence_id, Occurrence.stage == from_stage)
-        .values(stage=to_stage)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = affected(
+        session.execute(
+            update(Occurrence)
+            .where(Occurrence.id == occurrence_id, Occurrence.stage == from_stage)
+            .values(stage=to_stage)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         return None
     occurrence = session.get(Occurrence, occurrence_id)
@@ -790,9 +819,11 @@ def away_periods(session: Session, *, team_id: str, user_id: str, today: date) -
 
 def clear_away(session: Session, *, team_id: str, user_id: str) -> int:
     """Remove a member's away periods; return how many."""
-    return session.execute(
-        delete(AwayPeriod).where(AwayPeriod.team_id == team_id, AwayPeriod.user_id == user_id)
-    ).rowcount
+    return affected(
+        session.execute(
+            delete(AwayPeriod).where(AwayPeriod.team_id == team_id, AwayPeriod.user_id == user_id)
+        )
+    )
 
 
 def add_exclusion(
@@ -946,12 +977,14 @@ def asks_to_chase(session: Session, *, at: datetime) -> list[tuple[int, str]]:
 def mark_chased(session: Session, *, ask_id: int, step: str, at: datetime) -> FacilitatorAsk | None:
     """Record a reminder or an escalation, once; the ask when this call did it."""
     column = FacilitatorAsk.reminded_at if step == "remind" else FacilitatorAsk.escalated_at
-    moved = session.execute(
-        update(FacilitatorAsk)
-        .where(FacilitatorAsk.id == ask_id, column.is_(None), FacilitatorAsk.status == AskStatus.ASKED)
-        .values({column.key: at})
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = affected(
+        session.execute(
+            update(FacilitatorAsk)
+            .where(FacilitatorAsk.id == ask_id, column.is_(None), FacilitatorAsk.status == AskStatus.ASKED)
+            .values({column.key: at})
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         return None
     found = session.get_one(FacilitatorAsk, ask_id)
