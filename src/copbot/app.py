@@ -10,6 +10,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
+from copbot.blockkit import escape
 from copbot.communities import blocks as community_blocks
 from copbot.deps import Deps
 from copbot.slack.auth import build_authorize
@@ -19,7 +20,6 @@ from copbot.slack.events import acknowledge_unhandled_event
 from copbot.slack.lanes import LaneRunner
 from copbot.slack.middleware import inbox_middleware
 from copbot.slack.payloads import SubcommandRequest
-from copbot.slack.text import escape
 
 if TYPE_CHECKING:  # OAuth mode's modules load only when it is on (slack_sdk's SQLAlchemy store, greenlet)
     from copbot.oauth.stores import InstallationStore, StateStore

@@ -1,8 +1,8 @@
 """Communities of practice: a workspace's communities, bound to channels, and their members."""
 
 from copbot.communities import export, handlers, service
+from copbot.communities.ids import Action, Block, View
 from copbot.feature import Feature
-from copbot.slack.ids import Action, Block, View
 
 FEATURE = Feature(
     name="communities",

@@ -10,13 +10,12 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import mention
 from copbot.clock import now
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
 from copbot.db import affected
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.feature import Counts, Person
-from copbot.slack.ids import Block
-from copbot.slack.text import mention
 
 TEXT_LIMIT = 3000
 NO_COMMUNITY = "This channel has no community yet. A lead can create one with `/cop setup`."
@@ -70,14 +69,14 @@ class CommunityForm(BaseModel):
 
     @classmethod
     def parse(cls, fields: dict[str, str | None]) -> CommunityForm:
-        """Validate raw modal input; raise InvalidInput naming each bad field's block."""
+        """Validate raw modal input; raise InvalidInput naming each bad field."""
         try:
             return cls.model_validate({k: v or "" for k, v in fields.items()})
         except ValidationError as exc:
             errors: dict[str, str] = {}
             for error in exc.errors():
-                block = Block(str(error["loc"][0])) if error["loc"] else Block.NAME
-                errors.setdefault(block.value, error["msg"].removeprefix("Value error, "))
+                field = str(error["loc"][0]) if error["loc"] else "name"
+                errors.setdefault(field, error["msg"].removeprefix("Value error, "))
             raise InvalidInput(errors) from None
 
 

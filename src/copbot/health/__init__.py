@@ -2,7 +2,7 @@
 
 from copbot.feature import Feature
 from copbot.health import handlers, jobs, snapshots
-from copbot.slack.ids import HealthAction, HealthBlock
+from copbot.health.ids import HealthAction, HealthBlock
 
 FEATURE = Feature(
     name="health",

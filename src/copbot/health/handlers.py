@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
@@ -20,14 +20,15 @@ from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError
 from copbot.health import blocks, home, snapshots
+from copbot.health.ids import HealthAction
 from copbot.health.periods import PeriodKind
 from copbot.outbox import service as outbox
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
-from copbot.slack.ids import HealthAction
 from copbot.slack.lanes import opens_view
-from copbot.slack.payloads import SubcommandRequest
+from copbot.slack.listeners import acknowledge, tell
+from copbot.slack.payloads import SubcommandRequest, team_id_of
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,8 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     on_event(app, deps, "app_home_opened", publish_on_open)
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def refresh(body: dict[str, Any]) -> None:
-        user_id, team_id = body["user"]["id"], _team(body)
+        user_id, team_id = body["user"]["id"], team_id_of(body)
         stamp = body.get("actions", [{}])[0].get("action_ts") or now().timestamp()
         key = f"health-home:{user_id}:refresh:{stamp}"
         with session_scope(deps.sessions) as session:
@@ -75,12 +73,11 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         deps.outbox.notify()
 
     @opens_view
-
     def open_setup(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
             view = community_handlers.setup_view(
                 deps,
-                team_id=_team(body),
+                team_id=team_id_of(body),
                 channel_id=body.get("actions", [{}])[0].get("value", ""),
                 user_id=body["user"]["id"],
                 extensions=SetupExtensions.of(deps.features),
@@ -181,19 +178,13 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
     log.info("export of %s uploaded (%d bytes)", command.channel_id, len(content))
 
 
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body.get("team_id", ""))
-
-
 def _tell(deps: Deps, respond: Respond, body: dict[str, Any], text: str) -> None:
     """Say why an action failed: in place when the button sits in a message, else by DM (App Home)."""
     if body.get("response_url"):
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        tell(respond, text)
         return
     user_id, stamp = body["user"]["id"], body.get("actions", [{}])[0].get("action_ts", "")
     with session_scope(deps.sessions) as session:
         key = f"health-refusal:{user_id}:{stamp or now().timestamp()}"
-        outbox.direct_message(session, team_id=_team(body), user_id=user_id, key=key, text=text)
+        outbox.direct_message(session, team_id=team_id_of(body), user_id=user_id, key=key, text=text)
     deps.outbox.notify()

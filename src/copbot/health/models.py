@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKeyConstraint, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,5 +67,5 @@ class HealthSnapshot(Base):
     view: Mapped[str] = mapped_column(String(40))  # "metrics:quarter:fair", "trend:12"
     period_start: Mapped[datetime] = mapped_column()
     version: Mapped[int] = mapped_column()
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(default=now)

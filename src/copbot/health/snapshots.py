@@ -88,7 +88,8 @@ def _cached(
     ).first()
     adapter = _adapter(kind)
     if stored is not None and stored.version == current:
-        return adapter.validate_python(stored.data)
+        cached: T = adapter.validate_python(stored.data)
+        return cached
     value = compute()
     data = adapter.dump_python(value, mode="json")
     insert = dialect_insert(session)

@@ -42,7 +42,7 @@ def contributions(
     With `user_id`, only that person's: the filter sits in every branch, so each reads the person's rows
     rather than the whole window's (App Home's "your part" at 1M records).
     """
-    parts = [  # (the branch, its person column)
+    parts: list[tuple[Any, Any]] = [  # (the branch, its person column)
         (
             select(
                 Review.author_id.label("user_id"),

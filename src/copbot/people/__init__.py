@@ -2,7 +2,7 @@
 
 from copbot.feature import Feature
 from copbot.people import handlers, service
-from copbot.slack.ids import PeopleAction, PeopleBlock, PeopleView
+from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
 
 FEATURE = Feature(
     name="people",

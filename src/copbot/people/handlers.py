@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from copbot import privacy
+from copbot.blockkit import escape, mention
 from copbot.clock import now
 from copbot.communities.models import Community, Role
 from copbot.communities.service import community_for_channel
@@ -28,16 +29,16 @@ from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
 from copbot.feature import Person
-from copbot.people import blocks, service
+from copbot.people import blocks, flows, service
+from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
 from copbot.people.models import Question
 from copbot.reviews import search
 from copbot.scheduling.jobs import Job, JobContext
 from copbot.slack.commands import CopRouter, Reply, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
-from copbot.slack.ids import PeopleAction, PeopleBlock, PeopleView
+from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
-from copbot.slack.text import escape, mention
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ def on_member_joined(deps: Deps, session: Session, event: dict[str, Any], body: 
     if _store_profile(session, deps, team_id=team_id, user_id=user_id).is_bot:
         log.info("a bot joined %s: no welcome", channel_id)
         return
-    onboarding = service.onboard(session, team_id=team_id, channel_id=channel_id, user_id=user_id, at=now())
+    onboarding = flows.welcome(session, team_id=team_id, channel_id=channel_id, user_id=user_id, at=now())
     if onboarding is not None:
         log.info(
             "onboarding %s started in %s (mentor: %s)", onboarding.id, channel_id, bool(onboarding.mentor_id)
@@ -302,8 +303,7 @@ def send_checkins(ctx: JobContext) -> None:
     """Owe the check-in DMs of every onboarding due at `ctx.at`; each is claimed once."""
     with session_scope(ctx.deps.sessions) as session:
         sent = sum(
-            service.send_checkin(session, onboarding=o, at=ctx.at)
-            for o in service.due_checkins(session, at=ctx.at)
+            flows.check_in(session, onboarding=o, at=ctx.at) for o in service.due_checkins(session, at=ctx.at)
         )
     if sent:
         log.info("owed %d onboarding check-ins", sent)
@@ -346,11 +346,8 @@ def _register_questions(app: App, deps: Deps, router: CopRouter) -> None:
         ack(**save_ask(deps, body))
         deps.outbox.notify()
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def question_action(body: dict[str, Any], respond: Respond) -> None:
-        respond(text=_question_action(deps, body), response_type="ephemeral", replace_original=False)
+        tell(respond, _question_action(deps, body))
         deps.outbox.notify()
 
     def draft_action(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -358,7 +355,7 @@ def _register_questions(app: App, deps: Deps, router: CopRouter) -> None:
         if body.get("view"):  # the buttons sat in the question modal: answer in it
             client.views_update(view_id=body["view"]["id"], view=blocks.notice_view("Your question", answer))
         else:
-            respond(text=answer, response_type="ephemeral", replace_original=True)
+            tell(respond, answer, replace=True)
         deps.outbox.notify()
 
     for action in (PeopleAction.CLOSE_QUESTION, PeopleAction.DELETE_QUESTION):
@@ -387,7 +384,7 @@ def ask(deps: Deps, session: Session, request: SubcommandRequest) -> Reply:
     found = matches(session, team_id=command.team_id, text=question.text)
     if found:
         return blocks.draft_matches(question.id, found)
-    community = service.publish_question(session, question=question)
+    community = flows.publish_question(session, question=question)
     log.info("anonymous question %s posted in community %s", question.id, community.id)
     return blocks.asked_message(community)
 
@@ -420,9 +417,9 @@ def save_ask(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
             found = matches(session, team_id=team_id, text=question.text)
             if found:  # the library may answer it: show that first, post only if asked to
                 return {"response_action": "update", "view": blocks.draft_matches_view(question.id, found)}
-            community = service.publish_question(session, question=question)
+            community = flows.publish_question(session, question=question)
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, {"text": PeopleBlock.ASK_TEXT})
     except CopbotError as error:
         return {"response_action": "errors", "errors": {PeopleBlock.ASK_TEXT.value: str(error)}}
     log.info("anonymous question %s posted in community %s", question.id, community.id)
@@ -441,7 +438,7 @@ def _question_action(deps: Deps, body: dict[str, Any]) -> str:
     try:
         team_id, question_id, action_id = _action_target(body)
         with session_scope(deps.sessions) as session:
-            service.end_question(
+            flows.end_question(
                 session,
                 team_id=team_id,
                 question_id=question_id,
@@ -464,7 +461,7 @@ def _draft_action(deps: Deps, body: dict[str, Any]) -> str:
             if action_id == PeopleAction.DROP_DRAFT:
                 service.drop_draft(session, team_id=team_id, question_id=question_id, author=author)
                 return "Glad that helped. Nothing was posted."
-            community = service.post_draft(session, team_id=team_id, question_id=question_id, author=author)
+            community = flows.post_draft(session, team_id=team_id, question_id=question_id, author=author)
     except CopbotError as error:
         return user_message(error)
     return blocks.asked_message(community)
@@ -536,19 +533,16 @@ def _register_privacy(app: App, deps: Deps, router: CopRouter) -> None:
         )
     )
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def forget_me(body: dict[str, Any], respond: Respond) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         with session_scope(deps.sessions) as session:
             person = Person(team_id, user_id, hash_key_for(deps.settings))
             report = privacy.forget(session, deps.features, person)
         log.info("forgot a member on request: %s", ", ".join(sorted(report.counts)) or "nothing held")
-        respond(text=blocks.forgotten_message(), response_type="ephemeral", replace_original=True)
+        tell(respond, blocks.forgotten_message(), replace=True)
 
     def keep_me(respond: Respond) -> None:
-        respond(text="Nothing was deleted.", response_type="ephemeral", replace_original=True)
+        tell(respond, "Nothing was deleted.", replace=True)
 
     app.action(PeopleAction.FORGET_ME)(ack=acknowledge, lazy=[forget_me])
     app.action(PeopleAction.KEEP_ME)(ack=acknowledge, lazy=[keep_me])

@@ -1,7 +1,7 @@
 """Rules about people: roles, teams, onboarding and mentors, anonymous questions, forgetting, retention.
 
-Plain Python: no Slack code, the caller commits. Outbox rows are written here, in the same transaction
-as the rows they belong to; their keys carry row ids, never user ids.
+Plain Python: no Slack code, no blocks, no outbox (`people.flows` renders and owes the messages); the
+caller commits.
 """
 
 from __future__ import annotations
@@ -15,17 +15,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import mention
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
 from copbot.db import affected
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.feature import Counts, Person
-from copbot.outbox import service as outbox
-from copbot.people import blocks
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
-from copbot.rituals import service as rituals
-from copbot.slack.ids import PeopleBlock
-from copbot.slack.text import mention
 
 REWELCOME_AFTER = timedelta(days=30)
 MENTORING_PERIOD = timedelta(days=90)  # a pairing counts towards a mentor's load this long
@@ -282,7 +278,11 @@ def recently_welcomed(session: Session, *, community: Community, user_id: str, a
 def onboard(
     session: Session, *, team_id: str, channel_id: str, user_id: str, at: datetime
 ) -> Onboarding | None:
-    """Welcome someone who joined a community's channel: membership, mentor, DMs. None when not due."""
+    """Onboard someone who joined a community's channel: membership, newcomer role, mentor, check-in date.
+
+    None when no welcome is due (no community, a bot, welcomed in the last 30 days). The caller
+    (`flows.welcome`) owes the DMs.
+    """
     community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
     if community is None:
         return None
@@ -316,19 +316,6 @@ def onboard(
     )
     session.add(onboarding)
     session.flush()
-    coming = rituals.upcoming(session, community_id=community.id, after=at, limit=1)
-    next_session = (
-        blocks.NextSession(title=coming[0][1], starts_at=coming[0][0].starts_at) if coming else None
-    )
-    welcome = blocks.welcome_dm(community, mentor_id=mentor_id, checkin_days=days, next_session=next_session)
-    outbox.direct_message(
-        session, team_id=team_id, user_id=user_id, key=f"people-welcome:{onboarding.id}", **welcome
-    )
-    if mentor_id:
-        intro = blocks.mentor_intro_dm(community, newcomer_id=user_id, checkin_days=days)
-        outbox.direct_message(
-            session, team_id=team_id, user_id=mentor_id, key=f"people-mentor-intro:{onboarding.id}", **intro
-        )
     return onboarding
 
 
@@ -436,8 +423,8 @@ def due_checkins(session: Session, *, at: datetime, limit: int = 200) -> list[On
     )
 
 
-def send_checkin(session: Session, *, onboarding: Onboarding, at: datetime) -> bool:
-    """Claim one check-in and owe its DMs (newcomer and mentor); False when another run claimed it."""
+def claim_checkin(session: Session, *, onboarding: Onboarding, at: datetime) -> bool:
+    """Claim one check-in (once, whoever runs); False when another run claimed it."""
     claimed = affected(
         session.execute(
             update(Onboarding)
@@ -445,28 +432,7 @@ def send_checkin(session: Session, *, onboarding: Onboarding, at: datetime) -> b
             .values(checkin_sent_at=at)
         )
     )
-    if not claimed or onboarding.newcomer_id is None:
-        return False
-    community = session.get(Community, onboarding.community_id)
-    assert community is not None
-    newcomer = blocks.newcomer_checkin_dm(community, mentor_id=onboarding.mentor_id)
-    outbox.direct_message(
-        session,
-        team_id=onboarding.team_id,
-        user_id=onboarding.newcomer_id,
-        key=f"people-checkin:{onboarding.id}:newcomer",
-        **newcomer,
-    )
-    if onboarding.mentor_id:
-        mentor = blocks.mentor_checkin_dm(community, newcomer_id=onboarding.newcomer_id)
-        outbox.direct_message(
-            session,
-            team_id=onboarding.team_id,
-            user_id=onboarding.mentor_id,
-            key=f"people-checkin:{onboarding.id}:mentor",
-            **mentor,
-        )
-    return True
+    return bool(claimed)
 
 
 # --- anonymous questions ---------------------------------------------------------------------------
@@ -476,9 +442,9 @@ def check_question(text: str) -> str:
     """Validate a question's text; raise InvalidInput on the modal's field."""
     text = text.strip()
     if len(text) < QUESTION_MIN:
-        raise InvalidInput({PeopleBlock.ASK_TEXT: f"Ask in at least {QUESTION_MIN} characters."})
+        raise InvalidInput({"text": f"Ask in at least {QUESTION_MIN} characters."})
     if len(text) > QUESTION_MAX:
-        raise InvalidInput({PeopleBlock.ASK_TEXT: f"Keep the question under {QUESTION_MAX} characters."})
+        raise InvalidInput({"text": f"Keep the question under {QUESTION_MAX} characters."})
     return text
 
 
@@ -514,21 +480,11 @@ def draft_question(
     return question
 
 
-def publish_question(session: Session, *, question: Question) -> Community:
-    """Post a drafted question in its community's channel, as the bot."""
-    community = session.get(Community, question.community_id)
-    assert community is not None
+def open_question(session: Session, *, question: Question) -> Community:
+    """A drafted question becomes open (posted by `flows.publish_question`); return its community."""
     question.status = QuestionStatus.OPEN
-    message = blocks.question_post(question)
-    outbox.post(
-        session,
-        team_id=question.team_id,
-        channel_id=community.channel_id,
-        key=question_key(question.id),
-        **message,
-    )
     session.flush()
-    return community
+    return session.get_one(Community, question.community_id)
 
 
 def question_key(question_id: int) -> str:
@@ -554,18 +510,18 @@ def drop_draft(session: Session, *, team_id: str, question_id: int, author: str)
     question.status, question.text = QuestionStatus.DROPPED, ""
 
 
-def post_draft(session: Session, *, team_id: str, question_id: int, author: str) -> Community:
-    """The asker posts their draft anyway."""
+def draft_to_post(session: Session, *, team_id: str, question_id: int, author: str) -> Question:
+    """The asker's draft, which they chose to post anyway (refused once it is posted)."""
     question = asker_question(session, team_id=team_id, question_id=question_id, author=author)
     if question.status != QuestionStatus.DRAFT:
         raise InvalidInput({"question": "That question is already posted."})
-    return publish_question(session, question=question)
+    return question
 
 
 def end_question(
     session: Session, *, team_id: str, question_id: int, author: str, delete_it: bool, at: datetime
 ) -> Question:
-    """Close (answered) or delete a posted question; only its asker may, and the post is edited."""
+    """Close (answered) or delete a posted question; only its asker may (`flows` edits the post)."""
     question = asker_question(session, team_id=team_id, question_id=question_id, author=author)
     if question.status not in (QuestionStatus.OPEN, QuestionStatus.CLOSED):
         raise InvalidInput({"question": "That question was never posted."})
@@ -574,14 +530,6 @@ def end_question(
     else:
         question.status = QuestionStatus.CLOSED
     question.closed_at = at
-    message = blocks.question_post(question)
-    outbox.update(
-        session,
-        team_id=team_id,
-        key=f"{question_key(question.id)}:{question.status}",
-        of_key=question_key(question.id),
-        **message,
-    )
     session.flush()
     return question
 

@@ -2,14 +2,28 @@
 
 from copbot.feature import Feature
 from copbot.recognition import handlers, jobs, service
-from copbot.slack.ids import Command, RecognitionAction, RecognitionField, RecognitionView, Shortcut
+from copbot.recognition.ids import (
+    RecognitionAction,
+    RecognitionCommand,
+    RecognitionField,
+    RecognitionSetup,
+    RecognitionShortcut,
+    RecognitionView,
+)
 
 FEATURE = Feature(
     name="recognition",
     register=handlers.register,
     jobs=jobs.jobs,
     setup_fields=(handlers.ValuesSetupField(),),
-    ids=(Command, Shortcut, RecognitionView, RecognitionField, RecognitionAction),
+    ids=(
+        RecognitionCommand,
+        RecognitionShortcut,
+        RecognitionSetup,
+        RecognitionView,
+        RecognitionField,
+        RecognitionAction,
+    ),
     export=handlers.export_records,
     forget=service.forget_user,
     purge=service.purge_before,

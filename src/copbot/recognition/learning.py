@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import escape, mention, truncate
 from copbot.errors import NotFound
 from copbot.recognition.models import Nomination
 from copbot.reviews.models import Adoption, Playbook, Review
 from copbot.rituals import models as rituals
-from copbot.slack.text import escape, mention, truncate
 
 if TYPE_CHECKING:
     from copbot.recognition.digest import DigestData

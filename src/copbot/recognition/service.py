@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import mention
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member
@@ -32,8 +33,6 @@ from copbot.recognition.models import (
     RecognitionSettings,
     UserFact,
 )
-from copbot.slack.ids import RecognitionField
-from copbot.slack.text import mention
 
 MAX_NOMINEES = 10
 MAX_VALUES = 20
@@ -321,12 +320,12 @@ class NominationForm:
 
 @dataclass
 class FormErrors:
-    """Field errors collected across checks, keyed by the modal's block ids."""
+    """Field errors collected across checks, keyed by the nomination's field names."""
 
     errors: dict[str, str] = field(default_factory=dict)
 
-    def add(self, block: RecognitionField, message: str) -> None:
-        self.errors.setdefault(block.value, message)
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
 
     def raise_any(self) -> None:
         if self.errors:
@@ -337,25 +336,25 @@ def check_form(form: NominationForm, *, settings: RecognitionSettings, nominator
     """The checks that need no database: nominees named, not oneself, a known value, a specific story."""
     errors = FormErrors()
     if not form.nominees:
-        errors.add(RecognitionField.NOMINEES, "Choose at least one person to recognise.")
+        errors.add("nominees", "Choose at least one person to recognise.")
     elif nominator_id in form.nominees:
-        errors.add(RecognitionField.NOMINEES, "You can't nominate yourself: recognise someone else's work.")
+        errors.add("nominees", "You can't nominate yourself: recognise someone else's work.")
     elif len(form.nominees) > MAX_NOMINEES:
-        errors.add(RecognitionField.NOMINEES, f"Recognise at most {MAX_NOMINEES} people at once.")
+        errors.add("nominees", f"Recognise at most {MAX_NOMINEES} people at once.")
     if form.value not in settings.values:
-        errors.add(RecognitionField.VALUE, "Choose one of the community's values.")
+        errors.add("value", "Choose one of the community's values.")
     told = len(form.action.strip()) + len(form.impact.strip())
     if not form.action.strip():
-        errors.add(RecognitionField.ACTION, "Say what they did.")
+        errors.add("action", "Say what they did.")
     elif told < settings.story_min:
         errors.add(
-            RecognitionField.ACTION,
+            "action",
             f"Tell a little more, so it is specific: at least {settings.story_min} characters across "
             f"what they did and the difference it made (now {told}).",
         )
     if not form.impact.strip():
-        errors.add(RecognitionField.IMPACT, "Say what difference it made.")
-    for block, text in ((RecognitionField.ACTION, form.action), (RecognitionField.IMPACT, form.impact)):
+        errors.add("impact", "Say what difference it made.")
+    for block, text in (("action", form.action), ("impact", form.impact)):
         if len(text) > TEXT_LIMIT:
             errors.add(block, f"Keep this under {TEXT_LIMIT} characters.")
     return errors
@@ -376,12 +375,12 @@ def nominate(
     refused = refused_users(session, team_id=community.team_id, user_ids=form.nominees)
     if refused:
         named = ", ".join(f"{mention(u)} is {why}" for u, why in refused.items())
-        errors.add(RecognitionField.NOMINEES, f"Only people can be recognised: {named}.")
+        errors.add("nominees", f"Only people can be recognised: {named}.")
     errors.raise_any()
     if not claim_slot(session, community=community, user_id=nominator_id, at=at, limit=settings.weekly_limit):
         raise InvalidInput(
             {
-                RecognitionField.NOMINEES.value: f"You have made your {settings.weekly_limit} nominations "
+                "nominees": f"You have made your {settings.weekly_limit} nominations "
                 "this week, so that each one stays meaningful. More from Monday."
             }
         )

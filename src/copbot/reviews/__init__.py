@@ -2,13 +2,20 @@
 
 from copbot.feature import Feature
 from copbot.reviews import handlers, jobs, privacy
-from copbot.slack.ids import ReviewAction, ReviewBlock, ReviewField, ReviewView, SessionAction
+from copbot.reviews.ids import (
+    ReviewAction,
+    ReviewBlock,
+    ReviewCommand,
+    ReviewField,
+    ReviewShortcut,
+    ReviewView,
+)
 
 FEATURE = Feature(
     name="reviews",
     register=handlers.register,
     jobs=jobs.jobs,
-    ids=(ReviewView, ReviewField, ReviewAction, ReviewBlock, SessionAction),
+    ids=(ReviewCommand, ReviewShortcut, ReviewView, ReviewField, ReviewAction, ReviewBlock),
     export=jobs.export_records,
     forget=privacy.forget_user,
     purge=privacy.purge_before,

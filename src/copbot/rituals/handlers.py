@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -15,15 +14,15 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import escape
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput, NotFound
-from copbot.outbox import service as outbox
-from copbot.outbox.models import Kind, OutboxMessage
-from copbot.rituals import blocks, posts, service, timing
+from copbot.rituals import blocks, flows, service, timing
+from copbot.rituals.ids import FIELD_BLOCKS, RitualAction, RitualBlock, RitualField, RitualView
 from copbot.rituals.models import (
     AskStatus,
     Attendance,
@@ -35,14 +34,13 @@ from copbot.rituals.models import (
 )
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
-from copbot.slack.ids import RitualAction, RitualBlock, RitualField, RitualView
 from copbot.slack.lanes import opens_view
+from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
-from copbot.slack.text import escape
 
 log = logging.getLogger(__name__)
 
-__all__ = ["export_records", "on_delivery_failure", "register"]
+__all__ = ["export_records", "register"]
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 SCHEDULE_USAGE = (
@@ -144,9 +142,6 @@ ButtonWork = Callable[[Deps, Session, dict[str, Any], WebClient], str | dict[str
 def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWork) -> None:
     """Ack at once; do the work after the ack in one transaction; answer the clicker ephemerally."""
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def run(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
             with session_scope(deps.sessions) as session:
@@ -157,7 +152,7 @@ def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWor
         if not body.get("response_url"):
             return  # a click in a modal: nowhere to answer ephemerally; the action took effect
         if isinstance(reply, str):
-            respond(text=reply, response_type="ephemeral", replace_original=False)
+            tell(respond, reply)
         elif isinstance(reply, dict):
             respond(**reply)
 
@@ -182,7 +177,7 @@ def on_rsvp(deps: Deps, session: Session, body: dict[str, Any], client: WebClien
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     response = RSVPS[RitualAction(action)]
     if service.rsvp(session, occurrence=occurrence, user_id=user_id, response=response, at=now()):
-        posts.owe_update(session, occurrence)
+        flows.owe_update(session, occurrence)
     return f"Noted: {RSVP_WORDS[response]}. Change it any time with the buttons."
 
 
@@ -191,7 +186,7 @@ def on_attended(deps: Deps, session: Session, body: dict[str, Any], client: WebC
     team_id, user_id, _, value = _ids(body)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     if service.mark_attended(session, occurrence=occurrence, user_id=user_id, at=now()):
-        posts.owe_update(session, occurrence)
+        flows.owe_update(session, occurrence)
         return ":raised_hand: Thanks, you are counted as there."
     return "You were already counted."
 
@@ -202,7 +197,7 @@ def on_sign_up(deps: Deps, session: Session, body: dict[str, Any], client: WebCl
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     if not service.sign_up(session, occurrence=occurrence, user_id=user_id, at=now()):
         return "You are already signed up."
-    posts.owe_update(session, occurrence)
+    flows.owe_update(session, occurrence)
     community = session.get_one(Community, occurrence.community_id)
     communities.join(session, team_id=team_id, channel_id=community.channel_id, user_id=user_id)
     return f":tada: You are signed up for *{escape(community.name)}*."
@@ -217,7 +212,7 @@ def on_pulse(deps: Deps, session: Session, body: dict[str, Any], client: WebClie
     service.answer_pulse(
         session, occurrence=occurrence, user_id=user_id, question=question, score=score, key=pulse_key(deps)
     )
-    posts.owe_update(session, occurrence)
+    flows.owe_update(session, occurrence)
     return f"Thanks: your answer ({score}/5) is stored anonymously. You can change it by clicking again."
 
 
@@ -242,14 +237,14 @@ def on_answer(deps: Deps, session: Session, body: dict[str, Any], client: WebCli
         session, team_id=team_id, ask_id=value, user_id=user_id, answer=answer, at=at
     )
     if answer == AskStatus.ACCEPTED:
-        posts.owe_answer(session, ask, occurrence, ":white_check_mark: You accepted. Thank you!")
-        posts.owe_update(session, occurrence)
+        flows.owe_answer(session, ask, occurrence, ":white_check_mark: You accepted. Thank you!")
+        flows.owe_update(session, occurrence)
         return "Thank you! The channel reminder will name you as facilitator."
     said = "swapped with the next in line" if answer == AskStatus.SWAPPED else "skipped this one"
-    posts.owe_answer(
+    flows.owe_answer(
         session, ask, occurrence, f":arrows_counterclockwise: You {said}; we asked the next person."
     )
-    posts.ask_next(session, occurrence, at=at)
+    flows.ask_next(session, occurrence, at=at)
     return "Thanks for letting us know: the next person in the rotation is asked."
 
 
@@ -278,7 +273,7 @@ def schedule_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, 
         ):
             schedule_id = int(words[1].lstrip("#"))
             if verb == "preview":
-                reply = send_preview(session, community, command.user_id, schedule_id)
+                reply = flows.send_preview(session, community, command.user_id, schedule_id)
             else:
                 reply = manage(session, community, command.user_id, verb, schedule_id)
             deps.outbox.notify()
@@ -311,25 +306,6 @@ def manage(session: Session, community: Community, user_id: str, verb: str, sche
     )
     word = "paused" if status == ScheduleStatus.PAUSED else "live"
     return f"*{escape(schedule.title)}* is {word}."
-
-
-def send_preview(session: Session, community: Community, user_id: str, schedule_id: int) -> str:
-    """DM the asker each post the schedule will make, before it goes live."""
-    service.require_editor(session, community=community, user_id=user_id)
-    schedule = service.get_schedule(session, team_id=community.team_id, schedule_id=schedule_id)
-    if schedule.community_id != community.id:
-        raise NotFound("That schedule belongs to another community.")
-    rendered = posts.preview_posts(session, community, schedule, at=now())
-    batch = uuid.uuid4().hex[:12]
-    for index, message in enumerate(blocks.preview_dm(community, schedule, rendered)):
-        outbox.direct_message(
-            session,
-            team_id=community.team_id,
-            user_id=user_id,
-            key=f"ritual:preview:{schedule.id}:{batch}:{index}",
-            **message,
-        )
-    return ":eyes: A preview is on its way to you by DM."
 
 
 def add_skip(session: Session, community: Community, user_id: str, words: list[str]) -> str:
@@ -408,9 +384,7 @@ def save_schedule(deps: Deps, body: dict[str, Any], kind: ScheduleKind) -> dict[
     metadata = json.loads(view.get("private_metadata") or "{}")
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     names = CYCLE_FIELDS if kind == ScheduleKind.CYCLE else SESSION_FIELDS
-    fields = {
-        name: state_value(values, service.FIELD_BLOCKS[name], service.FIELD_BLOCKS[name]) for name in names
-    }
+    fields = {name: state_value(values, FIELD_BLOCKS[name], FIELD_BLOCKS[name]) for name in names}
     try:
         with session_scope(deps.sessions) as session:
             community = communities.require_community(
@@ -427,7 +401,7 @@ def save_schedule(deps: Deps, body: dict[str, Any], kind: ScheduleKind) -> dict[
             )
             return {"response_action": "update", "view": blocks.saved_view(schedule)}
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
         return {"response_action": "errors", "errors": {RitualField.TITLE.value: str(error)}}
 
@@ -441,7 +415,7 @@ def _schedule_from_button(session: Session, body: dict[str, Any]) -> tuple[Commu
 def on_preview(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
     """ "Send me a preview": each post of the schedule, by DM."""
     community, schedule = _schedule_from_button(session, body)
-    return send_preview(session, community, body["user"]["id"], schedule.id)
+    return flows.send_preview(session, community, body["user"]["id"], schedule.id)
 
 
 def on_manage(
@@ -564,27 +538,6 @@ def away_command(deps: Deps, request: SubcommandRequest) -> str:
 
 
 # --- hooks -----------------------------------------------------------------------------------------
-
-
-def on_delivery_failure(session: Session, message: OutboxMessage, error: str) -> None:
-    """An archived channel pauses its community's schedules and tells the leads by DM."""
-    if error != "is_archived" or message.kind != Kind.POST or not message.channel_id:
-        return
-    community = service.pause_community(
-        session, team_id=message.team_id, channel_id=message.channel_id, reason="channel archived"
-    )
-    if community is None:
-        return
-    log.warning("rituals of community %s paused: channel %s is archived", community.id, message.channel_id)
-    dm = blocks.archived_dm(community)
-    for lead in communities.leads(session, community=community):
-        outbox.direct_message(
-            session,
-            team_id=community.team_id,
-            user_id=lead,
-            key=f"ritual:archived:{community.id}:{message.id}:{lead}",
-            **dm,
-        )
 
 
 def export_records(session: Session, selected: list[Community]) -> dict[str, list[dict[str, Any]]]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copbot.db import session_scope
 from copbot.outbox import service as outbox
-from copbot.rituals import blocks, posts, service
+from copbot.rituals import blocks, flows, service
 from copbot.rituals.models import Occurrence, OccurrenceKind, Stage
 from copbot.scheduling.jobs import Job, JobContext
 
@@ -51,7 +51,7 @@ def run(ctx: JobContext) -> None:
 
 
 def _ask_next(session: Session, *, occurrence_id: int, at: datetime) -> None:
-    posts.ask_next(session, session.get_one(Occurrence, occurrence_id), at=at)
+    flows.ask_next(session, session.get_one(Occurrence, occurrence_id), at=at)
 
 
 def _each(
@@ -118,7 +118,7 @@ def publish(session: Session, occurrence_id: int, *, at: datetime, grace: timede
     target = Stage.STARTED if started else Stage.POSTED
     claimed = service.advance(session, occurrence_id=occurrence_id, from_stage=Stage.PLANNED, to_stage=target)
     if claimed is not None:
-        posts.owe_post(session, claimed)
+        flows.owe_post(session, claimed)
 
 
 def start(session: Session, occurrence_id: int) -> None:
@@ -129,7 +129,7 @@ def start(session: Session, occurrence_id: int) -> None:
     if claimed is None:
         return
     if claimed.kind == OccurrenceKind.SESSION:
-        posts.owe_update(session, claimed)
+        flows.owe_update(session, claimed)
     elif claimed.kind == OccurrenceKind.FINALE:
         community, schedule = service.context(session, claimed)
         lineup = blocks.lineup_post(community, schedule, claimed, service.tally(session, occurrence=claimed))
@@ -148,7 +148,7 @@ def close(session: Session, occurrence_id: int) -> None:
     if occurrence.kind != OccurrenceKind.SESSION:
         service.advance(session, occurrence_id=occurrence_id, from_stage=Stage.STARTED, to_stage=Stage.DONE)
         return
-    parent = outbox.find(session, team_id=occurrence.team_id, key=posts.post_key(occurrence))
+    parent = outbox.find(session, team_id=occurrence.team_id, key=flows.post_key(occurrence))
     if parent is None or parent.sent_ts is None:
         return  # the post is not delivered yet: try again next tick
     claimed = service.advance(
@@ -171,4 +171,4 @@ def chase(session: Session, ask_id: int, step: str, *, at: datetime) -> None:
     """Remind the facilitator asked, or tell the leads, once each."""
     ask = service.mark_chased(session, ask_id=ask_id, step=step, at=at)
     if ask is not None:
-        posts.owe_chase(session, ask, step)
+        flows.owe_chase(session, ask, step)

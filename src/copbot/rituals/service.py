@@ -40,7 +40,6 @@ from copbot.rituals.models import (
     ScheduleStatus,
     Stage,
 )
-from copbot.slack.ids import RitualField
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class _Form(BaseModel):
 
     @classmethod
     def parse(cls, fields: dict[str, object]) -> Self:
-        """Validate raw modal input; raise InvalidInput naming each bad field's block."""
+        """Validate raw modal input; raise InvalidInput naming each bad field."""
         try:
             return cls.model_validate({k: v for k, v in fields.items() if v not in (None, "")})
         except ValidationError as exc:
@@ -70,7 +69,7 @@ class _Form(BaseModel):
             for error in exc.errors():
                 name = str(error["loc"][0]) if error["loc"] else "title"
                 message = "This is required." if error["type"] == "missing" else error["msg"]
-                errors.setdefault(FIELD_BLOCKS.get(name, name), message.removeprefix("Value error, "))
+                errors.setdefault(name, message.removeprefix("Value error, "))
             raise InvalidInput(errors) from None
 
 
@@ -127,24 +126,6 @@ class SessionsForm(_Form):
         return value
 
 
-FIELD_BLOCKS = {
-    "title": RitualField.TITLE,
-    "plan": RitualField.PLAN,
-    "kickoff_date": RitualField.KICKOFF_DATE,
-    "kickoff_time": RitualField.KICKOFF_TIME,
-    "midpoint_date": RitualField.MIDPOINT_DATE,
-    "midpoint_time": RitualField.MIDPOINT_TIME,
-    "finale_date": RitualField.FINALE_DATE,
-    "finale_time": RitualField.FINALE_TIME,
-    "frequency": RitualField.FREQUENCY,
-    "first_date": RitualField.FIRST_DATE,
-    "local_time": RitualField.TIME,
-    "alt_local_time": RitualField.ALT_TIME,
-    "duration_minutes": RitualField.DURATION,
-    "rotation_days": RitualField.ROTATION_DAYS,
-}
-
-
 def _local_instant(
     errors: dict[str, str], day: date, at: time, zone: str, *, fields: tuple[str, str], now: datetime
 ) -> datetime:
@@ -167,16 +148,16 @@ def validate_cycle(form: CycleForm, *, zone: str, now: datetime) -> tuple[dateti
             getattr(form, f"{name}_date"),
             getattr(form, f"{name}_time"),
             zone,
-            fields=(FIELD_BLOCKS[f"{name}_date"], FIELD_BLOCKS[f"{name}_time"]),
+            fields=(f"{name}_date", f"{name}_time"),
             now=now,
         )
         for name in ("kickoff", "midpoint", "finale")
     ]
     kickoff, midpoint, finale = instants
     if finale <= kickoff:
-        errors.setdefault(RitualField.FINALE_DATE, "The finale must come after the kickoff.")
+        errors.setdefault("finale_date", "The finale must come after the kickoff.")
     elif not kickoff < midpoint < finale:
-        errors.setdefault(RitualField.MIDPOINT_DATE, "The mid-point must fall between kickoff and finale.")
+        errors.setdefault("midpoint_date", "The mid-point must fall between kickoff and finale.")
     if errors:
         raise InvalidInput(errors)
     return kickoff, midpoint, finale
@@ -190,14 +171,14 @@ def validate_sessions(form: SessionsForm, *, zone: str, now: datetime) -> None:
         form.first_date,
         form.local_time,
         zone,
-        fields=(RitualField.FIRST_DATE, RitualField.TIME),
+        fields=("first_date", "local_time"),
         now=now,
     )
     if form.alt_local_time is not None:
         if form.alt_local_time == form.local_time:
-            errors[RitualField.ALT_TIME] = "Pick a different time, or leave this empty."
+            errors["alt_local_time"] = "Pick a different time, or leave this empty."
         elif not timing.exists_locally(form.first_date, form.alt_local_time, zone):
-            errors[RitualField.ALT_TIME] = f"{form.alt_local_time:%H:%M} does not exist that day in {zone}."
+            errors["alt_local_time"] = f"{form.alt_local_time:%H:%M} does not exist that day in {zone}."
     if errors:
         raise InvalidInput(errors)
 

@@ -16,7 +16,7 @@ from copbot.errors import InvalidInput, PermissionDenied
 from copbot.feature import Feature, Person
 from copbot.features import FEATURES
 from copbot.outbox.models import OutboxMessage
-from copbot.people import blocks, service
+from copbot.people import blocks, flows, service
 from copbot.people.models import Onboarding, Question, QuestionStatus
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -55,7 +55,7 @@ def _newcomer(session: Session, user_id: str, *, tz_hours: int = 0, team: str | 
 
 
 def _onboard(session: Session, user_id: str, at: datetime = AT) -> Onboarding:
-    onboarding = service.onboard(session, team_id="T1", channel_id="C1", user_id=user_id, at=at)
+    onboarding = flows.welcome(session, team_id="T1", channel_id="C1", user_id=user_id, at=at)
     assert onboarding is not None
     return onboarding
 
@@ -157,8 +157,8 @@ def test_people_checkins_are_claimed_once(session: Session, community: Community
     assert service.due_checkins(session, at=AT + timedelta(days=13)) == []
     due = service.due_checkins(session, at=AT + timedelta(days=14))
     assert due == [onboarding]
-    assert service.send_checkin(session, onboarding=onboarding, at=AT + timedelta(days=14))
-    assert not service.send_checkin(session, onboarding=onboarding, at=AT + timedelta(days=14))
+    assert flows.check_in(session, onboarding=onboarding, at=AT + timedelta(days=14))
+    assert not flows.check_in(session, onboarding=onboarding, at=AT + timedelta(days=14))
     keys = set(session.scalars(select(OutboxMessage.key)))
     assert {f"people-checkin:{onboarding.id}:newcomer", f"people-checkin:{onboarding.id}:mentor"} <= keys
 

@@ -93,7 +93,7 @@ def test_a_refused_nomination_uses_no_slot(session: Session) -> None:
     service.record_facts(session, team_id="T1", facts=[service.Fact("UBOT", is_bot=True, deleted=False)])
     with pytest.raises(InvalidInput) as refused:
         service.nominate(session, community=community, nominator_id="U1", form=form(["UBOT"]), at=AT)
-    assert "<@UBOT> is a bot" in refused.value.field_errors["recognition_nominees"]
+    assert "<@UBOT> is a bot" in refused.value.field_errors["nominees"]
     session.rollback()
     assert service.remaining(session, community=community, user_id="U1", at=AT) == 5
 

@@ -28,11 +28,11 @@ from copbot.features import FEATURES
 from copbot.outbox import service as outbox
 from copbot.outbox.models import OutboxMessage
 from copbot.rituals import privacy, service
+from copbot.rituals.ids import SessionAction
 from copbot.rituals.jobs import run as rituals_job
 from copbot.rituals.models import Stage
 from copbot.runtime import Runtime
 from copbot.scheduling.jobs import JobContext
-from copbot.slack.ids import SessionAction
 from tests.fakes.slack_api import FakeSlack
 
 
