@@ -6,7 +6,8 @@ are outbox messages now (kind `upload`), so `health_chart_uploads` goes; uploads
 runs are not carried over (the review DM itself is).
 
 On SQLite the foreign key means rebuilding `reviews`: foreign keys are switched off for the rebuild (a
-DROP TABLE would otherwise cascade into lessons), and the table's full-text triggers are put back.
+DROP TABLE would otherwise cascade into lessons), the rename is SQLite's legacy one (other tables'
+triggers name `reviews`), and the table's own triggers (full text, change counters) are put back.
 
 Revision ID: a7e4c2d9b318
 Revises: 5a7e1c2d9b40
@@ -85,7 +86,11 @@ def _rebuilding(table: str) -> Iterator[None]:
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
     )
     triggers = [row[0] for row in found]
+    # Triggers on other tables name this one (health's change counters): the legacy rename does not
+    # check them while the table is briefly gone, and they read the rebuilt table by name afterwards.
+    bind.exec_driver_sql("PRAGMA legacy_alter_table=ON")
     yield
+    bind.exec_driver_sql("PRAGMA legacy_alter_table=OFF")
     for sql in triggers:
         bind.exec_driver_sql(sql)
     bind.exec_driver_sql("PRAGMA foreign_keys=ON")
