@@ -20,7 +20,7 @@ from copbot import migrate
 from copbot.communities import service as communities
 from copbot.communities.models import Role
 from copbot.db import create_db_engine, session_factory, session_scope
-from copbot.people import service
+from copbot.people import flows, service
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def run(newcomers: int, mentors: int) -> tuple[tuple[float, float], tuple[float,
     for i in range(newcomers):
         start = time.perf_counter()
         with session_scope(sessions) as session:
-            service.onboard(
+            flows.welcome(
                 session, team_id="T1", channel_id="C1", user_id=f"UN{i:05d}", at=AT + timedelta(minutes=i)
             )
         onboard.append((time.perf_counter() - start) * 1000)

@@ -1,7 +1,7 @@
 """people: settings, profiles, onboardings, questions
 
 Revision ID: db70e299caae
-Revises: b6a5f98520d6
+Revises: 199578861db3
 Create Date: 2026-11-24 19:30:41.256662
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import copbot.db
 
 revision: str = "db70e299caae"
-down_revision: str | None = "b6a5f98520d6"
+down_revision: str | None = "199578861db3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """recognition: settings, nominations, quotas, user facts, digests
 
 Revision ID: 7f37f0ed619b
-Revises: b6a5f98520d6
+Revises: db70e299caae
 Create Date: 2026-11-24 19:37:58.336428
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import copbot.db
 
 revision: str = "7f37f0ed619b"
-down_revision: str | None = "b6a5f98520d6"
+down_revision: str | None = "db70e299caae"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

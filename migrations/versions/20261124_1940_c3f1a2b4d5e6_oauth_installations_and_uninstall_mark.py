@@ -1,7 +1,7 @@
 """oauth: slack-sdk installation and state tables, workspaces.uninstalled_at
 
 Revision ID: c3f1a2b4d5e6
-Revises: b6a5f98520d6
+Revises: 7f37f0ed619b
 Create Date: 2026-11-24 19:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import copbot.db
 
 revision: str = "c3f1a2b4d5e6"
-down_revision: str | None = "b6a5f98520d6"
+down_revision: str | None = "7f37f0ed619b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

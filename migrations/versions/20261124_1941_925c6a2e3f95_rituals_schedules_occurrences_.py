@@ -1,7 +1,7 @@
 """rituals: schedules, occurrences, attendance, pulse, rotation, time off
 
 Revision ID: 925c6a2e3f95
-Revises: b6a5f98520d6
+Revises: c3f1a2b4d5e6
 Create Date: 2026-11-24 19:41:08.757917
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import copbot.db
 
 revision: str = "925c6a2e3f95"
-down_revision: str | None = "b6a5f98520d6"
+down_revision: str | None = "c3f1a2b4d5e6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

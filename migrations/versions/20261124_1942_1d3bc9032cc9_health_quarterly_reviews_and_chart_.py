@@ -1,7 +1,7 @@
 """health: quarterly reviews and chart uploads
 
 Revision ID: 1d3bc9032cc9
-Revises: b6a5f98520d6
+Revises: 925c6a2e3f95
 Create Date: 2026-11-24 19:42:52.739385
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import copbot.db
 
 revision: str = "1d3bc9032cc9"
-down_revision: str | None = "b6a5f98520d6"
+down_revision: str | None = "925c6a2e3f95"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

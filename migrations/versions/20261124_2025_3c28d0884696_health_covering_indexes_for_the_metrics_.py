@@ -1,12 +1,10 @@
 """health: covering indexes for the metrics' windows
 
 Indexes on other features' tables (reviews, playbooks, nominations, questions, attendance), declared in
-copbot/health/indexes.py. It needs those tables, so it also follows the reviews, people, recognition and
-rituals heads (a merge point): with `depends_on` instead, Alembic keeps listing those revisions as heads
-that the database never records, and `migrate.head_revision()` would no longer match the database's.
+copbot/health/indexes.py. The history is one linear chain, so every table these indexes are on exists here.
 
 Revision ID: 3c28d0884696
-Revises: 1d3bc9032cc9, 199578861db3, db70e299caae, 7f37f0ed619b, 925c6a2e3f95
+Revises: 1d3bc9032cc9
 Create Date: 2026-11-24 20:25:00
 """
 
@@ -15,14 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "3c28d0884696"
-# health's head, then reviews, people, recognition, rituals: the tables these indexes are on
-down_revision: str | Sequence[str] | None = (
-    "1d3bc9032cc9",
-    "199578861db3",
-    "db70e299caae",
-    "7f37f0ed619b",
-    "925c6a2e3f95",
-)
+down_revision: str | None = "1d3bc9032cc9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

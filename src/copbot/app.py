@@ -10,9 +10,9 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
+from copbot.blockkit import escape
 from copbot.communities import blocks as community_blocks
 from copbot.deps import Deps
-from copbot.features import FEATURES
 from copbot.slack.auth import build_authorize
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import handle_error
@@ -20,7 +20,6 @@ from copbot.slack.events import acknowledge_unhandled_event
 from copbot.slack.lanes import LaneRunner
 from copbot.slack.middleware import inbox_middleware
 from copbot.slack.payloads import SubcommandRequest
-from copbot.slack.text import escape
 
 if TYPE_CHECKING:  # OAuth mode's modules load only when it is on (slack_sdk's SQLAlchemy store, greenlet)
     from copbot.oauth.stores import InstallationStore, StateStore
@@ -51,7 +50,7 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     lanes = LaneRunner.sized(settings.listener_threads)
     app = App(
         signing_secret=secret or "socket-mode-needs-no-signing-secret",
-        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),
+        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
         **authorization,
         # Bolt's default polls for ack() every 10 ms; running the ack function inline answers in ~1 ms,
         # and slow work goes to lazy listeners in bounded lanes (copbot.slack.lanes), modals first.
@@ -69,7 +68,7 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     # `/cop` first: Bolt tries listeners in order, each try costs a few microseconds, and slash
     # commands are the requests people wait on. The router reads its subcommands when called.
     router.register(app, fallback=lambda request: help_reply(router, unknown=request))
-    for feature in FEATURES:
+    for feature in deps.features:
         feature.register(app, deps, router)
     if installations is not None:
         from copbot.oauth import handlers as oauth_handlers

@@ -9,12 +9,16 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from copbot import logs, manifest, migrate
 from copbot.clock import as_utc
 from copbot.config import Settings, SettingsError, load_settings
 from copbot.errors import CopbotError
 from copbot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from copbot.scheduling.runner import Worker
 
 log = logging.getLogger("copbot")
 
@@ -121,7 +125,7 @@ def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_worker(runtime: Runtime):
+def _start_worker(runtime: Runtime) -> Worker:
     from copbot.scheduling.runner import Worker
 
     worker = Worker(runtime.deps, runtime.engine, runtime.app, runtime.sender)
@@ -159,12 +163,12 @@ def _serve_socket_mode(runtime: Runtime, stop: threading.Event) -> None:
     handler = SocketModeHandler(runtime.app, app_token=token.get_secret_value() if token else None)
     log.info("copbot connecting over Socket Mode")
     try:
-        handler.connect()
+        handler.connect()  # type: ignore[no-untyped-call]
     except SlackApiError as error:
         print(f"copbot: SLACK_APP_TOKEN: Slack refused it ({error.response.get('error')})", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
     stop.wait()
-    handler.close()
+    handler.close()  # type: ignore[no-untyped-call]
 
 
 def run_worker(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -207,21 +211,23 @@ def run_export(runtime: Runtime, args: argparse.Namespace) -> int:
 
     _check_schema(runtime)
     with runtime.deps.sessions() as session:
-        records = export.collect(session, team_id=args.team, channel_id=args.community)
+        records = export.collect(session, runtime.deps.features, team_id=args.team, channel_id=args.community)
     sys.stdout.write(export.render(records, fmt=args.format))
     return 0
 
 
 def run_forget(runtime: Runtime, args: argparse.Namespace) -> int:
     """Forget a user in one workspace, as `/cop forget-me` does, and say what was touched."""
+    from copbot import privacy
     from copbot.db import session_scope
+    from copbot.feature import Person
     from copbot.people.handlers import hash_key_for
-    from copbot.people.service import forget
 
     _check_schema(runtime)
     try:
         with session_scope(runtime.deps.sessions) as session:
-            report = forget(session, args.team, args.user, key=hash_key_for(runtime.settings))
+            person = Person(args.team, args.user, hash_key_for(runtime.settings))
+            report = privacy.forget(session, runtime.deps.features, person)
     except CopbotError as error:
         print(f"copbot: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,15 +8,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import DateTime, Engine, Insert, MetaData, create_engine, event, text
+from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from copbot.clock import as_utc
+
+if TYPE_CHECKING:  # the type only: a SQLite server never loads the PostgreSQL dialect
+    from sqlalchemy.dialects.postgresql import Insert as UpsertInsert
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -158,8 +161,11 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def dialect_insert(session: Session) -> Callable[..., Insert]:
-    """The dialect's `insert`, which has `on_conflict_do_nothing` (SQLite and PostgreSQL alike)."""
+def dialect_insert(session: Session) -> Callable[[Any], UpsertInsert]:
+    """The dialect's `insert`, which has `on_conflict_do_nothing` and `on_conflict_do_update`.
+
+    SQLite's insert has the same two methods with the same arguments; it is typed as PostgreSQL's.
+    """
     # Imported here: a SQLite server never loads the PostgreSQL dialect's modules.
     if dialect_name(session) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -167,7 +173,12 @@ def dialect_insert(session: Session) -> Callable[..., Insert]:
         return pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert
+    return cast("Callable[[Any], UpsertInsert]", sqlite_insert)
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed (its result is a cursor result)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def dialect_name(session: Session) -> str:

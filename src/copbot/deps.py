@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,12 +11,16 @@ from copbot.config import Settings
 from copbot.outbox.sender import Notifier
 from copbot.tokens import TokenResolver
 
+if TYPE_CHECKING:
+    from copbot.feature import Features
+
 
 @dataclass(frozen=True)
 class Deps:
-    """Settings, the session factory, the outbox's wake-up bell and the token lookup."""
+    """Settings, the session factory, the outbox's wake-up bell, the token lookup and the features."""
 
     settings: Settings
     sessions: sessionmaker[Session]
     outbox: Notifier
     tokens: TokenResolver
+    features: Features = ()

@@ -44,11 +44,14 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str) -> None:
-    """Upgrade the schema to every head (features branch from the foundation); safe for concurrent starts."""
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Upgrade the schema (one linear history) to `revision`, the newest by default.
+
+    Safe for concurrent starts: migrations run under an advisory lock.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(database_url), "heads")
+    command.upgrade(alembic_config(database_url), revision)
 
 
 def upgrade_in_child(database_url: str) -> str | None:
@@ -67,15 +70,14 @@ def upgrade_in_child(database_url: str) -> str | None:
 
 
 def head_revision() -> str | None:
-    """The newest revisions the code knows, as one comma-separated string (None if there are none)."""
+    """The newest revision the code knows (None if there is none)."""
     from alembic.script import ScriptDirectory
 
-    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
-    return ",".join(sorted(heads)) or None
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revisions the database is at, comma-separated like `head_revision`, or None before migrating."""
+    """The revision the database is at, or None before migrating."""
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return None

@@ -2,7 +2,7 @@
 
 from copbot.communities.models import Community, Member, MemberRole, Workspace
 from copbot.db import Base
-from copbot.health.models import ChartUpload, HealthSnapshot, HealthVersion, QuarterlyReview
+from copbot.health.models import HealthSnapshot, HealthVersion, QuarterlyReview
 from copbot.inbox.models import ProcessedEvent
 from copbot.outbox.models import OutboxMessage
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question
@@ -32,4 +32,4 @@ __all__ += ["Onboarding", "PeopleSettings", "Profile", "Question"]
 __all__ += ["Digest", "Nomination", "NominationQuota", "Nominee", "RecognitionSettings", "UserFact"]
 __all__ += ["Attendance", "AwayPeriod", "Exclusion", "FacilitatorAsk", "Occurrence", "PulseAnswer"]
 __all__ += ["RitualSchedule", "RotationMember"]
-__all__ += ["ChartUpload", "HealthSnapshot", "HealthVersion", "QuarterlyReview"]
+__all__ += ["HealthSnapshot", "HealthVersion", "QuarterlyReview"]

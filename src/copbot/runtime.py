@@ -63,6 +63,7 @@ class Runtime:
             sessions=session_factory(self.engine),
             outbox=Notifier(),
             tokens=self.tokens,
+            features=FEATURES,
         )
 
     @cached_property
@@ -73,7 +74,7 @@ class Runtime:
     @cached_property
     def sender(self) -> OutboxSender:
         """The outbox sender."""
-        hooks = [f.on_delivery_failure for f in FEATURES if hasattr(f, "on_delivery_failure")]
+        hooks = [f.on_delivery_failure for f in FEATURES if f.on_delivery_failure is not None]
         return OutboxSender(
             self.deps.sessions,
             self.tokens,

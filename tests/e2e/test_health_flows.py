@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from copbot.health import jobs as health_jobs
-from copbot.health.models import ChartUpload, QuarterlyReview
-from copbot.outbox.models import OutboxMessage
+from copbot.health.models import QuarterlyReview
+from copbot.outbox.models import Kind, OutboxMessage, Status
 from copbot.runtime import Runtime
 from copbot.scheduling.jobs import JobContext
 from copbot.scheduling.runner import tick
@@ -94,8 +94,15 @@ def test_setup_button_opens_the_modal_for_leads(slack: SlackSender, fake_slack: 
 
 
 def _review_dms(engine: Engine) -> list[OutboxMessage]:
+    return _owed(engine, Kind.DM)
+
+
+def _owed(engine: Engine, kind: Kind) -> list[OutboxMessage]:
     with Session(engine) as session:
-        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.like("health-quarter:%"))))
+        found = select(OutboxMessage).where(
+            OutboxMessage.key.like("health-quarter:%"), OutboxMessage.kind == kind
+        )
+        return list(session.scalars(found.order_by(OutboxMessage.id)))
 
 
 def test_quarterly_review_once_per_quarter_with_chart(
@@ -115,18 +122,18 @@ def test_quarterly_review_once_per_quarter_with_chart(
     assert len(posted) == 2 and "2026 Q1 in review" in posted[0].params["text"]
     blocks_text = json.dumps(posted[0].params["blocks"])
     assert "2025 Q4" in blocks_text and "health_open_setup" in blocks_text
-    tick(end + timedelta(minutes=10), deps=runtime.deps, app=runtime.app, sender=runtime.sender)
-    uploads = fake_slack.calls_to("files.completeUploadExternal")
+    uploads = fake_slack.calls_to("files.completeUploadExternal")  # each chart follows its delivered DM
     assert sorted(c.params["channel_id"] for c in uploads) == ["DU1", "DU20"]
     png = fake_slack.uploads[uploads[0].params["files"][0]["id"]]
     assert png.startswith(b"\x89PNG")
+    tick(end, deps=runtime.deps, app=runtime.app, sender=runtime.sender)  # the same instant again
     for at in (end + timedelta(minutes=20), end + timedelta(days=3)):
         health_jobs.run_quarterly(JobContext(deps=runtime.deps, at=at))
     runtime.sender.drain()
     assert len(_review_dms(engine)) == 2 and len(fake_slack.calls_to("files.completeUploadExternal")) == 2
+    assert [m.status for m in _owed(engine, Kind.UPLOAD)] == [Status.DELIVERED, Status.DELIVERED]
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(QuarterlyReview)) == 2  # Guild and Other
-        assert session.scalar(select(func.count()).where(ChartUpload.file_id.is_(None))) == 0
 
 
 def test_quarter_found_too_late_is_skipped(runtime: Runtime, engine: Engine, guild) -> None:
@@ -138,9 +145,13 @@ def test_chart_upload_retried_after_a_slack_failure(
     runtime: Runtime, engine: Engine, fake_slack: FakeSlack, guild
 ) -> None:
     end = utc(2026, 4, 1, 0, 5)
-    tick(end, deps=runtime.deps, app=runtime.app, sender=runtime.sender)
     fake_slack.fail_next("files.completeUploadExternal", error="internal_error")
-    health_jobs.upload_charts(runtime.deps)
-    with Session(engine) as session:
-        assert session.scalar(select(ChartUpload.last_error)) == "internal_error"
-    assert health_jobs.upload_charts(runtime.deps) == 1
+    tick(end, deps=runtime.deps, app=runtime.app, sender=runtime.sender)
+    (upload,) = _owed(engine, Kind.UPLOAD)
+    assert (upload.status, upload.last_error, upload.attempts) == (Status.PENDING, "internal_error", 1)
+    with Session(engine) as session:  # the back-off has passed
+        session.get_one(OutboxMessage, upload.id).next_attempt_at = utc(2020, 1, 1)
+        session.commit()
+    assert runtime.sender.drain().delivered == 1
+    assert _owed(engine, Kind.UPLOAD)[0].status == Status.DELIVERED
+    assert len(fake_slack.calls_to("files.completeUploadExternal")) == 2  # the failed try, then the upload

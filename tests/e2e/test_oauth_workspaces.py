@@ -18,6 +18,7 @@ from copbot import export
 from copbot.communities import service as communities
 from copbot.communities.models import Workspace
 from copbot.config import Settings
+from copbot.features import FEATURES
 from copbot.oauth.models import bots_table, states_table
 from copbot.recognition import service as recognition
 from copbot.reviews import service as reviews
@@ -160,7 +161,7 @@ def test_two_workspaces_install_and_stay_apart(
     assert posts == {"C1": "xoxb-team-one", "C2": "xoxb-team-two"}  # each workspace's own token
 
     with Session(engine) as session:
-        one = export.collect(session, team_id="T1")
+        one = export.collect(session, FEATURES, team_id="T1")
         assert [c["name"] for c in one["communities"]] == ["Guild One"]
         assert {m["team_id"] for m in one["members"]} == {"T1"}
 
@@ -272,7 +273,7 @@ def test_each_workspace_sees_only_its_own_library_recognition_and_digest(
     found = json.dumps(slack.command("/cop", "search failover", team_id="T2", channel_id="C2").json())
     assert "Failover drill of T2" in found and "T1" not in found
     with Session(engine) as session:
-        exported = export.collect(session, team_id="T2")
+        exported = export.collect(session, FEATURES, team_id="T2")
     assert [r["title"] for r in exported["reviews"]] == ["Failover drill of T2"]
     assert [n["team_id"] for n in exported["nominations"]] == ["T2"]
 

@@ -381,7 +381,7 @@ def test_people_ask_shows_matching_playbooks_first(
 def test_people_ask_modal_shows_matches_before_posting(
     slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
-    from copbot.slack.ids import PeopleAction, PeopleBlock, PeopleView
+    from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
 
     _setup(slack)
     _library_with_a_paging_playbook(engine)

@@ -16,6 +16,7 @@ from copbot.outbox.models import OutboxMessage
 from copbot.reviews.models import Adoption, Lesson, LessonStatus, Playbook, Review
 from copbot.runtime import Runtime
 from copbot.scheduling.runner import tick
+from tests.e2e.test_reviews_reminders import held_session
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_client import SlackSender, plain, static, user, users
 
@@ -339,13 +340,15 @@ def test_session_prompt_button_links_the_review(
     slack: SlackSender, engine: Engine, fake_slack: FakeSlack
 ) -> None:
     community_id = make_community(engine)
-    slack.block_action("review_open_from_session", value="42", channel_id="C1", user_id="U2")
+    held = held_session(engine, community_id, now(), "U1")
+    slack.block_action("review_open_from_session", value=str(held), channel_id="C1", user_id="U2")
     (call,) = fake_slack.wait_for("views.open")
     metadata = json.loads(call.params["view"]["private_metadata"])
-    assert metadata == {"community_id": community_id, "occurrence_id": 42}
+    assert metadata == {"community_id": community_id, "occurrence_id": held}
     submit_review(slack, metadata, user_id="U2")
+    submit_review(slack, {**metadata, "occurrence_id": held + 1000}, user_id="U2")  # names no session
     with Session(engine) as session:
-        assert session.scalar(select(Review.occurrence_id)) == 42
+        assert list(session.scalars(select(Review.occurrence_id).order_by(Review.id))) == [held, None]
 
 
 def test_due_lesson_dms_its_owner_once(

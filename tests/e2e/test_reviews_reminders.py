@@ -1,19 +1,17 @@
-"""The session review reminder: one DM to the facilitator when no review is linked after the delay.
-
-Runs once the rituals feature (its `ritual_occurrences` table) is installed; skipped before.
-"""
+"""The session review reminder: one DM to the facilitator when no review is linked after the delay."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.reviews.models import Review
+from copbot.rituals.models import Occurrence, RitualSchedule
 from copbot.runtime import Runtime
 from copbot.scheduling.runner import tick
 from tests.fakes.slack_api import FakeSlack
@@ -33,9 +31,8 @@ def _community(engine: Engine) -> int:
         return community.id
 
 
-def _session(engine: Engine, community_id: int, ends_at, facilitator: str) -> int:
-    from copbot.rituals.models import Occurrence, RitualSchedule
-
+def held_session(engine: Engine, community_id: int, ends_at, facilitator: str) -> int:
+    """A session of the community that ended at `ends_at`, as rituals stores it."""
     with Session(engine) as session:
         schedule = RitualSchedule(
             team_id="T1", community_id=community_id, kind="sessions", title="Weekly", created_by="U1"
@@ -60,12 +57,10 @@ def _session(engine: Engine, community_id: int, ends_at, facilitator: str) -> in
 def test_facilitator_is_reminded_once_after_the_delay(
     engine: Engine, runtime: Runtime, fake_slack: FakeSlack
 ) -> None:
-    if not inspect(engine).has_table("ritual_occurrences"):
-        pytest.skip("the rituals feature is not installed yet")
     community_id = _community(engine)
     ended = now().replace(microsecond=0) - timedelta(days=1)
-    lonely = _session(engine, community_id, ended, "U5")
-    reviewed = _session(engine, community_id, ended + timedelta(minutes=1), "U6")
+    lonely = held_session(engine, community_id, ended, "U5")
+    reviewed = held_session(engine, community_id, ended + timedelta(minutes=1), "U6")
     with Session(engine) as session:
         session.add(
             Review(

@@ -6,28 +6,20 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from copbot.blockkit import channel_link, check, escape, mention, plain, section, truncate
+from copbot.communities.ids import Action, Block, View
 from copbot.communities.models import Community
-from copbot.slack.ids import Action, Block, View
-from copbot.slack.text import channel_link, check, escape, mention, truncate
 
 HelpLine = tuple[str, str]  # (usage, summary)
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def help_message(lines: Sequence[HelpLine], *, intro: str | None = None) -> dict[str, Any]:
     """The ephemeral `/cop help`: every command with a line on what it does."""
     listing = "\n".join(f"`{usage}` {summary}" for usage, summary in lines)
     blocks = [
-        {"type": "header", "text": _plain("copbot: your community of practice, in Slack")},
-        *([_section(intro)] if intro else []),
-        _section(truncate(listing, 3000)),
+        {"type": "header", "text": plain("copbot: your community of practice, in Slack")},
+        *([section(intro)] if intro else []),
+        section(truncate(listing, 3000)),
         {
             "type": "context",
             "elements": [
@@ -53,14 +45,14 @@ def _text_input(
         "action_id": action,
         "multiline": multiline,
         "max_length": 80 if block == Block.NAME else 3000,
-        "placeholder": _plain(placeholder),
+        "placeholder": plain(placeholder),
     }
     if initial:
         element["initial_value"] = initial
     return {
         "type": "input",
         "block_id": block,
-        "label": _plain(label),
+        "label": plain(label),
         "optional": optional,
         "element": element,
     }
@@ -109,7 +101,7 @@ def setup_modal(
         ),
     ]
     blocks: list[dict[str, Any]] = [
-        _section(
+        section(
             f"This community lives in {channel_link(channel_id)}."
             if not channel_name
             else f"This community lives in *#{escape(channel_name)}*."
@@ -131,13 +123,13 @@ def setup_modal(
         {
             "type": "input",
             "block_id": Block.TIMEZONE,
-            "label": _plain("Time zone"),
-            "hint": _plain("Rituals are scheduled in this zone. Type a city to search."),
+            "label": plain("Time zone"),
+            "hint": plain("Rituals are scheduled in this zone. Type a city to search."),
             "element": {
                 "type": "external_select",
                 "action_id": Action.TIMEZONE,
                 "min_query_length": 2,
-                "placeholder": _plain("Type a city, e.g. Berlin"),
+                "placeholder": plain("Type a city, e.g. Berlin"),
                 "initial_option": timezone_option(timezone),
             },
         }
@@ -147,9 +139,9 @@ def setup_modal(
         "type": "modal",
         "callback_id": View.COMMUNITY_SETUP,
         "private_metadata": json.dumps({"channel_id": channel_id}),
-        "title": _plain("Edit community" if community else "Set up a community"),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain("Edit community" if community else "Set up a community"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
         "blocks": blocks,
     }
     return check(view, surface="modal")
@@ -157,7 +149,7 @@ def setup_modal(
 
 def timezone_option(zone: str) -> dict[str, Any]:
     """One time zone as a select option."""
-    return {"text": _plain(zone.replace("_", " ")), "value": zone}
+    return {"text": plain(zone.replace("_", " ")), "value": zone}
 
 
 def timezone_options(zones: Sequence[str]) -> dict[str, Any]:
@@ -173,9 +165,9 @@ def saved_view(community: Community, *, created: bool) -> dict[str, Any]:
         text += " You are its first lead. Members join with `/cop join`."
     view = {
         "type": "modal",
-        "title": _plain("Community saved"),
-        "close": _plain("Done"),
-        "blocks": [_section(text)],
+        "title": plain("Community saved"),
+        "close": plain("Done"),
+        "blocks": [section(text)],
     }
     return check(view, surface="modal")
 
@@ -188,13 +180,13 @@ def community_summary(community: Community) -> list[dict[str, Any]]:
         ("Boundaries", community.boundaries),
         ("Norms", community.norms),
     ]
-    return [_section(truncate(f"*{label}*\n{escape(text)}", 3000)) for label, text in parts if text]
+    return [section(truncate(f"*{label}*\n{escape(text)}", 3000)) for label, text in parts if text]
 
 
 def announcement(community: Community, *, lead_id: str) -> dict[str, Any]:
     """The channel post that opens a new community."""
     blocks = [
-        {"type": "header", "text": _plain(truncate(f"Welcome to {community.name}", 150))},
+        {"type": "header", "text": plain(truncate(f"Welcome to {community.name}", 150))},
         *community_summary(community),
         {
             "type": "context",
@@ -213,7 +205,7 @@ def announcement(community: Community, *, lead_id: str) -> dict[str, Any]:
                 {
                     "type": "button",
                     "action_id": Action.JOIN,
-                    "text": _plain("Join"),
+                    "text": plain("Join"),
                     "style": "primary",
                     "value": str(community.id),
                 }

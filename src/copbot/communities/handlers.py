@@ -8,14 +8,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from copbot.communities import blocks, service
-from copbot.communities.setup import SetupExtensions, extensions_for
+from copbot.communities import blocks, flows, service
+from copbot.communities.ids import FIELD_BLOCKS, Action, Block, View
+from copbot.communities.setup import SetupExtensions
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
-from copbot.outbox import service as outbox
 from copbot.slack.commands import CopRouter, Subcommand
-from copbot.slack.ids import Action, Block, View
+from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
 
 FORM_FIELDS = {
@@ -30,7 +30,7 @@ FORM_FIELDS = {
 
 def register(app: App, deps: Deps, router: CopRouter) -> None:
     """Register the community listeners and `/cop` subcommands."""
-    extensions = extensions_for(router)  # other features add their set-up fields as they register
+    extensions = SetupExtensions.of(deps.features)
     router.add(
         Subcommand(
             "setup",
@@ -57,9 +57,6 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     def suggest_timezones(ack: Ack, payload: dict[str, Any]) -> None:
         ack(**blocks.timezone_options(service.find_timezones(payload.get("value", ""))))
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def join_from_button(body: dict[str, Any], respond: Respond) -> None:
         channel_id = body.get("channel", {}).get("id", "")
         request = {"team_id": body["team"]["id"], "user_id": body["user"]["id"], "channel_id": channel_id}
@@ -69,7 +66,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             text = blocks.joined_message(community, joined=joined)
         except CopbotError as error:
             text = str(error)
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        tell(respond, text)
 
     app.action(Action.JOIN)(ack=acknowledge, lazy=[join_from_button])
 
@@ -118,23 +115,11 @@ def save_setup(deps: Deps, body: dict[str, Any], extensions: SetupExtensions | N
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     try:
         form, extra = _parse_form(values, extensions or SetupExtensions())
+        setup = flows.Setup(team_id=team_id, channel_id=channel_id, user_id=user_id, form=form, extra=extra)
         with session_scope(deps.sessions) as session:
-            community, created = service.save_community(
-                session, team_id=team_id, channel_id=channel_id, user_id=user_id, form=form
-            )
-            SetupExtensions.save(session, community, user_id, extra)
-            if created:
-                message = blocks.announcement(community, lead_id=user_id)
-                outbox.post(
-                    session,
-                    team_id=team_id,
-                    channel_id=channel_id,
-                    key=f"community-opened:{community.id}",
-                    text=message["text"],
-                    blocks=message["blocks"],
-                )
+            community, created = flows.save_setup(session, setup)
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
         return {"response_action": "errors", "errors": {Block.NAME.value: str(error)}}
     return {"response_action": "update", "view": blocks.saved_view(community, created=created)}
@@ -148,7 +133,7 @@ def _parse_form(
     form = extra = None
     try:
         form = service.CommunityForm.parse(
-            {b.value: state_value(values, b, a) for b, a in FORM_FIELDS.items()}
+            {b.name.lower(): state_value(values, b, a) for b, a in FORM_FIELDS.items()}
         )
     except InvalidInput as error:
         errors.update(error.field_errors)

@@ -6,15 +6,16 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import mention
 from copbot.clock import now
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
+from copbot.db import affected
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
-from copbot.slack.ids import Block
-from copbot.slack.text import mention
+from copbot.feature import Counts, Person
 
 TEXT_LIMIT = 3000
 NO_COMMUNITY = "This channel has no community yet. A lead can create one with `/cop setup`."
@@ -68,14 +69,14 @@ class CommunityForm(BaseModel):
 
     @classmethod
     def parse(cls, fields: dict[str, str | None]) -> CommunityForm:
-        """Validate raw modal input; raise InvalidInput naming each bad field's block."""
+        """Validate raw modal input; raise InvalidInput naming each bad field."""
         try:
             return cls.model_validate({k: v or "" for k, v in fields.items()})
         except ValidationError as exc:
-            errors = {}
+            errors: dict[str, str] = {}
             for error in exc.errors():
-                block = Block(str(error["loc"][0])) if error["loc"] else Block.NAME
-                errors.setdefault(block.value, error["msg"].removeprefix("Value error, "))
+                field = str(error["loc"][0]) if error["loc"] else "name"
+                errors.setdefault(field, error["msg"].removeprefix("Value error, "))
             raise InvalidInput(errors) from None
 
 
@@ -111,7 +112,7 @@ def ensure_workspace(session: Session, *, team_id: str) -> Workspace:
     return workspace
 
 
-def installed_communities() -> Select[tuple[Community]]:
+def installed_communities() -> Select[Community]:
     """A query of the communities whose workspace has copbot installed: scheduled work runs for these only."""
     return (
         select(Community)
@@ -247,7 +248,19 @@ def _add_member(session: Session, *, community: Community, user_id: str) -> Memb
             member = Member(team_id=community.team_id, community_id=community.id, user_id=user_id)
             session.add(member)
     except IntegrityError:
-        member = find_member(session, community=community, user_id=user_id)
-        if member is None:
+        found = find_member(session, community=community, user_id=user_id)
+        if found is None:
             raise
+        return found
     return member
+
+
+def forget_user(session: Session, person: Person) -> Counts:
+    """The person leaves every community of their workspace (roles too); communities they created stay."""
+    team_id, user_id = person.team_id, person.user_id
+    member_ids = select(Member.id).where(Member.team_id == team_id, Member.user_id == user_id)
+    roles = affected(session.execute(delete(MemberRole).where(MemberRole.member_id.in_(member_ids))))
+    members = session.execute(delete(Member).where(Member.team_id == team_id, Member.user_id == user_id))
+    created = (Community.team_id == team_id, Community.created_by == user_id)
+    creator = session.execute(update(Community).where(*created).values(created_by=""))
+    return {"member_roles": roles, "members": affected(members), "communities": affected(creator)}

@@ -1,20 +1,22 @@
 """Fields other features add to the `/cop setup` modal, without communities knowing about them.
 
-A feature registers a SetupExtension for the router it was handed (`extensions_for(router).add(...)`);
-the set-up modal shows the extension's blocks, validates them with the rest of the form (every field
-error together, nothing stored on any) and saves them in the same transaction as the community.
+A feature lists its SetupExtensions in its `Feature.setup_fields`; the set-up modal shows their blocks,
+validates them with the rest of the form (every field error together, nothing stored on any) and saves
+them in the same transaction as the community.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-from weakref import WeakKeyDictionary
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community
 from copbot.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from copbot.feature import Features
 
 StateValues = dict[str, dict[str, Any]]  # a modal's `view.state.values`
 
@@ -41,9 +43,10 @@ class SetupExtensions:
 
     items: list[SetupExtension] = field(default_factory=list)
 
-    def add(self, extension: SetupExtension) -> None:
-        """Register one extension."""
-        self.items.append(extension)
+    @classmethod
+    def of(cls, features: Features) -> SetupExtensions:
+        """Every feature's set-up fields, in the features' order."""
+        return cls([extension for feature in features for extension in feature.setup_fields])
 
     def blocks(self, session: Session, community: Community | None) -> list[dict[str, Any]]:
         """Every extension's blocks, in registration order."""
@@ -68,15 +71,3 @@ class SetupExtensions:
         """Store every parsed extension in the caller's transaction."""
         for ext, value in parsed:
             ext.save(session, community, user_id, value)
-
-
-# Keyed by the router each feature is handed at register time: one registry per assembled app.
-_REGISTRIES: WeakKeyDictionary[Any, SetupExtensions] = WeakKeyDictionary()
-
-
-def extensions_for(router: Any) -> SetupExtensions:
-    """The set-up extensions of the app that `router` belongs to (created on first use)."""
-    found = _REGISTRIES.get(router)
-    if found is None:
-        found = _REGISTRIES[router] = SetupExtensions()
-    return found

@@ -7,11 +7,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from copbot.blockkit import (
+    LIMITS,
+    button,
+    channel_link,
+    check,
+    context,
+    divider,
+    escape,
+    fields,
+    header,
+    mention,
+    section,
+    truncate,
+)
 from copbot.communities.models import Community
 from copbot.health.home import Dashboard, Home, Membership, Upcoming
+from copbot.health.ids import HealthAction, HealthBlock
 from copbot.health.service import MIN_GROUP, Metrics, Week
-from copbot.slack.ids import HealthAction, HealthBlock, ReviewAction
-from copbot.slack.text import LIMITS, channel_link, check, escape, mention, truncate
+from copbot.reviews.ids import ReviewAction
 
 SPARKS = "▁▂▃▄▅▆▇█"
 NONE = "\u2013"  # an en dash: the figure cannot be told (too few people, or nothing to divide)
@@ -24,36 +38,6 @@ KIND_LABELS = {
     "attendance": "attendances",
 }
 OCCURRENCE_LABELS = {"session": "Session", "kickoff": "Kickoff", "midpoint": "Mid-point", "finale": "Finale"}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, LIMITS.section_text)}}
-
-
-def _fields(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "fields": [{"type": "mrkdwn", "text": truncate(f"*{k}*\n{v}", 2000)} for k, v in pairs[:10]],
-    }
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, LIMITS.section_text)}]}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": _plain(truncate(text, LIMITS.header_text))}
-
-
-def _button(action: str, text: str, value: str, *, primary: bool = False) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action, "text": _plain(text), "value": value}
-    if primary:
-        button["style"] = "primary"
-    return button
 
 
 def sparkline(values: Sequence[int]) -> str:
@@ -155,14 +139,14 @@ def _fairness(m: Metrics) -> list[dict[str, Any]]:
             else f"{NONE} (fewer than {MIN_GROUP} people with known teams)"
         ),
     ]
-    return [_section(":scales: *Fairness* (leads only)\n" + "\n".join(lines))]
+    return [section(":scales: *Fairness* (leads only)\n" + "\n".join(lines))]
 
 
 def _trend(weeks: Sequence[Week]) -> dict[str, Any]:
     def line(label: str, values: list[int]) -> str:
         return f"`{sparkline(values)}` {label} (last week {values[-1]}, peak {max(values, default=0)})"
 
-    return _section(
+    return section(
         f"*Last {len(weeks)} weeks*\n"
         + "\n".join(
             [
@@ -178,7 +162,7 @@ def _teams(m: Metrics) -> list[dict[str, Any]]:
     if not m.teams:
         return []
     text = ", ".join(f"{escape(name)} {people} people / {n}" for name, people, n in m.teams)
-    return [_context(f"Teams of {MIN_GROUP}+ contributors: {text}")]
+    return [context(f"Teams of {MIN_GROUP}+ contributors: {text}")]
 
 
 def stats_message(
@@ -187,13 +171,13 @@ def stats_message(
     """The ephemeral `/cop stats` answer."""
     title = f"{community.name}: {m.period.label}" + (" so far" if so_far else "")
     blocks = [
-        _header(title),
-        _fields(metric_fields(m)),
-        _context(f"Contributions: {_by_kind(m)}"),
+        header(title),
+        fields(metric_fields(m)),
+        context(f"Contributions: {_by_kind(m)}"),
         *_teams(m),
         *([_trend(weeks)] if weeks else []),
         *_fairness(m),
-        _context(
+        context(
             "`/cop stats week`, `/cop stats month` or `/cop stats quarter`. "
             f"Groups under {MIN_GROUP} people are not broken down."
         ),
@@ -211,16 +195,16 @@ def stats_message(
 def home_view(home: Home) -> dict[str, Any]:
     """The App Home tab: the person's communities and part; leads also get dashboards. At most 100 blocks."""
     if not home.memberships:
-        blocks = [
-            _header("Welcome to copbot"),
-            _section(
+        welcome = [
+            header("Welcome to copbot"),
+            section(
                 "You are not in a community of practice yet. In a community's channel, `/cop join` makes you "
                 "a member; `/cop setup` turns a channel into a new community."
             ),
             _actions([_refresh()]),
         ]
-        return check({"type": "home", "blocks": blocks}, surface="home")
-    blocks: list[dict[str, Any]] = [_header("Your communities")]
+        return check({"type": "home", "blocks": welcome}, surface="home")
+    blocks: list[dict[str, Any]] = [header("Your communities")]
     blocks += [_membership(m) for m in home.memberships]
     for m in home.newcomer_in:
         blocks += _newcomer(m)
@@ -228,13 +212,13 @@ def home_view(home: Home) -> dict[str, Any]:
     blocks += _recognition(home)
     blocks.append(_actions(_quick_actions(home)))
     tail = [
-        _context(f"Updated {_when(home.at)}. Numbers for groups under {MIN_GROUP} people are never shown.")
+        context(f"Updated {_when(home.at)}. Numbers for groups under {MIN_GROUP} people are never shown.")
     ]
     for board in home.dashboards:
         blocks += dashboard(board)
     if home.more_led:
         blocks.append(
-            _context(f"You lead {home.more_led} more communities: run `/cop stats` in their channels.")
+            context(f"You lead {home.more_led} more communities: run `/cop stats` in their channels.")
         )
     return check({"type": "home", "blocks": fit(blocks, tail, LIMITS.home_blocks)}, surface="home")
 
@@ -243,7 +227,7 @@ def fit(blocks: list[dict[str, Any]], tail: list[dict[str, Any]], limit: int) ->
     """Keep within Slack's block limit: drop blocks from the end, then say something was left out."""
     if len(blocks) + len(tail) <= limit:
         return blocks + tail
-    note = _context("There is more than fits here: `/cop stats` in a community's channel shows the rest.")
+    note = context("There is more than fits here: `/cop stats` in a community's channel shows the rest.")
     return [*blocks[: limit - len(tail) - 1], note, *tail]
 
 
@@ -252,7 +236,7 @@ def _membership(m: Membership) -> dict[str, Any]:
     part = f"{m.contributions} contributions this quarter"
     if m.sessions:
         part += f", {m.attended} of {m.sessions} sessions attended"
-    return _section(
+    return section(
         f"*{escape(m.community.name)}* in {channel_link(m.community.channel_id)} · {roles}\n{part}"
     )
 
@@ -260,7 +244,7 @@ def _membership(m: Membership) -> dict[str, Any]:
 def _newcomer(m: Membership) -> list[dict[str, Any]]:
     mentor = f" Your mentor is {mention(m.mentor_id)}: ask them anything." if m.mentor_id else ""
     return [
-        _section(
+        section(
             f":seedling: *New to {escape(m.community.name)}?*{mentor}\n"
             f"*Purpose:* {escape(truncate(m.community.purpose, 600))}\n"
             "Start here: come to the next session, read the latest reviews with `/cop search`, "
@@ -276,12 +260,12 @@ def _occurrence_line(u: Upcoming, *, with_facilitator: bool = True) -> str:
 
 
 def _upcoming(home: Home) -> list[dict[str, Any]]:
-    blocks = [_divider()]
+    blocks = [divider()]
     sessions = "\n".join(_occurrence_line(u) for u in home.upcoming) or "Nothing scheduled yet."
-    blocks.append(_section(f":calendar: *Next sessions*\n{sessions}"))
+    blocks.append(section(f":calendar: *Next sessions*\n{sessions}"))
     if home.turns:
         turns = "\n".join(_occurrence_line(u, with_facilitator=False) for u in home.turns)
-        blocks.append(_section(f":microphone: *Your facilitation turns*\n{turns}"))
+        blocks.append(section(f":microphone: *Your facilitation turns*\n{turns}"))
     return blocks
 
 
@@ -294,11 +278,7 @@ def _recognition(home: Home) -> list[dict[str, Any]]:
     for value, giver, community_name in r.latest:
         by = f" from {mention(giver)}" if giver else ""
         text += f"\n• _{escape(value)}_{by} in {escape(community_name)}"
-    return [_section(text)]
-
-
-def _divider() -> dict[str, Any]:
-    return {"type": "divider"}
+    return [section(text)]
 
 
 def _actions(elements: list[dict[str, Any]]) -> dict[str, Any]:
@@ -306,15 +286,15 @@ def _actions(elements: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _refresh() -> dict[str, Any]:
-    return _button(HealthAction.REFRESH_HOME, "Refresh", "refresh")
+    return button("Refresh", HealthAction.REFRESH_HOME, "refresh")
 
 
 def _quick_actions(home: Home) -> list[dict[str, Any]]:
     first = home.memberships[0].community
     write = json.dumps({"c": first.channel_id})
     return [
-        _button(
-            ReviewAction.OPEN_REVIEW, f"Write a review ({truncate(first.name, 40)})", write, primary=True
+        button(
+            f"Write a review ({truncate(first.name, 40)})", ReviewAction.OPEN_REVIEW, write, style="primary"
         ),
         _refresh(),
     ]
@@ -324,17 +304,17 @@ def dashboard(board: Dashboard) -> list[dict[str, Any]]:
     """A lead's dashboard of one community: metrics this month, 12-week trends, fairness, set-up."""
     community, m = board.community, board.metrics
     return [
-        _divider(),
-        _header(f"{community.name}: {m.period.label} so far"),
-        _fields(metric_fields(m)),
-        _context(f"Contributions: {_by_kind(m)}"),
+        divider(),
+        header(f"{community.name}: {m.period.label} so far"),
+        fields(metric_fields(m)),
+        context(f"Contributions: {_by_kind(m)}"),
         *_teams(m),
         _trend(board.trend),
         *_fairness(m),
         {
             "type": "actions",
             "block_id": f"{HealthBlock.DASHBOARD_ACTIONS}:{community.id}",
-            "elements": [_button(HealthAction.OPEN_SETUP, "Revisit purpose and goals", community.channel_id)],
+            "elements": [button("Revisit purpose and goals", HealthAction.OPEN_SETUP, community.channel_id)],
         },
     ]
 
@@ -368,13 +348,11 @@ def quarterly_review(community: Community, this: Metrics, before: Metrics) -> di
     if this.pulse:
         pairs.append(("Pulse", _pulse(this)))
     blocks = [
-        _header(f"{community.name}: {this.period.label} in review"),
-        _section(
-            f"How {channel_link(community.channel_id)} did this quarter, against {before.period.label}."
-        ),
-        _fields(pairs),
+        header(f"{community.name}: {this.period.label} in review"),
+        section(f"How {channel_link(community.channel_id)} did this quarter, against {before.period.label}."),
+        fields(pairs),
         *_fairness(this),
-        _section(
+        section(
             "*Time to revisit the charter.* Does the purpose still hold? Which learning goals were met, "
             "which are next? Are the boundaries still right?\n"
             f"*Purpose:* {escape(truncate(community.purpose, 1000))}"
@@ -383,12 +361,15 @@ def quarterly_review(community: Community, this: Metrics, before: Metrics) -> di
             "type": "actions",
             "block_id": HealthBlock.REVIEW_ACTIONS,
             "elements": [
-                _button(
-                    HealthAction.OPEN_SETUP, "Revisit purpose and goals", community.channel_id, primary=True
+                button(
+                    "Revisit purpose and goals",
+                    HealthAction.OPEN_SETUP,
+                    community.channel_id,
+                    style="primary",
                 )
             ],
         },
-        _context("A chart of the quarter's weekly trends follows."),
+        context("A chart of the quarter's weekly trends follows."),
     ]
     text = f"{escape(community.name)}: {this.period.label} in review"
     return check({"text": text, "blocks": blocks}, surface="message")

@@ -6,29 +6,29 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
+from copbot import export
 from copbot.clock import now
 from copbot.communities import handlers as community_handlers
 from copbot.communities import service as communities
-from copbot.communities.setup import extensions_for
+from copbot.communities.setup import SetupExtensions
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError
 from copbot.health import blocks, home, snapshots
-from copbot.health import jobs as health_jobs
+from copbot.health.ids import HealthAction
 from copbot.health.periods import PeriodKind
 from copbot.outbox import service as outbox
-from copbot.scheduling.jobs import Job
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
-from copbot.slack.ids import HealthAction
 from copbot.slack.lanes import opens_view
-from copbot.slack.payloads import SubcommandRequest
+from copbot.slack.listeners import acknowledge, tell
+from copbot.slack.payloads import SubcommandRequest, team_id_of
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,8 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     on_event(app, deps, "app_home_opened", publish_on_open)
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def refresh(body: dict[str, Any]) -> None:
-        user_id, team_id = body["user"]["id"], _team(body)
+        user_id, team_id = body["user"]["id"], team_id_of(body)
         stamp = body.get("actions", [{}])[0].get("action_ts") or now().timestamp()
         key = f"health-home:{user_id}:refresh:{stamp}"
         with session_scope(deps.sessions) as session:
@@ -76,15 +73,14 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         deps.outbox.notify()
 
     @opens_view
-
     def open_setup(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
             view = community_handlers.setup_view(
                 deps,
-                team_id=_team(body),
+                team_id=team_id_of(body),
                 channel_id=body.get("actions", [{}])[0].get("value", ""),
                 user_id=body["user"]["id"],
-                extensions=extensions_for(router),
+                extensions=SetupExtensions.of(deps.features),
             )
         except CopbotError as error:
             _tell(deps, respond, body, user_message(error))
@@ -93,11 +89,6 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     app.action(HealthAction.REFRESH_HOME)(ack=acknowledge, lazy=[refresh])
     app.action(HealthAction.OPEN_SETUP)(ack=acknowledge, lazy=[open_setup])
-
-
-def jobs() -> list[Job]:
-    """The quarterly review."""
-    return health_jobs.jobs()
 
 
 def publish(session: Session, *, team_id: str, user_id: str, key: str, at: datetime) -> bool:
@@ -125,7 +116,7 @@ def send_stats(deps: Deps, request: SubcommandRequest) -> None:
     if parse_period(request.args) is None or not request.command.response_url:
         return
     reply = stats(deps, request, at=now())
-    WebhookClient(request.command.response_url, timeout=deps.settings.slack_timeout).send(
+    WebhookClient(request.command.response_url, timeout=deps.settings.slack_timeout).send(  # type: ignore[arg-type]
         response_type="ephemeral", replace_original=False, **reply
     )
 
@@ -159,7 +150,6 @@ def start_export(deps: Deps, request: SubcommandRequest) -> str:
 
 def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> None:
     """Upload the community's records as CSV to the lead's DM (after the ack)."""
-    from copbot import export  # here, not at the top: export imports every feature's handlers
 
     command = request.command
     with session_scope(deps.sessions) as session:
@@ -169,7 +159,9 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
         communities.require_lead(
             session, community=community, user_id=command.user_id, action="export its records"
         )
-        records = export.collect(session, team_id=command.team_id, channel_id=command.channel_id)
+        records = export.collect(
+            session, deps.features, team_id=command.team_id, channel_id=command.channel_id
+        )
         name = community.name
     content = export.render(records, fmt="csv")
     dm = client.conversations_open(users=command.user_id)["channel"]["id"]
@@ -186,27 +178,13 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
     log.info("export of %s uploaded (%d bytes)", command.channel_id, len(content))
 
 
-def forget_user(session: Session, team_id: str, user_id: str) -> None:
-    """Drop the workspace's cached health views: a stored fairness list may name the user."""
-    snapshots.forget(session, team_id=team_id)
-
-
-def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> None:
-    """Drop cached health views computed before the retention cutoff."""
-    snapshots.purge_before(session, cutoff, team_id=team_id)
-
-
-def _team(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id", "")
-
-
 def _tell(deps: Deps, respond: Respond, body: dict[str, Any], text: str) -> None:
     """Say why an action failed: in place when the button sits in a message, else by DM (App Home)."""
     if body.get("response_url"):
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        tell(respond, text)
         return
     user_id, stamp = body["user"]["id"], body.get("actions", [{}])[0].get("action_ts", "")
     with session_scope(deps.sessions) as session:
         key = f"health-refusal:{user_id}:{stamp or now().timestamp()}"
-        outbox.direct_message(session, team_id=_team(body), user_id=user_id, key=key, text=text)
+        outbox.direct_message(session, team_id=team_id_of(body), user_id=user_id, key=key, text=text)
     deps.outbox.notify()

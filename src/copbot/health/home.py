@@ -16,6 +16,7 @@ from copbot.health import service, snapshots, sources
 from copbot.health.periods import PeriodKind, period_at
 from copbot.people.models import Onboarding
 from copbot.recognition.models import Nomination, Nominee
+from copbot.rituals.models import Occurrence
 
 NEWCOMER_DAYS = 30  # a member this new sees the newcomer's welcome
 MAX_COMMUNITIES = 10
@@ -176,28 +177,23 @@ def _my_part(
     mine = session.execute(
         select(func.count(), func.count().filter(contribution.c.kind == "attendance"))
     ).one()
-    models = sources.rituals(session)
-    if models is None:
-        return int(mine[0]), None, None
     conditions = sources.held(
-        models,
         team_id=community.team_id,
         community_id=community.id,
         start=quarter.start,
         stop=at,
         sessions_only=True,
     )
-    held = session.scalar(select(func.count()).select_from(models.Occurrence).where(*conditions))
+    held = session.scalar(select(func.count()).select_from(Occurrence).where(*conditions))
     return int(mine[0]), int(mine[1]), int(held or 0)
 
 
 def _upcoming(
     session: Session, communities: list[Community], *, at: datetime, facilitator_id: str | None = None
 ) -> list[Upcoming]:
-    models = sources.rituals(session)
-    if models is None or not communities:
+    if not communities:
         return []
-    occurrence = models.Occurrence
+    occurrence = Occurrence
     by_id = {c.id: c for c in communities}
     query = (
         select(occurrence.community_id, occurrence.kind, occurrence.starts_at, occurrence.facilitator_id)
@@ -231,4 +227,5 @@ def _recognition(session: Session, *, team_id: str, user_id: str, at: datetime) 
         .order_by(Nomination.created_at.desc(), Nomination.id.desc())
         .limit(3)
     ).all()
-    return Recognition(int(received[0]), int(received[1]), int(given or 0), [tuple(r) for r in latest])
+    listed = [(str(value), nominator, str(name)) for value, nominator, name in latest]
+    return Recognition(int(received[0]), int(received[1]), int(given or 0), listed)

@@ -1,8 +1,8 @@
 """The quarterly review: when a quarter ends (community time zone), its leads get the quarter in review.
 
-Each community's quarter is claimed once (unique row) in the same transaction as the leads' DMs. The chart
-follows each DM: it is uploaded once the DM is delivered (into the same conversation), and retried on later
-runs if Slack fails; a crash between the upload and its commit can repeat that one upload.
+Each community's quarter is claimed once (unique row) in the same transaction as the leads' DMs and their
+chart uploads, all owed to the outbox: each chart follows its DM into the same conversation once the DM is
+delivered, with the outbox's retries and back-off (a crash between an upload and its commit can repeat it).
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,19 +17,16 @@ from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.jobs import each_installed_community
 from copbot.communities.models import Community
-from copbot.db import dialect_insert, session_scope
-from copbot.deps import Deps
+from copbot.db import dialect_insert
 from copbot.health import blocks, chart, service
-from copbot.health.models import ChartUpload, QuarterlyReview
+from copbot.health.models import QuarterlyReview
 from copbot.health.periods import Period, PeriodKind, period_at
 from copbot.outbox import service as outbox
-from copbot.outbox.models import Status
 from copbot.scheduling.jobs import Job, JobContext
 
 log = logging.getLogger(__name__)
 
 REVIEW_WINDOW = timedelta(days=7)  # a quarter found ended later than this (bot down, new install) is skipped
-MAX_UPLOAD_ATTEMPTS = 5
 
 
 def jobs() -> list[Job]:
@@ -44,13 +39,12 @@ def jobs() -> list[Job]:
 
 
 def run_quarterly(ctx: JobContext) -> None:
-    """Queue the review of every community whose quarter has just ended, then upload the charts owed."""
+    """Queue the review (DMs and charts) of every community whose quarter has just ended."""
     each_installed_community(
         ctx,
         lambda session, community_id, at: queue_review(session, community_id=community_id, at=at),
         what="quarterly review",
     )
-    upload_charts(ctx.deps)
 
 
 def ended_quarter(community: Community, at: datetime) -> Period | None:
@@ -105,7 +99,17 @@ def queue_review(session: Session, *, community_id: int, at: datetime) -> int:
             text=message["text"],
             blocks=message["blocks"],
         )
-        session.add(ChartUpload(team_id=community.team_id, review_id=review_id, user_id=lead))
+        outbox.upload(
+            session,
+            team_id=community.team_id,
+            key=f"{key}:chart",
+            of_key=key,
+            content=png,
+            filename=f"{quarter.quarter_key}-weekly-trends.png",
+            title=f"{community.name}: weekly trends, {quarter.quarter_key}",
+            alt_text=chart.LEGEND,
+            comment=f"Weekly trends of {quarter.quarter_key}: {chart.LEGEND}.",
+        )
     log.info(
         "quarterly review %s of community %s queued for %d leads",
         quarter.quarter_key,
@@ -140,55 +144,3 @@ def _claim(session: Session, *, community: Community, quarter: str, summary: str
         .returning(QuarterlyReview.id)
     )
     return session.execute(statement).scalar()
-
-
-def upload_charts(deps: Deps) -> int:
-    """Upload each owed chart into the lead's DM once the review DM there is delivered; return how many."""
-    with session_scope(deps.sessions) as session:
-        owed = session.execute(
-            select(ChartUpload.id, QuarterlyReview.community_id, QuarterlyReview.quarter, ChartUpload.user_id)
-            .join(QuarterlyReview, QuarterlyReview.id == ChartUpload.review_id)
-            .where(ChartUpload.file_id.is_(None), ChartUpload.attempts < MAX_UPLOAD_ATTEMPTS)
-            .order_by(ChartUpload.id)
-            .limit(50)
-        ).all()
-    done = 0
-    for upload_id, community_id, quarter, user_id in owed:
-        with session_scope(deps.sessions) as session:
-            done += _upload_one(session, deps, upload_id, community_id, quarter, user_id)
-    return done
-
-
-def _upload_one(
-    session: Session, deps: Deps, upload_id: int, community_id: int, quarter: str, user_id: str
-) -> int:
-    upload = session.get(ChartUpload, upload_id)
-    community = session.get(Community, community_id)
-    if upload is None or community is None or upload.file_id is not None:
-        return 0
-    dm = outbox.find(session, team_id=community.team_id, key=review_key(community, quarter, user_id))
-    if dm is None or dm.status != Status.DELIVERED or not dm.sent_channel_id:
-        return 0  # the review itself is not there yet: the chart follows it, never precedes it
-    token = deps.tokens.bot_token(community.team_id)
-    if token is None:
-        return 0
-    client = WebClient(token=token, base_url=deps.settings.slack_api_url, timeout=deps.settings.slack_timeout)
-    review = session.get(QuarterlyReview, upload.review_id)
-    upload.attempts += 1
-    try:
-        response = client.files_upload_v2(
-            content=review.chart_png,
-            filename=f"{quarter}-weekly-trends.png",
-            title=f"{community.name}: weekly trends, {quarter}",
-            alt_txt=chart.LEGEND,
-            channel=dm.sent_channel_id,
-            initial_comment=f"Weekly trends of {quarter}: {chart.LEGEND}.",
-            request_file_info=False,
-        )
-    except SlackApiError as error:
-        upload.last_error = str(error.response.get("error", "unknown"))
-        log.warning("chart upload %s failed: %s", upload_id, upload.last_error)
-        return 0
-    upload.file_id = str(response["files"][0]["id"]) if response.get("files") else "uploaded"
-    upload.uploaded_at = now()
-    return 1

@@ -1,10 +1,11 @@
-"""Tables of the health feature: each quarterly review sent, and each chart upload it owes."""
+"""Tables of the health feature: each quarterly review sent."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKeyConstraint, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from copbot.clock import now
@@ -30,22 +31,6 @@ class QuarterlyReview(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     chart_png: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=now)
-
-
-class ChartUpload(Base):
-    """The weekly-trend chart owed to one lead's DM; `file_id` is set once Slack has it."""
-
-    __tablename__ = "health_chart_uploads"
-    __table_args__ = (UniqueConstraint("review_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32), index=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("health_quarterly_reviews.id", ondelete="CASCADE"))
-    user_id: Mapped[str] = mapped_column(String(32))
-    file_id: Mapped[str | None] = mapped_column(String(32))
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    uploaded_at: Mapped[datetime | None] = mapped_column()
 
 
 class HealthVersion(Base):
@@ -82,5 +67,5 @@ class HealthSnapshot(Base):
     view: Mapped[str] = mapped_column(String(40))  # "metrics:quarter:fair", "trend:12"
     period_start: Mapped[datetime] = mapped_column()
     version: Mapped[int] = mapped_column()
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(default=now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community, Member, MemberRole, Role
@@ -18,6 +18,7 @@ from copbot.health.periods import Period, PeriodKind, last_weeks, period_at
 from copbot.health.sources import count_distinct, member_at, member_during
 from copbot.recognition.models import Nomination, Nominee
 from copbot.reviews.models import Adoption, Playbook, Review
+from copbot.rituals.models import Attendance, Occurrence, PulseAnswer
 
 MIN_GROUP = 3  # no breakdown, pulse or share over fewer people (or answers) than this
 RECOGNITION_WINDOW = timedelta(weeks=8)
@@ -160,12 +161,16 @@ class _Scope:
 
     def __init__(self, session: Session, community: Community, start: datetime, stop: datetime):
         self.session, self.community, self.start, self.stop = session, community, start, stop
-        self.ids = {"team_id": community.team_id, "community_id": community.id}
-        self.rituals = sources.rituals(session)
         self._tally: _Tally | None = None
 
-    def _contributions(self):
-        return sources.contributions(self.session, **self.ids, start=self.start, stop=self.stop)
+    def _contributions(self) -> Subquery:
+        return sources.contributions(
+            self.session,
+            team_id=self.community.team_id,
+            community_id=self.community.id,
+            start=self.start,
+            stop=self.stop,
+        )
 
     def membership(self) -> tuple[int, int]:
         """Members at the end of the window, and how many joined during it."""
@@ -252,7 +257,7 @@ class _Scope:
             teams=teams,
         )
 
-    def _lead_teams(self):
+    def _lead_teams(self) -> Select[str | None]:
         return (
             select(Member.department)
             .join(MemberRole, MemberRole.member_id == Member.id)
@@ -284,11 +289,14 @@ class _Scope:
 
     def attendance(self, members: int) -> tuple[int | None, float | None, int | None]:
         """Sessions held, the share of member places taken, and members at half the sessions or more."""
-        models = self.rituals
-        if models is None:
-            return None, None, None
-        occurrence, attendance = models.Occurrence, models.Attendance
-        conditions = sources.held(models, **self.ids, start=self.start, stop=self.stop, sessions_only=True)
+        occurrence, attendance = Occurrence, Attendance
+        conditions = sources.held(
+            team_id=self.community.team_id,
+            community_id=self.community.id,
+            start=self.start,
+            stop=self.stop,
+            sessions_only=True,
+        )
         sessions = int(
             self.session.scalar(select(func.count()).select_from(occurrence).where(*conditions)) or 0
         )
@@ -326,10 +334,7 @@ class _Scope:
 
     def review_lag(self) -> tuple[int, float | None]:
         """Reviews of sessions written in the window, and the mean hours from session start to review."""
-        models = self.rituals
-        if models is None:
-            return 0, None
-        occurrence = models.Occurrence
+        occurrence = Occurrence
         row = self.session.execute(
             select(
                 func.count(),
@@ -343,10 +348,7 @@ class _Scope:
 
     def pulse(self) -> dict[str, Pulse]:
         """Mid-point pulse answers per question; the mean only with MIN_GROUP answers or more."""
-        models = self.rituals
-        if models is None:
-            return {}
-        answer, occurrence = models.PulseAnswer, models.Occurrence
+        answer, occurrence = PulseAnswer, Occurrence
         rows = self.session.execute(
             select(answer.question, func.count(), func.avg(answer.score))
             .join(occurrence, occurrence.id == answer.occurrence_id)
@@ -375,7 +377,7 @@ class _Scope:
         listed = [user_id for user_id, _ in rows]
         return Fairness(count, listed, self._giving_top_share(), self._cross_team_share())
 
-    def _nominations(self) -> list:
+    def _nominations(self) -> list[ColumnElement[bool]]:
         return [
             Nomination.team_id == self.community.team_id,
             Nomination.community_id == self.community.id,

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from copbot.clock import now
 from copbot.communities.models import Community
-from copbot.db import dialect_insert
+from copbot.db import affected, dialect_insert
+from copbot.feature import Counts, Person
 from copbot.health import service
 from copbot.health.models import HealthSnapshot, HealthVersion
 from copbot.health.periods import PeriodKind, last_weeks, period_at
@@ -87,7 +88,8 @@ def _cached(
     ).first()
     adapter = _adapter(kind)
     if stored is not None and stored.version == current:
-        return adapter.validate_python(stored.data)
+        cached: T = adapter.validate_python(stored.data)
+        return cached
     value = compute()
     data = adapter.dump_python(value, mode="json")
     insert = dialect_insert(session)
@@ -110,14 +112,13 @@ def _cached(
     return value
 
 
-def forget(session: Session, *, team_id: str) -> int:
+def forget(session: Session, person: Person) -> Counts:
     """Drop a workspace's stored views (they may list a forgotten person); they are recomputed on use."""
-    return session.execute(delete(HealthSnapshot).where(HealthSnapshot.team_id == team_id)).rowcount
+    dropped = session.execute(delete(HealthSnapshot).where(HealthSnapshot.team_id == person.team_id))
+    return {"health_snapshots": affected(dropped)}
 
 
-def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> int:
-    """Drop views computed before the retention cutoff."""
+def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
+    """Drop a workspace's views computed before the retention cutoff."""
     statement = delete(HealthSnapshot).where(HealthSnapshot.computed_at < cutoff)
-    if team_id is not None:
-        statement = statement.where(HealthSnapshot.team_id == team_id)
-    return session.execute(statement).rowcount
+    return affected(session.execute(statement.where(HealthSnapshot.team_id == team_id)))

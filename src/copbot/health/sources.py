@@ -1,16 +1,11 @@
-"""What counts as a contribution, as SQL over the other features' tables (read-only).
-
-Rituals' tables (occurrences, attendance, pulse answers) live in another migration branch; metrics that
-need them are left out (None) on a database that does not have them yet, instead of failing.
-"""
+"""What counts as a contribution, as SQL over the other features' tables (read-only)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
-from sqlalchemy import String, and_, func, inspect, literal_column, null, or_, select, union_all
+from sqlalchemy import String, and_, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Subquery
 
@@ -18,27 +13,10 @@ from copbot.communities.models import Member
 from copbot.people.models import Question, QuestionStatus
 from copbot.recognition.models import Nomination
 from copbot.reviews.models import Playbook, Review
+from copbot.rituals.models import Attendance, Occurrence
 
-RITUAL_TABLES = ("ritual_occurrences", "ritual_attendance", "ritual_pulse_answers")
 HELD_STAGES = ("posted", "started", "done")  # an occurrence that took place (not excluded, not missed)
 ASKED_STATUSES = (QuestionStatus.OPEN.value, QuestionStatus.CLOSED.value)
-
-_known: dict[str, bool] = {}
-
-
-def rituals(session: Session) -> ModuleType | None:
-    """The rituals models module when the database has its tables, else None."""
-    bind = session.get_bind()
-    url = bind.engine.url.render_as_string(hide_password=True)
-    if url not in _known:
-        inspector = inspect(bind)
-        _known[url] = all(inspector.has_table(name) for name in RITUAL_TABLES)
-    if not _known[url]:
-        return None
-    from copbot.rituals import models  # imported only when its tables exist (see module docstring)
-
-    return models
-
 
 def _kind(name: str) -> ColumnElement[str]:
     # A literal in the SQL text, not a bound parameter: PostgreSQL cannot type parameters in a UNION.
@@ -64,7 +42,7 @@ def contributions(
     With `user_id`, only that person's: the filter sits in every branch, so each reads the person's rows
     rather than the whole window's (App Home's "your part" at 1M records).
     """
-    parts = [  # (the branch, its person column)
+    parts: list[tuple[Any, Any]] = [  # (the branch, its person column)
         (
             select(
                 Review.author_id.label("user_id"),
@@ -97,34 +75,30 @@ def contributions(
                 None,
             )
         )
-    models = rituals(session)
-    if models is not None:
-        occurrence, attendance = models.Occurrence, models.Attendance
-        window = held(models, team_id=team_id, community_id=community_id, start=start, stop=stop)
-        parts.append(
-            (
-                select(occurrence.facilitator_id, _kind("facilitation"), occurrence.starts_at)
-                .where(*window)
-                .where(occurrence.facilitator_id.is_not(None)),
-                occurrence.facilitator_id,
-            )
+    window = held(team_id=team_id, community_id=community_id, start=start, stop=stop)
+    parts.append(
+        (
+            select(Occurrence.facilitator_id, _kind("facilitation"), Occurrence.starts_at)
+            .where(*window)
+            .where(Occurrence.facilitator_id.is_not(None)),
+            Occurrence.facilitator_id,
         )
-        parts.append(
-            (
-                select(attendance.user_id, _kind("attendance"), occurrence.starts_at)
-                .join(occurrence, occurrence.id == attendance.occurrence_id)
-                .where(*window)
-                .where(attendance.attended.is_(True)),
-                attendance.user_id,
-            )
+    )
+    parts.append(
+        (
+            select(Attendance.user_id, _kind("attendance"), Occurrence.starts_at)
+            .join(Occurrence, Occurrence.id == Attendance.occurrence_id)
+            .where(*window)
+            .where(Attendance.attended.is_(True)),
+            Attendance.user_id,
         )
+    )
     if user_id is not None:
         parts = [(part.where(person == user_id), person) for part, person in parts if person is not None]
     return union_all(*(part for part, _ in parts)).subquery("contribution")
 
 
 def held(
-    models: ModuleType,
     *,
     team_id: str,
     community_id: int,
@@ -133,7 +107,7 @@ def held(
     sessions_only: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Conditions on occurrences of a community that took place in [start, stop)."""
-    occurrence = models.Occurrence
+    occurrence = Occurrence
     conditions = [
         occurrence.team_id == team_id,
         occurrence.community_id == community_id,
@@ -163,7 +137,7 @@ def member_at(community_id: int, at: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     """SQL for the hours from `earlier` to `later`, on either database."""
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier) / 3600.0

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
-from copbot.db import dialect_insert
+from copbot.db import affected, dialect_insert
 from copbot.inbox.models import ProcessedEvent
 
 MAX_REPLAYS = 5
 
 
-def record(session: Session, *, team_id: str, event_id: str, event_type: str, payload: dict) -> bool:
+def record(
+    session: Session, *, team_id: str, event_id: str, event_type: str, payload: dict[str, Any]
+) -> bool:
     """Store an incoming event; return False when Slack already sent it (a retry)."""
     insert = dialect_insert(session)
     statement = (
@@ -64,4 +67,4 @@ def claim_stranded(session: Session, *, received_before: datetime, limit: int = 
 def purge(session: Session, *, received_before: datetime) -> int:
     """Forget events older than the retry window (Slack retries for minutes; we keep at least 25 h)."""
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < received_before))
-    return result.rowcount
+    return affected(result)

@@ -12,7 +12,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine, and_, delete
 
-from copbot.db import session_factory, session_scope
+from copbot.db import affected, session_factory, session_scope
 from copbot.oauth import models
 from copbot.oauth import service as workspaces
 
@@ -55,7 +55,7 @@ class StateStore(SQLAlchemyOAuthStateStore):
             deleted = connection.execute(
                 delete(self.oauth_states).where(and_(columns.state == state, columns.expire_at > now))
             )
-        return deleted.rowcount == 1
+        return affected(deleted) == 1
 
 
 class InstallationTokens:

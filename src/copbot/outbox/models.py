@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,6 +20,7 @@ class Kind(StrEnum):
     DM = "dm"  # conversations.open + chat.postMessage to a user
     UPDATE = "update"  # chat.update of a message the bot posted
     HOME = "home"  # views.publish of a user's App Home
+    UPLOAD = "upload"  # files.uploadV2 of a file into the conversation of a message the bot delivered
 
 
 class Status(StrEnum):
@@ -46,7 +48,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     user_id: Mapped[str | None] = mapped_column(String(32))
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=now)

@@ -9,6 +9,7 @@ before it is sent again.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import logging
 import random
@@ -212,9 +213,13 @@ class OutboxSender:
         client = self._client(token)
         if message.kind == Kind.HOME:
             message.attempts += 1
-            self._call(message, lambda: client.views_publish(user_id=message.user_id, **message.payload))
+            self._call(
+                message, lambda: client.views_publish(user_id=message.user_id or "", **message.payload)
+            )
         elif message.kind == Kind.UPDATE:
             self._send_update(client, message)
+        elif message.kind == Kind.UPLOAD:
+            self._send_upload(client, message)
         else:
             self._send_post(client, message)
 
@@ -232,7 +237,7 @@ class OutboxSender:
             sent = self._call(message, lambda: client.chat_postMessage(**self._post_args(message, channel)))
         except _Outcome as outcome:
             if outcome.error == "not_in_channel" and message.kind == Kind.POST:
-                self._call(message, lambda: client.conversations_join(channel=channel))
+                self._call(message, lambda: client.conversations_join(channel=channel or ""))
                 sent = self._call(
                     message, lambda: client.chat_postMessage(**self._post_args(message, channel))
                 )
@@ -246,18 +251,36 @@ class OutboxSender:
             session.get_one(OutboxMessage, message_id).status = Status.UNCERTAIN
 
     def _send_update(self, client: WebClient, message: OutboxMessage) -> None:
+        channel, ts = self._original(message)
+        message.attempts += 1
+        args = {k: v for k, v in message.payload.items() if k != "of_key" and v is not None}
+        self._call(message, lambda: client.chat_update(channel=channel, ts=ts, **args))
+
+    def _send_upload(self, client: WebClient, message: OutboxMessage) -> None:
+        channel, _ = self._original(message)
+        message.attempts += 1
+        args = {k: v for k, v in message.payload.items() if k not in ("of_key", "content_b64")}
+        content = base64.b64decode(message.payload["content_b64"])
+        self._call(
+            message,
+            lambda: client.files_upload_v2(content=content, channel=channel, request_file_info=False, **args),
+        )
+
+    def _original(self, message: OutboxMessage) -> tuple[str, str]:
+        """Where the message this one follows (`of_key`) was delivered; wait while it is not yet."""
         with session_scope(self._sessions) as session:
             original = session.scalar(
                 select(OutboxMessage).where(
                     OutboxMessage.team_id == message.team_id, OutboxMessage.key == message.payload["of_key"]
                 )
             )
-            target = (original.sent_channel_id, original.sent_ts) if original else (None, None)
-        if target[1] is None:  # the original is not delivered yet: wait for it
+            status = original.status if original else None
+            channel, ts = (original.sent_channel_id, original.sent_ts) if original else (None, None)
+        if status == Status.FAILED:
+            raise _Outcome(Status.FAILED, "original_failed")
+        if channel is None or ts is None:  # the original is not delivered yet: wait for it
             raise _Outcome(Status.PENDING, "original_not_delivered", self._clock() + timedelta(seconds=2))
-        message.attempts += 1
-        args = {k: v for k, v in message.payload.items() if k != "of_key" and v is not None}
-        self._call(message, lambda: client.chat_update(channel=target[0], ts=target[1], **args))
+        return channel, ts
 
     def _post_args(self, message: OutboxMessage, channel: str | None) -> dict[str, Any]:
         args = {k: v for k, v in message.payload.items() if v is not None}
@@ -273,7 +296,7 @@ class OutboxSender:
         history = self._call(
             message,
             lambda: client.conversations_history(
-                channel=channel,
+                channel=channel or "",
                 limit=100,
                 include_all_metadata=True,
                 oldest=f"{message.created_at.timestamp() - 60:.6f}",
@@ -315,7 +338,12 @@ class OutboxSender:
         client = self._clients.get(token)
         if client is None:
             # No retry handlers: a blind retry of chat.postMessage could post twice.
-            client = WebClient(token=token, base_url=self._api_url, timeout=self._timeout, retry_handlers=[])
+            client = WebClient(
+                token=token,
+                base_url=self._api_url,
+                timeout=self._timeout,  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
+                retry_handlers=[],
+            )
             self._clients[token] = client
         return client
 
@@ -323,7 +351,7 @@ class OutboxSender:
 def _header(headers: dict[str, Any], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
-            return value[0] if isinstance(value, list) else value
+            return str(value[0] if isinstance(value, list) else value)
     return None
 
 

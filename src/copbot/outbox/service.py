@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -53,7 +54,7 @@ def post(
     channel_id: str,
     key: str,
     text: str,
-    blocks: list[dict] | None = None,
+    blocks: list[dict[str, Any]] | None = None,
     thread_ts: str | None = None,
 ) -> bool:
     """Owe a message in a channel (or a thread of it)."""
@@ -62,7 +63,13 @@ def post(
 
 
 def direct_message(
-    session: Session, *, team_id: str, user_id: str, key: str, text: str, blocks: list[dict] | None = None
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    key: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Owe a direct message to a user."""
     payload = {"text": text, "blocks": blocks}
@@ -76,16 +83,40 @@ def update(
     key: str,
     of_key: str,
     text: str,
-    blocks: list[dict] | None = None,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Owe an edit of the message the outbox delivered under `of_key`."""
     payload = {"text": text, "blocks": blocks, "of_key": of_key}
     return enqueue(session, team_id=team_id, key=key, kind=Kind.UPDATE, payload=payload)
 
 
-def publish_home(session: Session, *, team_id: str, user_id: str, key: str, view: dict) -> bool:
+def publish_home(session: Session, *, team_id: str, user_id: str, key: str, view: dict[str, Any]) -> bool:
     """Owe a user's App Home view."""
     return enqueue(session, team_id=team_id, key=key, kind=Kind.HOME, payload={"view": view}, user_id=user_id)
+
+
+def upload(
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    of_key: str,
+    content: bytes,
+    filename: str,
+    title: str,
+    alt_text: str,
+    comment: str,
+) -> bool:
+    """Owe a file upload into the conversation of the message owed under `of_key`, once that is delivered."""
+    payload = {
+        "of_key": of_key,
+        "content_b64": base64.b64encode(content).decode("ascii"),
+        "filename": filename,
+        "title": title,
+        "alt_txt": alt_text,
+        "initial_comment": comment,
+    }
+    return enqueue(session, team_id=team_id, key=key, kind=Kind.UPLOAD, payload=payload)
 
 
 def find(session: Session, *, team_id: str, key: str) -> OutboxMessage | None:

@@ -9,36 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from copbot.blockkit import button, channel_link, check, context, escape, mention, plain, section, truncate
 from copbot.communities.blocks import community_summary
 from copbot.communities.models import Community, Role
+from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
 from copbot.people.models import PeopleSettings, Question, QuestionStatus
-from copbot.slack.ids import PeopleAction, PeopleBlock, PeopleView
-from copbot.slack.text import channel_link, check, escape, mention, truncate
 
 Message = dict[str, Any]
 
 # A word joiner (U+2060) between characters keeps Slack from turning a URL, domain or e-mail into a link.
 _JOIN = "\u2060"
 _LINKISH = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\S+@\S+|\b[\w-]+(?:\.[\w-]+)+\b")
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-def _button(text: str, action: PeopleAction, value: str, style: str | None = None) -> dict[str, Any]:
-    button = {"type": "button", "text": _plain(text), "action_id": action, "value": value}
-    if style:
-        button["style"] = style
-    return button
 
 
 def inert(text: str) -> str:
@@ -95,12 +76,12 @@ def welcome_dm(
             "Members can volunteer with `/cop mentor on`."
         )
     blocks = [
-        {"type": "header", "text": _plain(truncate(f"Welcome to {community.name}", 150))},
-        _section(f"Glad you joined {channel_link(community.channel_id)}, the home of *{name}*."),
+        {"type": "header", "text": plain(truncate(f"Welcome to {community.name}", 150))},
+        section(f"Glad you joined {channel_link(community.channel_id)}, the home of *{name}*."),
         *community_summary(community),
-        _section(_next_session_line(next_session)),
-        _section(HOW_TO_CONTRIBUTE),
-        _section(mentor_line),
+        section(_next_session_line(next_session)),
+        section(HOW_TO_CONTRIBUTE),
+        section(mentor_line),
     ]
     return _message(f"Welcome to {name}", blocks)
 
@@ -120,12 +101,12 @@ def mentor_intro_dm(community: Community, *, newcomer_id: str, checkin_days: int
     """The mentor's introduction to their new mentee, with a checklist."""
     name = escape(community.name)
     blocks = [
-        _section(
+        section(
             f":seedling: {mention(newcomer_id)} just joined *{name}* ({channel_link(community.channel_id)}) "
             "and you are their mentor. Thank you!"
         ),
-        _section(MENTOR_CHECKLIST),
-        _context(
+        section(MENTOR_CHECKLIST),
+        context(
             f"We will remind you both to check in in {checkin_days} days. "
             "`/cop mentor off` stops new pairings."
         ),
@@ -138,8 +119,8 @@ def newcomer_checkin_dm(community: Community, *, mentor_id: str | None) -> Messa
     name = escape(community.name)
     with_mentor = f" Have you and {mention(mentor_id)} met yet?" if mentor_id else ""
     blocks = [
-        _section(f":wave: How is *{name}* going so far?{with_mentor}"),
-        _section(
+        section(f":wave: How is *{name}* going so far?{with_mentor}"),
+        section(
             "If something is unclear, `/cop ask` puts your question to the community anonymously, "
             f"and {channel_link(community.channel_id)} is always open."
         ),
@@ -151,7 +132,7 @@ def mentor_checkin_dm(community: Community, *, newcomer_id: str) -> Message:
     """The mentor's check-in reminder."""
     name = escape(community.name)
     blocks = [
-        _section(
+        section(
             f":handshake: Time to check in with {mention(newcomer_id)}, who joined *{name}* a while ago. "
             "How are they settling in? Is there a first contribution you could pair on?"
         )
@@ -179,9 +160,9 @@ def roles_message(community: Community, held: dict[Role, list[str]]) -> Message:
         people = ", ".join(mention(u) for u in held.get(role, [])) or "_nobody yet_"
         lines.append(f"*{role.value}* ({ROLE_NOTES[role]}): {people}")
     blocks = [
-        _section(f"*Roles in {escape(community.name)}*"),
-        _section(truncate("\n".join(lines), 3000)),
-        _context(
+        section(f"*Roles in {escape(community.name)}*"),
+        section(truncate("\n".join(lines), 3000)),
+        context(
             "Leads change roles with `/cop role @someone ROLE` or `-ROLE`. "
             "Anyone can `/cop mentor on` or `/cop facilitate on`."
         ),
@@ -234,23 +215,23 @@ def question_post(question: Question) -> Message:
     """The channel post of an anonymous question (or what is left of it once closed or deleted)."""
     if question.status == QuestionStatus.DELETED:
         return _message(
-            "An anonymous question was deleted", [_context(":wastebasket: Its asker deleted this question.")]
+            "An anonymous question was deleted", [context(":wastebasket: Its asker deleted this question.")]
         )
     body = truncate(inert(question.text), 2900)
     blocks: list[dict[str, Any]] = [
-        _section(f":grey_question: *Anonymous question*\n{body}"),
+        section(f":grey_question: *Anonymous question*\n{body}"),
     ]
     if question.status == QuestionStatus.CLOSED:
-        blocks.append(_context(":white_check_mark: The asker marked this answered. Thank you all!"))
+        blocks.append(context(":white_check_mark: The asker marked this answered. Thank you all!"))
     else:
-        blocks.append(_context("Asked anonymously with `/cop ask`. Answer in the thread."))
+        blocks.append(context("Asked anonymously with `/cop ask`. Answer in the thread."))
         blocks.append(
             {
                 "type": "actions",
                 "block_id": PeopleBlock.QUESTION_ACTIONS,
                 "elements": [
-                    _button("Mark answered (asker)", PeopleAction.CLOSE_QUESTION, str(question.id)),
-                    _button("Delete (asker)", PeopleAction.DELETE_QUESTION, str(question.id), "danger"),
+                    button("Mark answered (asker)", PeopleAction.CLOSE_QUESTION, str(question.id)),
+                    button("Delete (asker)", PeopleAction.DELETE_QUESTION, str(question.id), style="danger"),
                 ],
             }
         )
@@ -263,25 +244,25 @@ def ask_modal(*, channel_id: str) -> dict[str, Any]:
         "type": "modal",
         "callback_id": PeopleView.ASK,
         "private_metadata": json.dumps({"channel_id": channel_id}),
-        "title": _plain("Ask anonymously"),
-        "submit": _plain("Ask"),
-        "close": _plain("Cancel"),
+        "title": plain("Ask anonymously"),
+        "submit": plain("Ask"),
+        "close": plain("Cancel"),
         "blocks": [
-            _section(
+            section(
                 "Your question is posted in the community's channel by copbot. Nobody, not even the leads, "
                 "can see who asked."
             ),
             {
                 "type": "input",
                 "block_id": PeopleBlock.ASK_TEXT,
-                "label": _plain("Your question"),
+                "label": plain("Your question"),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": PeopleAction.ASK_INPUT,
                     "multiline": True,
                     "min_length": 10,
                     "max_length": 2000,
-                    "placeholder": _plain("No question is too basic"),
+                    "placeholder": plain("No question is too basic"),
                 },
             },
         ],
@@ -304,7 +285,7 @@ def asked_view(community: Community) -> dict[str, Any]:
 
 def notice_view(title: str, text: str) -> dict[str, Any]:
     """A modal that only says something, with a Done button."""
-    view = {"type": "modal", "title": _plain(title), "close": _plain("Done"), "blocks": [_section(text)]}
+    view = {"type": "modal", "title": plain(title), "close": plain("Done"), "blocks": [section(text)]}
     return check(view, surface="modal")
 
 
@@ -312,8 +293,8 @@ def draft_matches_view(question_id: int, matches: Sequence[tuple[str, str]]) -> 
     """The question modal's second step: the library's best matches, then post anyway or stop."""
     view = {
         "type": "modal",
-        "title": _plain("Before you ask"),
-        "close": _plain("Close"),
+        "title": plain("Before you ask"),
+        "close": plain("Close"),
         "blocks": draft_matches(question_id, matches)["blocks"],
     }
     return check(view, surface="modal")
@@ -323,14 +304,14 @@ def draft_matches(question_id: int, matches: Sequence[tuple[str, str]]) -> Messa
     """Before posting: the best matching reviews and playbooks, and a choice to post anyway or stop."""
     listing = "\n".join(f"• *{escape(title)}*: {inert(summary)}" for title, summary in matches)
     blocks = [
-        _section("*Does one of these answer it?*"),
-        _section(truncate(listing, 3000)),
+        section("*Does one of these answer it?*"),
+        section(truncate(listing, 3000)),
         {
             "type": "actions",
             "block_id": PeopleBlock.DRAFT_ACTIONS,
             "elements": [
-                _button("Post my question anyway", PeopleAction.POST_DRAFT, str(question_id), "primary"),
-                _button("That answers it", PeopleAction.DROP_DRAFT, str(question_id)),
+                button("Post my question anyway", PeopleAction.POST_DRAFT, str(question_id), style="primary"),
+                button("That answers it", PeopleAction.DROP_DRAFT, str(question_id)),
             ],
         },
     ]
@@ -343,7 +324,7 @@ def draft_matches(question_id: int, matches: Sequence[tuple[str, str]]) -> Messa
 def forget_confirmation() -> Message:
     """The ephemeral confirmation `/cop forget-me` asks for."""
     blocks = [
-        _section(
+        section(
             "*Forget me?* copbot will delete or anonymise every record that names you in this workspace: "
             "memberships and roles, your team, onboarding, and what features store about you "
             "(your reviews' and nominations' authorship included). Counts stay; your name goes. "
@@ -353,8 +334,8 @@ def forget_confirmation() -> Message:
             "type": "actions",
             "block_id": PeopleBlock.FORGET_ACTIONS,
             "elements": [
-                _button("Forget me", PeopleAction.FORGET_ME, "forget", "danger"),
-                _button("Cancel", PeopleAction.KEEP_ME, "keep"),
+                button("Forget me", PeopleAction.FORGET_ME, "forget", style="danger"),
+                button("Cancel", PeopleAction.KEEP_ME, "keep"),
             ],
         },
     ]

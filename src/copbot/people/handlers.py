@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from copbot import privacy
+from copbot.blockkit import escape, mention
 from copbot.clock import now
 from copbot.communities.models import Community, Role
 from copbot.communities.service import community_for_channel
@@ -25,15 +28,17 @@ from copbot.config import Settings
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
-from copbot.people import blocks, service
+from copbot.feature import Person
+from copbot.people import blocks, flows, service
+from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
 from copbot.people.models import Question
+from copbot.reviews import search
 from copbot.scheduling.jobs import Job, JobContext
 from copbot.slack.commands import CopRouter, Reply, Subcommand
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
-from copbot.slack.ids import PeopleAction, PeopleBlock, PeopleView
+from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
-from copbot.slack.text import escape, mention
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +111,7 @@ def _register_roles(deps: Deps, router: CopRouter) -> None:
                 name,
                 f"/cop {name} on|off",
                 f"volunteer as a {role.value}, or stop",
-                on_ack=_ack_step(deps, lambda s, r, role=role: opt_in(s, r, role)),
+                on_ack=_ack_step(deps, partial(opt_in, role=role)),
                 after_ack=lambda request, client: refresh_profile(deps, request, client),
             )
         )
@@ -175,7 +180,7 @@ def _register_teams(deps: Deps, router: CopRouter) -> None:
                 name,
                 usage,
                 summary,
-                on_ack=_ack_step(deps, lambda s, r, name=name: change_setting(s, r, name)),
+                on_ack=_ack_step(deps, partial(change_setting, name=name)),
             )
         )
 
@@ -238,7 +243,7 @@ def fetch_profile(
     client = client or WebClient(
         token=deps.tokens.bot_token(team_id),
         base_url=deps.settings.slack_api_url,
-        timeout=deps.settings.slack_timeout,
+        timeout=deps.settings.slack_timeout,  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
     )
     user = client.users_info(user=user_id)["user"]
     is_bot = bool(user.get("is_bot") or user.get("is_app_user")) or user_id == "USLACKBOT"
@@ -278,7 +283,7 @@ def on_member_joined(deps: Deps, session: Session, event: dict[str, Any], body: 
     if _store_profile(session, deps, team_id=team_id, user_id=user_id).is_bot:
         log.info("a bot joined %s: no welcome", channel_id)
         return
-    onboarding = service.onboard(session, team_id=team_id, channel_id=channel_id, user_id=user_id, at=now())
+    onboarding = flows.welcome(session, team_id=team_id, channel_id=channel_id, user_id=user_id, at=now())
     if onboarding is not None:
         log.info(
             "onboarding %s started in %s (mentor: %s)", onboarding.id, channel_id, bool(onboarding.mentor_id)
@@ -298,19 +303,19 @@ def send_checkins(ctx: JobContext) -> None:
     """Owe the check-in DMs of every onboarding due at `ctx.at`; each is claimed once."""
     with session_scope(ctx.deps.sessions) as session:
         sent = sum(
-            service.send_checkin(session, onboarding=o, at=ctx.at)
-            for o in service.due_checkins(session, at=ctx.at)
+            flows.check_in(session, onboarding=o, at=ctx.at) for o in service.due_checkins(session, at=ctx.at)
         )
     if sent:
         log.info("owed %d onboarding check-ins", sent)
 
 
 def purge_expired(ctx: JobContext) -> None:
-    """Apply each workspace's retention setting."""
+    """Apply each workspace's retention setting to every feature's records."""
     with session_scope(ctx.deps.sessions) as session:
-        removed = service.purge_expired(session, at=ctx.at)
+        cutoffs = service.retention_cutoffs(session, at=ctx.at)
+        removed = privacy.purge(session, ctx.deps.features, cutoffs)
     if any(removed.values()):
-        log.info("retention removed %s people records", sum(removed.values()))
+        log.info("retention removed %s records", sum(removed.values()))
 
 
 def jobs() -> list[Job]:
@@ -341,11 +346,8 @@ def _register_questions(app: App, deps: Deps, router: CopRouter) -> None:
         ack(**save_ask(deps, body))
         deps.outbox.notify()
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def question_action(body: dict[str, Any], respond: Respond) -> None:
-        respond(text=_question_action(deps, body), response_type="ephemeral", replace_original=False)
+        tell(respond, _question_action(deps, body))
         deps.outbox.notify()
 
     def draft_action(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -353,7 +355,7 @@ def _register_questions(app: App, deps: Deps, router: CopRouter) -> None:
         if body.get("view"):  # the buttons sat in the question modal: answer in it
             client.views_update(view_id=body["view"]["id"], view=blocks.notice_view("Your question", answer))
         else:
-            respond(text=answer, response_type="ephemeral", replace_original=True)
+            tell(respond, answer, replace=True)
         deps.outbox.notify()
 
     for action in (PeopleAction.CLOSE_QUESTION, PeopleAction.DELETE_QUESTION):
@@ -382,7 +384,7 @@ def ask(deps: Deps, session: Session, request: SubcommandRequest) -> Reply:
     found = matches(session, team_id=command.team_id, text=question.text)
     if found:
         return blocks.draft_matches(question.id, found)
-    community = service.publish_question(session, question=question)
+    community = flows.publish_question(session, question=question)
     log.info("anonymous question %s posted in community %s", question.id, community.id)
     return blocks.asked_message(community)
 
@@ -415,9 +417,9 @@ def save_ask(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
             found = matches(session, team_id=team_id, text=question.text)
             if found:  # the library may answer it: show that first, post only if asked to
                 return {"response_action": "update", "view": blocks.draft_matches_view(question.id, found)}
-            community = service.publish_question(session, question=question)
+            community = flows.publish_question(session, question=question)
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, {"text": PeopleBlock.ASK_TEXT})
     except CopbotError as error:
         return {"response_action": "errors", "errors": {PeopleBlock.ASK_TEXT.value: str(error)}}
     log.info("anonymous question %s posted in community %s", question.id, community.id)
@@ -436,7 +438,7 @@ def _question_action(deps: Deps, body: dict[str, Any]) -> str:
     try:
         team_id, question_id, action_id = _action_target(body)
         with session_scope(deps.sessions) as session:
-            service.end_question(
+            flows.end_question(
                 session,
                 team_id=team_id,
                 question_id=question_id,
@@ -459,7 +461,7 @@ def _draft_action(deps: Deps, body: dict[str, Any]) -> str:
             if action_id == PeopleAction.DROP_DRAFT:
                 service.drop_draft(session, team_id=team_id, question_id=question_id, author=author)
                 return "Glad that helped. Nothing was posted."
-            community = service.post_draft(session, team_id=team_id, question_id=question_id, author=author)
+            community = flows.post_draft(session, team_id=team_id, question_id=question_id, author=author)
     except CopbotError as error:
         return user_message(error)
     return blocks.asked_message(community)
@@ -481,11 +483,7 @@ def keywords(text: str, limit: int = 3) -> list[str]:
 
 
 def matches(session: Session, *, team_id: str, text: str, limit: int = 3) -> list[tuple[str, str]]:
-    """The practice library's best matches for a question, as (title, snippet); empty without a library."""
-    try:
-        from copbot.reviews import search  # another feature: present only when installed
-    except ImportError:
-        return []
+    """The practice library's best matches for a question, as (title, snippet)."""
     words = keywords(text)
     # The library requires every word: try the three most telling, then fewer, until something matches.
     for size in range(len(words), 0, -1):
@@ -535,18 +533,16 @@ def _register_privacy(app: App, deps: Deps, router: CopRouter) -> None:
         )
     )
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def forget_me(body: dict[str, Any], respond: Respond) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         with session_scope(deps.sessions) as session:
-            report = service.forget(session, team_id, user_id, key=hash_key_for(deps.settings))
+            person = Person(team_id, user_id, hash_key_for(deps.settings))
+            report = privacy.forget(session, deps.features, person)
         log.info("forgot a member on request: %s", ", ".join(sorted(report.counts)) or "nothing held")
-        respond(text=blocks.forgotten_message(), response_type="ephemeral", replace_original=True)
+        tell(respond, blocks.forgotten_message(), replace=True)
 
     def keep_me(respond: Respond) -> None:
-        respond(text="Nothing was deleted.", response_type="ephemeral", replace_original=True)
+        tell(respond, "Nothing was deleted.", replace=True)
 
     app.action(PeopleAction.FORGET_ME)(ack=acknowledge, lazy=[forget_me])
     app.action(PeopleAction.KEEP_ME)(ack=acknowledge, lazy=[keep_me])

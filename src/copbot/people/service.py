@@ -1,36 +1,27 @@
 """Rules about people: roles, teams, onboarding and mentors, anonymous questions, forgetting, retention.
 
-Plain Python: no Slack code, the caller commits. Outbox rows are written here, in the same transaction
-as the rows they belong to; their keys carry row ids, never user ids.
+Plain Python: no Slack code, no blocks, no outbox (`people.flows` renders and owes the messages); the
+caller commits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import re
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import mention
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
+from copbot.db import affected
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
-from copbot.inbox.models import ProcessedEvent
-from copbot.outbox import service as outbox
-from copbot.outbox.models import OutboxMessage
-from copbot.people import blocks
+from copbot.feature import Counts, Person
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
-from copbot.privacy import scrub
-from copbot.rituals import service as rituals
-from copbot.slack.ids import PeopleBlock
-from copbot.slack.text import mention
 
 REWELCOME_AFTER = timedelta(days=30)
 MENTORING_PERIOD = timedelta(days=90)  # a pairing counts towards a mentor's load this long
@@ -287,7 +278,11 @@ def recently_welcomed(session: Session, *, community: Community, user_id: str, a
 def onboard(
     session: Session, *, team_id: str, channel_id: str, user_id: str, at: datetime
 ) -> Onboarding | None:
-    """Welcome someone who joined a community's channel: membership, mentor, DMs. None when not due."""
+    """Onboard someone who joined a community's channel: membership, newcomer role, mentor, check-in date.
+
+    None when no welcome is due (no community, a bot, welcomed in the last 30 days). The caller
+    (`flows.welcome`) owes the DMs.
+    """
     community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
     if community is None:
         return None
@@ -321,19 +316,6 @@ def onboard(
     )
     session.add(onboarding)
     session.flush()
-    coming = rituals.upcoming(session, community_id=community.id, after=at, limit=1)
-    next_session = (
-        blocks.NextSession(title=coming[0][1], starts_at=coming[0][0].starts_at) if coming else None
-    )
-    welcome = blocks.welcome_dm(community, mentor_id=mentor_id, checkin_days=days, next_session=next_session)
-    outbox.direct_message(
-        session, team_id=team_id, user_id=user_id, key=f"people-welcome:{onboarding.id}", **welcome
-    )
-    if mentor_id:
-        intro = blocks.mentor_intro_dm(community, newcomer_id=user_id, checkin_days=days)
-        outbox.direct_message(
-            session, team_id=team_id, user_id=mentor_id, key=f"people-mentor-intro:{onboarding.id}", **intro
-        )
     return onboarding
 
 
@@ -398,6 +380,8 @@ def _candidates(
     mentees = dict.fromkeys(ids, 0)
     last = dict.fromkeys(ids, datetime.min.replace(tzinfo=UTC))
     for mentor_id, welcomed_at, ended_at, mentee in pairings:
+        if mentor_id is None:
+            continue  # the query asked for these mentors: never None
         last[mentor_id] = max(last[mentor_id], welcomed_at)
         if ended_at is None and mentee is not None and welcomed_at > at - MENTORING_PERIOD:
             mentees[mentor_id] += 1
@@ -439,35 +423,16 @@ def due_checkins(session: Session, *, at: datetime, limit: int = 200) -> list[On
     )
 
 
-def send_checkin(session: Session, *, onboarding: Onboarding, at: datetime) -> bool:
-    """Claim one check-in and owe its DMs (newcomer and mentor); False when another run claimed it."""
-    claimed = session.execute(
-        update(Onboarding)
-        .where(Onboarding.id == onboarding.id, Onboarding.checkin_sent_at.is_(None))
-        .values(checkin_sent_at=at)
-    ).rowcount
-    if not claimed or onboarding.newcomer_id is None:
-        return False
-    community = session.get(Community, onboarding.community_id)
-    assert community is not None
-    newcomer = blocks.newcomer_checkin_dm(community, mentor_id=onboarding.mentor_id)
-    outbox.direct_message(
-        session,
-        team_id=onboarding.team_id,
-        user_id=onboarding.newcomer_id,
-        key=f"people-checkin:{onboarding.id}:newcomer",
-        **newcomer,
-    )
-    if onboarding.mentor_id:
-        mentor = blocks.mentor_checkin_dm(community, newcomer_id=onboarding.newcomer_id)
-        outbox.direct_message(
-            session,
-            team_id=onboarding.team_id,
-            user_id=onboarding.mentor_id,
-            key=f"people-checkin:{onboarding.id}:mentor",
-            **mentor,
+def claim_checkin(session: Session, *, onboarding: Onboarding, at: datetime) -> bool:
+    """Claim one check-in (once, whoever runs); False when another run claimed it."""
+    claimed = affected(
+        session.execute(
+            update(Onboarding)
+            .where(Onboarding.id == onboarding.id, Onboarding.checkin_sent_at.is_(None))
+            .values(checkin_sent_at=at)
         )
-    return True
+    )
+    return bool(claimed)
 
 
 # --- anonymous questions ---------------------------------------------------------------------------
@@ -477,9 +442,9 @@ def check_question(text: str) -> str:
     """Validate a question's text; raise InvalidInput on the modal's field."""
     text = text.strip()
     if len(text) < QUESTION_MIN:
-        raise InvalidInput({PeopleBlock.ASK_TEXT: f"Ask in at least {QUESTION_MIN} characters."})
+        raise InvalidInput({"text": f"Ask in at least {QUESTION_MIN} characters."})
     if len(text) > QUESTION_MAX:
-        raise InvalidInput({PeopleBlock.ASK_TEXT: f"Keep the question under {QUESTION_MAX} characters."})
+        raise InvalidInput({"text": f"Keep the question under {QUESTION_MAX} characters."})
     return text
 
 
@@ -498,7 +463,7 @@ def draft_question(
             Question.status != QuestionStatus.DROPPED,
         )
     )
-    if asked >= limit:
+    if limit is not None and (asked or 0) >= limit:
         raise PermissionDenied(
             f"You have asked {limit} questions in the last 24 hours, the limit here. Try again tomorrow."
         )
@@ -515,21 +480,11 @@ def draft_question(
     return question
 
 
-def publish_question(session: Session, *, question: Question) -> Community:
-    """Post a drafted question in its community's channel, as the bot."""
-    community = session.get(Community, question.community_id)
-    assert community is not None
+def open_question(session: Session, *, question: Question) -> Community:
+    """A drafted question becomes open (posted by `flows.publish_question`); return its community."""
     question.status = QuestionStatus.OPEN
-    message = blocks.question_post(question)
-    outbox.post(
-        session,
-        team_id=question.team_id,
-        channel_id=community.channel_id,
-        key=question_key(question.id),
-        **message,
-    )
     session.flush()
-    return community
+    return session.get_one(Community, question.community_id)
 
 
 def question_key(question_id: int) -> str:
@@ -555,18 +510,18 @@ def drop_draft(session: Session, *, team_id: str, question_id: int, author: str)
     question.status, question.text = QuestionStatus.DROPPED, ""
 
 
-def post_draft(session: Session, *, team_id: str, question_id: int, author: str) -> Community:
-    """The asker posts their draft anyway."""
+def draft_to_post(session: Session, *, team_id: str, question_id: int, author: str) -> Question:
+    """The asker's draft, which they chose to post anyway (refused once it is posted)."""
     question = asker_question(session, team_id=team_id, question_id=question_id, author=author)
     if question.status != QuestionStatus.DRAFT:
         raise InvalidInput({"question": "That question is already posted."})
-    return publish_question(session, question=question)
+    return question
 
 
 def end_question(
     session: Session, *, team_id: str, question_id: int, author: str, delete_it: bool, at: datetime
 ) -> Question:
-    """Close (answered) or delete a posted question; only its asker may, and the post is edited."""
+    """Close (answered) or delete a posted question; only its asker may (`flows` edits the post)."""
     question = asker_question(session, team_id=team_id, question_id=question_id, author=author)
     if question.status not in (QuestionStatus.OPEN, QuestionStatus.CLOSED):
         raise InvalidInput({"question": "That question was never posted."})
@@ -575,14 +530,6 @@ def end_question(
     else:
         question.status = QuestionStatus.CLOSED
     question.closed_at = at
-    message = blocks.question_post(question)
-    outbox.update(
-        session,
-        team_id=team_id,
-        key=f"{question_key(question.id)}:{question.status}",
-        of_key=question_key(question.id),
-        **message,
-    )
     session.flush()
     return question
 
@@ -604,93 +551,27 @@ def questions_for_export(session: Session, *, community_ids: list[int]) -> list[
 # --- privacy: forget a person, retention -----------------------------------------------------------
 
 
-@dataclass
-class ForgetReport:
-    """What forgetting someone touched, by table."""
+def forget_person(session: Session, person: Person) -> Counts:
+    """People's rows naming the person: profile gone, onboardings without them, questions unhashed.
 
-    counts: dict[str, int]
-
-    def add(self, name: str, count: int) -> None:
-        """Count rows changed in one table."""
-        if count:
-            self.counts[name] = self.counts.get(name, 0) + count
-
-
-def forget(session: Session, team_id: str, user_id: str, *, key: bytes | None = None) -> ForgetReport:
-    """Delete or anonymise every record naming the user in a workspace; aggregates stay.
-
-    Calls every feature's `forget_user(session, team_id, user_id)` hook first, then clears the
-    shared tables (members and roles, community creator, outbox, events inbox) and people's own.
-    With `key` (the anonymous-author key) the user's questions also lose their author hash.
+    With `person.hash_key` (the anonymous-author key) their questions also lose their author hash.
     """
-    from copbot.features import FEATURES  # here: features imports this package's handlers
-
-    if not _USER_ID.fullmatch(user_id):
-        raise InvalidInput({"user": f"{user_id[:40]!r} is not a Slack user id."})
-    report = ForgetReport(counts={})
-    for feature in FEATURES:
-        hook = getattr(feature, "forget_user", None)
-        if hook is not None:
-            hook(session, team_id, user_id)
-            report.add(f"feature:{feature.__name__}", 1)
-    _forget_people(session, team_id=team_id, user_id=user_id, key=key, report=report)
-    _forget_shared(session, team_id=team_id, user_id=user_id, report=report)
-    session.flush()
-    return report
-
-
-def _forget_people(
-    session: Session, *, team_id: str, user_id: str, key: bytes | None, report: ForgetReport
-) -> None:
+    team_id, user_id = person.team_id, person.user_id
+    counts: dict[str, int] = {}
     mine = (Profile.team_id == team_id, Profile.user_id == user_id)
-    report.add("people_profiles", session.execute(delete(Profile).where(*mine)).rowcount)
+    counts["people_profiles"] = affected(session.execute(delete(Profile).where(*mine)))
     as_newcomer = (Onboarding.team_id == team_id, Onboarding.newcomer_id == user_id)
-    report.add(
-        "people_onboardings",
-        session.execute(update(Onboarding).where(*as_newcomer).values(newcomer_id=None)).rowcount,
-    )
     as_mentor = (Onboarding.team_id == team_id, Onboarding.mentor_id == user_id)
-    report.add(
-        "people_onboardings",
-        session.execute(update(Onboarding).where(*as_mentor).values(mentor_id=None)).rowcount,
-    )
-    if key is not None:
-        hashed = author_hash(key, team_id=team_id, user_id=user_id)
+    counts["people_onboardings"] = affected(
+        session.execute(update(Onboarding).where(*as_newcomer).values(newcomer_id=None))
+    ) + affected(session.execute(update(Onboarding).where(*as_mentor).values(mentor_id=None)))
+    if person.hash_key is not None:
+        hashed = author_hash(person.hash_key, team_id=team_id, user_id=user_id)
         asked = (Question.team_id == team_id, Question.author_hash == hashed)
-        report.add(
-            "people_questions",
-            session.execute(update(Question).where(*asked).values(author_hash=None)).rowcount,
+        counts["people_questions"] = affected(
+            session.execute(update(Question).where(*asked).values(author_hash=None))
         )
-
-
-def _forget_shared(session: Session, *, team_id: str, user_id: str, report: ForgetReport) -> None:
-    member_ids = select(Member.id).where(Member.team_id == team_id, Member.user_id == user_id)
-    report.add(
-        "member_roles",
-        session.execute(delete(MemberRole).where(MemberRole.member_id.in_(member_ids))).rowcount,
-    )
-    report.add(
-        "members",
-        session.execute(delete(Member).where(Member.team_id == team_id, Member.user_id == user_id)).rowcount,
-    )
-    created = (Community.team_id == team_id, Community.created_by == user_id)
-    report.add(
-        "communities", session.execute(update(Community).where(*created).values(created_by="")).rowcount
-    )
-    dms = (OutboxMessage.team_id == team_id, OutboxMessage.user_id == user_id)
-    report.add("outbox_messages", session.execute(delete(OutboxMessage).where(*dms)).rowcount)
-    naming = session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.team_id == team_id,
-            cast(OutboxMessage.payload, Text).contains(user_id) | OutboxMessage.key.contains(user_id),
-        )
-    )
-    for message in naming:
-        message.payload = scrub(message.payload, user_id)
-        message.key = message.key.replace(user_id, f"forgotten-{secrets.token_hex(4)}")
-        report.add("outbox_messages", 1)
-    events = (ProcessedEvent.team_id == team_id, cast(ProcessedEvent.payload, Text).contains(user_id))
-    report.add("processed_events", session.execute(delete(ProcessedEvent).where(*events)).rowcount)
+    return counts
 
 
 def months_before(at: datetime, months: int) -> datetime:
@@ -714,38 +595,14 @@ def months_before(at: datetime, months: int) -> datetime:
     return at.replace(year=year, month=month, day=min(at.day, days[month - 1]))
 
 
-def purge_expired(session: Session, *, at: datetime) -> dict[str, int]:
-    """Delete raw records older than each workspace's retention; features purge through their hooks."""
-    from copbot.features import FEATURES
-
-    rules = {s.team_id: months_before(at, s.retention_months) for s in _retaining(session)}
-    removed: dict[str, int] = {}
-    for team_id, cutoff in rules.items():
-        removed[team_id] = _purge_people(session, team_id=team_id, cutoff=cutoff)
-    hooks = [getattr(f, "purge_before", None) for f in FEATURES]
-    every_workspace_retains = set(rules) >= set(session.scalars(select(Workspace.team_id)))
-    for hook in filter(None, hooks):
-        _call_purge_hook(hook, session, rules, global_ok=every_workspace_retains and bool(rules))
-    return removed
+def retention_cutoffs(session: Session, *, at: datetime) -> dict[str, datetime]:
+    """Each workspace that set a retention, with the instant before which its raw records go."""
+    retaining = session.scalars(select(PeopleSettings).where(PeopleSettings.retention_months.is_not(None)))
+    return {s.team_id: months_before(at, s.retention_months) for s in retaining if s.retention_months}
 
 
-def _retaining(session: Session) -> list[PeopleSettings]:
-    return list(session.scalars(select(PeopleSettings).where(PeopleSettings.retention_months.is_not(None))))
-
-
-def _call_purge_hook(
-    hook: Callable[..., Any], session: Session, rules: dict[str, datetime], *, global_ok: bool
-) -> None:
-    # A hook that takes `team_id` is scoped per workspace; one that does not purges every workspace,
-    # so it only runs when every workspace retains, with the longest retention of them all.
-    if "team_id" in inspect.signature(hook).parameters:
-        for team_id, cutoff in rules.items():
-            hook(session, cutoff, team_id=team_id)
-    elif global_ok:
-        hook(session, min(rules.values()))
-
-
-def _purge_people(session: Session, *, team_id: str, cutoff: datetime) -> int:
+def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
+    """Retention: delete the workspace's onboardings and questions older than the cutoff."""
     onboardings = delete(Onboarding).where(Onboarding.team_id == team_id, Onboarding.welcomed_at < cutoff)
     questions = delete(Question).where(Question.team_id == team_id, Question.created_at < cutoff)
-    return session.execute(onboardings).rowcount + session.execute(questions).rowcount
+    return affected(session.execute(onboardings)) + affected(session.execute(questions))

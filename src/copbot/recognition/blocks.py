@@ -11,28 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from copbot.blockkit import channel_link, check, context, escape, link, mention, plain, section, truncate
 from copbot.communities.models import Community
+from copbot.recognition.ids import RecognitionField, RecognitionSetup, RecognitionView
 from copbot.recognition.models import Nomination, RecognitionSettings
-from copbot.slack.ids import Action, Block, RecognitionField, RecognitionView
-from copbot.slack.text import channel_link, check, escape, link, mention, truncate
 
 PUBLIC, PRIVATE = "public", "private"
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
-
-
 def _option(value: str) -> dict[str, Any]:
-    return {"text": _plain(truncate(value, 75)), "value": value[:150]}
+    return {"text": plain(truncate(value, 75)), "value": value[:150]}
 
 
 def _text_input(field: RecognitionField, label: str, placeholder: str, initial: str) -> dict[str, Any]:
@@ -41,11 +29,11 @@ def _text_input(field: RecognitionField, label: str, placeholder: str, initial: 
         "action_id": field,
         "multiline": True,
         "max_length": 2000,
-        "placeholder": _plain(placeholder),
+        "placeholder": plain(placeholder),
     }
     if initial:
         element["initial_value"] = initial[:2000]
-    return {"type": "input", "block_id": field, "label": _plain(label), "element": element}
+    return {"type": "input", "block_id": field, "label": plain(label), "element": element}
 
 
 @dataclass(frozen=True)
@@ -68,19 +56,19 @@ def nomination_modal(ctx: ModalContext) -> dict[str, Any]:
     settings = ctx.settings
     left = f"You can make *{ctx.left}* more this week (of {settings.weekly_limit})."
     blocks: list[dict[str, Any]] = [
-        _section(f"Recognise someone in *{escape(ctx.community.name)}* for something specific. {left}")
+        section(f"Recognise someone in *{escape(ctx.community.name)}* for something specific. {left}")
     ]
     if ctx.permalink:
-        blocks.append(_context(f":link: About {link(ctx.permalink, 'this message')}"))
+        blocks.append(context(f":link: About {link(ctx.permalink, 'this message')}"))
     if ctx.subject_title:
-        blocks.append(_context(f":books: About *{escape(ctx.subject_title)}*"))
+        blocks.append(context(f":books: About *{escape(ctx.subject_title)}*"))
     if ctx.dropped:
         named = ", ".join(f"{mention(u)} ({why})" for u, why in ctx.dropped)
-        blocks.append(_context(f":information_source: Left out: {named}."))
+        blocks.append(context(f":information_source: Left out: {named}."))
     picker: dict[str, Any] = {
         "type": "multi_users_select",
         "action_id": RecognitionField.NOMINEES,
-        "placeholder": _plain("Who made a difference?"),
+        "placeholder": plain("Who made a difference?"),
         "max_selected_items": 10,
     }
     if ctx.nominees:
@@ -89,7 +77,7 @@ def nomination_modal(ctx: ModalContext) -> dict[str, Any]:
         {
             "type": "input",
             "block_id": RecognitionField.NOMINEES,
-            "label": _plain("Who"),
+            "label": plain("Who"),
             # Each change is sent to copbot, which looks the people up while the rest is typed,
             # so the submission's ack finds them in the cache.
             "dispatch_action": True,
@@ -100,11 +88,11 @@ def nomination_modal(ctx: ModalContext) -> dict[str, Any]:
         {
             "type": "input",
             "block_id": RecognitionField.VALUE,
-            "label": _plain("The value they showed"),
+            "label": plain("The value they showed"),
             "element": {
                 "type": "static_select",
                 "action_id": RecognitionField.VALUE,
-                "placeholder": _plain("Choose a value"),
+                "placeholder": plain("Choose a value"),
                 "options": [_option(v) for v in settings.values[:100]],
             },
         }
@@ -131,7 +119,7 @@ def nomination_modal(ctx: ModalContext) -> dict[str, Any]:
         {
             "type": "input",
             "block_id": RecognitionField.VISIBILITY,
-            "label": _plain("Share it"),
+            "label": plain("Share it"),
             "element": {
                 "type": "radio_buttons",
                 "action_id": RecognitionField.VISIBILITY,
@@ -145,9 +133,9 @@ def nomination_modal(ctx: ModalContext) -> dict[str, Any]:
         "type": "modal",
         "callback_id": RecognitionView.NOMINATE,
         "private_metadata": json.dumps({k: v for k, v in meta.items() if v}),
-        "title": _plain("Recognise someone"),
-        "submit": _plain("Send"),
-        "close": _plain("Cancel"),
+        "title": plain("Recognise someone"),
+        "submit": plain("Send"),
+        "close": plain("Cancel"),
         "blocks": blocks,
     }
     return check(view, surface="modal")
@@ -157,15 +145,15 @@ def values_setup_field(values: Sequence[str]) -> dict[str, Any]:
     """The set-up modal's "Values people are recognised for" input, pre-filled with `values`."""
     return {
         "type": "input",
-        "block_id": Block.RECOGNITION_VALUES,
+        "block_id": RecognitionSetup.VALUES_BLOCK,
         "optional": True,
-        "label": _plain("Values people are recognised for"),
-        "hint": _plain("Comma-separated; /nominate offers these. Left empty, the list stays as it is."),
+        "label": plain("Values people are recognised for"),
+        "hint": plain("Comma-separated; /nominate offers these. Left empty, the list stays as it is."),
         "element": {
             "type": "plain_text_input",
-            "action_id": Action.RECOGNITION_VALUES,
+            "action_id": RecognitionSetup.VALUES_INPUT,
             "max_length": 3000,
-            "placeholder": _plain("e.g. Curiosity, Generosity, Sharing knowledge, Mentoring"),
+            "placeholder": plain("e.g. Curiosity, Generosity, Sharing knowledge, Mentoring"),
             **({"initial_value": ", ".join(values)} if values else {}),
         },
     }
@@ -183,9 +171,9 @@ def thanks_view(nomination: Nomination, *, left: int, held: bool) -> dict[str, A
     text = f":tada: Thank you! {who} will get your note. {where}\nYou can make {left} more this week."
     view = {
         "type": "modal",
-        "title": _plain("Recognition sent"),
-        "close": _plain("Done"),
-        "blocks": [_section(text)],
+        "title": plain("Recognition sent"),
+        "close": plain("Done"),
+        "blocks": [section(text)],
     }
     return check(view, surface="modal")
 
@@ -204,13 +192,13 @@ def nominee_dm(nomination: Nomination, community: Community) -> dict[str, Any]:
     """The DM each nominee gets: who recognised them, for what, and what it changed."""
     by = mention(nomination.nominator_id) if nomination.nominator_id else "Someone"
     head = f":sparkles: {by} recognised you for *{escape(nomination.value)}* in *{escape(community.name)}*."
-    blocks = [_section(head), _section(story_text(nomination))]
+    blocks = [section(head), section(story_text(nomination))]
     if len(nomination.nominee_ids) > 1:
-        blocks.append(_context("Together with " + ", ".join(mention(u) for u in nomination.nominee_ids)))
+        blocks.append(context("Together with " + ", ".join(mention(u) for u in nomination.nominee_ids)))
     visibility = (
         "It will be shared with the community." if nomination.public else "It was sent to you privately."
     )
-    blocks.append(_context(visibility))
+    blocks.append(context(visibility))
     return check(
         {"text": f"You were recognised for {escape(nomination.value)}", "blocks": blocks}, surface="message"
     )
@@ -222,9 +210,9 @@ def channel_post(nomination: Nomination) -> dict[str, Any]:
     by = mention(nomination.nominator_id) if nomination.nominator_id else "a member"
     head = f":clap: {who}, recognised for *{escape(nomination.value)}* by {by}"
     blocks = [
-        _section(head),
-        _section(story_text(nomination)),
-        _context("Recognise someone with `/nominate`."),
+        section(head),
+        section(story_text(nomination)),
+        context("Recognise someone with `/nominate`."),
     ]
     return check({"text": f"Recognition for {escape(nomination.value)}", "blocks": blocks}, surface="message")
 

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from copbot.blockkit import check, escape, mention, plain, section, truncate
 from copbot.communities.models import Community, Member
 from copbot.recognition import service
 from copbot.recognition.blocks import story_text
 from copbot.recognition.models import Nomination
-from copbot.slack.text import check, escape, mention, truncate
 
 WEEK = timedelta(days=7)
 MAX_PER_VALUE = 8  # stories shown in full per value; the rest are counted
@@ -135,14 +135,6 @@ def gather(session: Session, *, community: Community, end: datetime) -> DigestDa
 # --- how it reads ----------------------------------------------------------------------------------
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
 def _nomination_line(nomination: Nomination) -> str:
     who = ", ".join(mention(u) for u in nomination.nominee_ids)
     by = f" (from {mention(nomination.nominator_id)})" if nomination.nominator_id else ""
@@ -159,36 +151,36 @@ def _value_block(value: str, nominations: list[Nomination], total: int) -> dict[
     while len(text) > 3000 and len(lines) > 2:
         lines.pop(-2 if lines[-1].startswith("_") else -1)
         text = "\n".join(lines) + "\n_…more in the channel._"
-    return _section(text)
+    return section(text)
 
 
 def _extra_blocks(sections: list[Section]) -> list[dict[str, Any]]:
-    return [_section(f"*{escape(s.title)}*\n" + "\n".join(s.lines)) for s in sections if s.lines]
+    return [section(f"*{escape(s.title)}*\n" + "\n".join(s.lines)) for s in sections if s.lines]
 
 
 def digest_message(data: DigestData) -> dict[str, Any]:
     """The channel post of the weekly digest (or the short nudge of a quiet week)."""
     name = data.community.name
     if data.quiet:
-        blocks = [
-            _section(
+        nudge = [
+            section(
                 f":seedling: A quiet week in *{escape(name)}*. Who helped you lately? "
                 "`/nominate @someone` takes a minute, and a lesson you learnt is worth `/postmortem`."
             ),
             *_extra_blocks(data.after),
         ]
-        return check({"text": f"A quiet week in {escape(name)}", "blocks": blocks}, surface="message")
+        return check({"text": f"A quiet week in {escape(name)}", "blocks": nudge}, surface="message")
     count = data.nomination_count
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(truncate(f"This week in {name}", 150))},
-        _section(f":sparkles: {count} recognition{'s' if count != 1 else ''} this week."),
+        {"type": "header", "text": plain(truncate(f"This week in {name}", 150))},
+        section(f":sparkles: {count} recognition{'s' if count != 1 else ''} this week."),
     ]
     # Keep room for the extra sections within Slack's 50 blocks.
     for value, nominations in list(data.by_value.items())[:30]:
         blocks.append(_value_block(value, nominations, data.value_counts.get(value, len(nominations))))
     blocks += _extra_blocks(data.sections)
     if data.milestones:
-        blocks.append(_section("*Milestones*\n" + "\n".join(data.milestones[:30])))
+        blocks.append(section("*Milestones*\n" + "\n".join(data.milestones[:30])))
     blocks += _extra_blocks(data.after)
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "Recognise someone with `/nominate`."}]}

@@ -16,7 +16,6 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,32 +24,30 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import escape
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
-from copbot.communities.setup import StateValues, extensions_for
+from copbot.communities.setup import StateValues
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
-from copbot.outbox import service as outbox
-from copbot.recognition import blocks, digest, learning, service
-from copbot.recognition import jobs as recognition_jobs
-from copbot.recognition.models import DEFAULT_VALUES, Nomination
-from copbot.scheduling.jobs import Job
+from copbot.recognition import blocks, digest, flows, learning, service
+from copbot.recognition.ids import (
+    FIELD_BLOCKS,
+    RecognitionAction,
+    RecognitionCommand,
+    RecognitionField,
+    RecognitionSetup,
+    RecognitionShortcut,
+    RecognitionView,
+)
+from copbot.recognition.models import DEFAULT_VALUES
 from copbot.slack.commands import CopRouter, Reply, Subcommand
 from copbot.slack.errors import user_message
-from copbot.slack.ids import (
-    Action,
-    Block,
-    Command,
-    RecognitionAction,
-    RecognitionField,
-    RecognitionView,
-    Shortcut,
-)
 from copbot.slack.lanes import opens_view, refuse_after_ack
+from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import CommandRequest, SubcommandRequest, state_value
-from copbot.slack.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +56,6 @@ SUBMIT_LOOKUP_TIMEOUT = 1.0  # seconds for users.info inside a submission's ack
 
 def register(app: App, deps: Deps, router: CopRouter) -> None:
     """Register the recognition listeners and `/cop` subcommands."""
-
-    def acknowledge(ack: Ack) -> None:
-        ack()
 
     def acknowledge_nominate(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         command = CommandRequest.model_validate(body)
@@ -77,7 +71,6 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         ack()
 
     @opens_view
-
     def open_from_command(body: dict[str, Any], client: WebClient) -> None:
         command = CommandRequest.model_validate(body)
         nominees, story = service.parse_command_text(command.text)
@@ -87,7 +80,6 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             return  # the ack already said why
 
     @opens_view
-
     def open_from_message(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         channel_id, message = body["channel"]["id"], body.get("message", {})
         try:
@@ -99,10 +91,9 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         try:
             open_modal(deps, client, body=body, channel_id=channel_id, nominees=author, permalink=permalink)
         except CopbotError as error:
-            respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+            tell(respond, user_message(error))
 
     @opens_view
-
     def open_from_item(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         value = body["actions"][0].get("value", "")
         try:
@@ -118,7 +109,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
                 subject_title=item.title,
             )
         except CopbotError as error:
-            respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+            tell(respond, user_message(error))
 
     @app.view(RecognitionView.NOMINATE)
     def submit_nomination(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -135,11 +126,10 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             service.record_facts(session, team_id=team_id, facts=facts)
 
     app.action(RecognitionField.NOMINEES)(ack=acknowledge, lazy=[learn_nominees])
-    app.command(Command.NOMINATE)(ack=acknowledge_nominate, lazy=[open_from_command])
-    app.shortcut(Shortcut.RECOGNIZE_MESSAGE)(ack=acknowledge, lazy=[open_from_message])
+    app.command(RecognitionCommand.NOMINATE)(ack=acknowledge_nominate, lazy=[open_from_command])
+    app.shortcut(RecognitionShortcut.RECOGNIZE_MESSAGE)(ack=acknowledge, lazy=[open_from_message])
     app.action(RecognitionAction.THANK_AUTHOR)(ack=acknowledge, lazy=[open_from_item])
     router.document("/nominate [@someone] [what they did]", "recognise someone for something specific")
-    extensions_for(router).add(ValuesSetupField())
     _register_subcommands(deps, router)
 
 
@@ -157,11 +147,11 @@ class ValuesSetupField:
 
     def parse(self, values: StateValues) -> list[str] | None:
         """The new list; None (keep the current one) when the field is empty or not in the modal."""
-        text = state_value(values, Block.RECOGNITION_VALUES, Action.RECOGNITION_VALUES) or ""
+        text = state_value(values, RecognitionSetup.VALUES_BLOCK, RecognitionSetup.VALUES_INPUT) or ""
         if not text.strip():
             return None
         return service.parse_values(
-            text, field=Block.RECOGNITION_VALUES.value, example="Curiosity, Mentoring"
+            text, field=RecognitionSetup.VALUES_BLOCK.value, example="Curiosity, Mentoring"
         )
 
     def save(self, session: Session, community: Community, user_id: str, parsed: list[str] | None) -> None:
@@ -203,24 +193,9 @@ def _register_subcommands(deps: Deps, router: CopRouter) -> None:
     )
 
 
-def jobs() -> list[Job]:
-    """The weekly digest."""
-    return recognition_jobs.jobs()
-
-
 def export_records(session: Session, communities_: list[Community]) -> dict[str, list[dict[str, Any]]]:
     """The `nominations` record kind of `copbot export`."""
     return {"nominations": service.export_nominations(session, communities_=communities_)}
-
-
-def forget_user(session: Session, team_id: str, user_id: str) -> None:
-    """Remove every trace of a user from recognition (the people feature's forget-me)."""
-    service.forget_user(session, team_id=team_id, user_id=user_id)
-
-
-def purge_before(session: Session, cutoff: datetime, team_id: str | None = None) -> None:
-    """Delete a workspace's recognition records older than the retention cutoff."""
-    service.purge_before(session, cutoff=cutoff, team_id=team_id)
 
 
 # --- the modal -------------------------------------------------------------------------------------
@@ -320,7 +295,10 @@ def fetch_facts(client: WebClient, user_ids: Sequence[str]) -> list[service.Fact
 def _quick_client(client: WebClient) -> WebClient:
     """A client for calls made inside an ack: a short timeout and no retries."""
     return WebClient(
-        token=client.token, base_url=client.base_url, timeout=SUBMIT_LOOKUP_TIMEOUT, retry_handlers=[]
+        token=client.token,
+        base_url=client.base_url,
+        timeout=SUBMIT_LOOKUP_TIMEOUT,  # type: ignore[arg-type]
+        retry_handlers=[],
     )
 
 
@@ -349,18 +327,21 @@ def save_nomination(deps: Deps, body: dict[str, Any], client: WebClient) -> dict
             deps, client, team_id=team_id, nominees=[u for u in form.nominees if u != user_id]
         )
         with session_scope(deps.sessions) as session:
-            community = service.community_by_id(
-                session, team_id=team_id, community_id=int(meta.get("community_id") or 0)
+            done = flows.nominate(
+                session,
+                team_id=team_id,
+                community_id=int(meta.get("community_id") or 0),
+                nominator_id=user_id,
+                form=form,
             )
-            nomination, left = service.nominate(session, community=community, nominator_id=user_id, form=form)
-            _queue_messages(session, community, nomination)
+            nomination, community = done.nomination, done.community
             held = nomination.public and not nomination.posted
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
         return {"response_action": "errors", "errors": {RecognitionField.NOMINEES.value: str(error)}}
     log.info("nomination %s stored in community %s", nomination.id, community.id)
-    return {"response_action": "update", "view": blocks.thanks_view(nomination, left=left, held=held)}
+    return {"response_action": "update", "view": blocks.thanks_view(nomination, left=done.left, held=held)}
 
 
 def _check_unknown_nominees(deps: Deps, client: WebClient, *, team_id: str, nominees: list[str]) -> None:
@@ -375,34 +356,7 @@ def _check_unknown_nominees(deps: Deps, client: WebClient, *, team_id: str, nomi
     missing = set(unknown) - {f.user_id for f in facts}
     if missing:
         raise InvalidInput(
-            {
-                RecognitionField.NOMINEES.value: "Slack did not answer in time while I checked "
-                "who you chose. Please send again."
-            }
-        )
-
-
-def _queue_messages(session: Session, community: Community, nomination: Nomination) -> None:
-    """Owe each nominee a DM and, for a public nomination not held for the digest, a channel post."""
-    dm = blocks.nominee_dm(nomination, community)
-    for user_id in nomination.nominee_ids:
-        outbox.direct_message(
-            session,
-            team_id=community.team_id,
-            user_id=user_id,
-            key=f"nomination:{nomination.id}:dm:{user_id}",
-            text=dm["text"],
-            blocks=dm["blocks"],
-        )
-    if nomination.posted:
-        post = blocks.channel_post(nomination)
-        outbox.post(
-            session,
-            team_id=community.team_id,
-            channel_id=community.channel_id,
-            key=f"nomination:{nomination.id}:post",
-            text=post["text"],
-            blocks=post["blocks"],
+            {"nominees": "Slack did not answer in time while I checked who you chose. Please send again."}
         )
 
 

@@ -1,8 +1,6 @@
 """Digest parts and lookups that read other features' tables: reviews and playbooks, rituals.
 
-Kept apart so that the rest of recognition depends only on communities. The rituals parts switch on
-when `copbot.rituals.models` is importable (its `Occurrence`: community_id, kind, starts_at,
-facilitator_id, stage, schedule_id); without it the digest simply leaves them out.
+Kept apart so that the rest of recognition depends only on communities.
 """
 
 from __future__ import annotations
@@ -14,18 +12,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import escape, mention, truncate
 from copbot.errors import NotFound
 from copbot.recognition.models import Nomination
 from copbot.reviews.models import Adoption, Playbook, Review
-from copbot.slack.text import escape, mention, truncate
+from copbot.rituals import models as rituals
 
 if TYPE_CHECKING:
     from copbot.recognition.digest import DigestData
 
-try:  # the rituals feature may not be installed alongside this one yet
-    from copbot.rituals import models as rituals
-except ImportError:  # pragma: no cover - depends on what is deployed
-    rituals = None  # type: ignore[assignment]
 
 REVIEW_MILESTONES = (10, 25, 50, 100)
 LISTED = 10  # items per section
@@ -40,14 +35,22 @@ class ThankedItem:
     title: str
 
 
+def _library_item(session: Session, kind: str, raw_id: str) -> Review | Playbook | None:
+    """The review or playbook a `review:<id>` / `playbook:<id>` value names, if it exists."""
+    if not raw_id.isdigit():
+        return None
+    if kind == "review":
+        return session.get(Review, int(raw_id))
+    return session.get(Playbook, int(raw_id)) if kind == "playbook" else None
+
+
 def item_for_thanks(session: Session, *, team_id: str, value: str) -> ThankedItem:
     """Read the `review:<id>` / `playbook:<id>` value of a "Thank the author" button."""
     kind, _, raw_id = value.partition(":")
-    model = {"review": Review, "playbook": Playbook}.get(kind)
-    item = session.get(model, int(raw_id)) if model is not None and raw_id.isdigit() else None
+    item = _library_item(session, kind, raw_id)
     if item is None or item.team_id != team_id:
         raise NotFound("That review or playbook no longer exists.")
-    authors = [item.author_id, *getattr(item, "coauthors", [])]
+    authors = [item.author_id, *(item.coauthors if isinstance(item, Review) else [])]
     return ThankedItem(community_id=item.community_id, authors=list(dict.fromkeys(authors)), title=item.title)
 
 
@@ -133,12 +136,11 @@ def lesson_of_the_week(session: Session, data: DigestData) -> None:
         .group_by(Nomination.subject)
     )
     for subject, count in thanked:
-        kind, _, raw_id = subject.partition(":")
+        kind, _, raw_id = (subject or "").partition(":")
         if raw_id.isdigit():
             scores.setdefault((kind, int(raw_id)), [0, 0])[1] += count
-    models = {"review": Review, "playbook": Playbook}
     for (kind, item_id), (applied_n, thanked_n) in sorted(scores.items(), key=lambda kv: -sum(kv[1])):
-        item = session.get(models[kind], item_id) if kind in models else None
+        item = _library_item(session, kind, str(item_id))
         if item is None or item.community_id != community_id:
             continue
         counts = [f"applied by {applied_n}"] if applied_n else []
@@ -198,7 +200,7 @@ def first_facilitations(session: Session, data: DigestData) -> None:
             .distinct()
         )
     )
-    for user_id in sorted(week - earlier):
+    for user_id in sorted(u for u in week - earlier if u):
         data.milestones.append(f":microphone: {mention(user_id)} facilitated for the first time")
 
 
@@ -212,11 +214,11 @@ CONTRIBUTION_NAMES = {
     "attendance": "attending a session",
 }
 # Rituals' stages of an occurrence that took place.
-HELD = (rituals.Stage.POSTED, rituals.Stage.STARTED, rituals.Stage.DONE) if rituals is not None else ()
+HELD = (rituals.Stage.POSTED, rituals.Stage.STARTED, rituals.Stage.DONE)
 
 
 def _contributions(community_id: int) -> list[tuple[str, Any, Any, tuple[Any, ...]]]:
-    """Every kind of contribution: (kind, who column, when column, its filters), rituals when installed."""
+    """Every kind of contribution: (kind, who column, when column, its filters)."""
     kinds: list[tuple[str, Any, Any, tuple[Any, ...]]] = [
         (
             "nomination",
@@ -227,16 +229,15 @@ def _contributions(community_id: int) -> list[tuple[str, Any, Any, tuple[Any, ..
         ("review", Review.author_id, Review.created_at, (Review.community_id == community_id,)),
         ("playbook", Playbook.author_id, Playbook.created_at, (Playbook.community_id == community_id,)),
     ]
-    if rituals is not None:
-        occurrence = rituals.Occurrence
-        held = (occurrence.community_id == community_id, occurrence.stage.in_(HELD))
-        kinds.append(("facilitation", occurrence.facilitator_id, occurrence.starts_at, held))
-        attended = (
-            rituals.Attendance.occurrence_id == occurrence.id,
-            rituals.Attendance.attended.is_(True),
-            *held,
-        )
-        kinds.append(("attendance", rituals.Attendance.user_id, occurrence.starts_at, attended))
+    occurrence = rituals.Occurrence
+    held = (occurrence.community_id == community_id, occurrence.stage.in_(HELD))
+    kinds.append(("facilitation", occurrence.facilitator_id, occurrence.starts_at, held))
+    attended = (
+        rituals.Attendance.occurrence_id == occurrence.id,
+        rituals.Attendance.attended.is_(True),
+        *held,
+    )
+    kinds.append(("attendance", rituals.Attendance.user_id, occurrence.starts_at, attended))
     return kinds
 
 
@@ -289,6 +290,6 @@ EXTRA_SECTIONS: list[Callable[[Session, DigestData], None]] = [
     new_in_library,
     review_milestones,
     lesson_of_the_week,
+    first_facilitations,
+    next_rituals,
 ]
-if rituals is not None:
-    EXTRA_SECTIONS += [first_facilitations, next_rituals]

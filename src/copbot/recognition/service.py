@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import mention
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member
-from copbot.db import dialect_insert
+from copbot.db import affected, dialect_insert
 from copbot.errors import InvalidInput, NotFound
+from copbot.feature import Counts, Person
 from copbot.recognition.models import (
     DEFAULT_DIGEST_TIME,
     DEFAULT_DIGEST_WEEKDAY,
@@ -31,8 +33,6 @@ from copbot.recognition.models import (
     RecognitionSettings,
     UserFact,
 )
-from copbot.slack.ids import RecognitionField
-from copbot.slack.text import mention
 
 MAX_NOMINEES = 10
 MAX_VALUES = 20
@@ -235,7 +235,7 @@ def claim_slot(session: Session, *, community: Community, user_id: str, at: date
         .values(used=NominationQuota.used + 1)
         .execution_options(synchronize_session=False)
     )
-    return claimed.rowcount == 1
+    return affected(claimed) == 1
 
 
 # --- known user facts ------------------------------------------------------------------------------
@@ -320,12 +320,12 @@ class NominationForm:
 
 @dataclass
 class FormErrors:
-    """Field errors collected across checks, keyed by the modal's block ids."""
+    """Field errors collected across checks, keyed by the nomination's field names."""
 
     errors: dict[str, str] = field(default_factory=dict)
 
-    def add(self, block: RecognitionField, message: str) -> None:
-        self.errors.setdefault(block.value, message)
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
 
     def raise_any(self) -> None:
         if self.errors:
@@ -336,25 +336,25 @@ def check_form(form: NominationForm, *, settings: RecognitionSettings, nominator
     """The checks that need no database: nominees named, not oneself, a known value, a specific story."""
     errors = FormErrors()
     if not form.nominees:
-        errors.add(RecognitionField.NOMINEES, "Choose at least one person to recognise.")
+        errors.add("nominees", "Choose at least one person to recognise.")
     elif nominator_id in form.nominees:
-        errors.add(RecognitionField.NOMINEES, "You can't nominate yourself: recognise someone else's work.")
+        errors.add("nominees", "You can't nominate yourself: recognise someone else's work.")
     elif len(form.nominees) > MAX_NOMINEES:
-        errors.add(RecognitionField.NOMINEES, f"Recognise at most {MAX_NOMINEES} people at once.")
+        errors.add("nominees", f"Recognise at most {MAX_NOMINEES} people at once.")
     if form.value not in settings.values:
-        errors.add(RecognitionField.VALUE, "Choose one of the community's values.")
+        errors.add("value", "Choose one of the community's values.")
     told = len(form.action.strip()) + len(form.impact.strip())
     if not form.action.strip():
-        errors.add(RecognitionField.ACTION, "Say what they did.")
+        errors.add("action", "Say what they did.")
     elif told < settings.story_min:
         errors.add(
-            RecognitionField.ACTION,
+            "action",
             f"Tell a little more, so it is specific: at least {settings.story_min} characters across "
             f"what they did and the difference it made (now {told}).",
         )
     if not form.impact.strip():
-        errors.add(RecognitionField.IMPACT, "Say what difference it made.")
-    for block, text in ((RecognitionField.ACTION, form.action), (RecognitionField.IMPACT, form.impact)):
+        errors.add("impact", "Say what difference it made.")
+    for block, text in (("action", form.action), ("impact", form.impact)):
         if len(text) > TEXT_LIMIT:
             errors.add(block, f"Keep this under {TEXT_LIMIT} characters.")
     return errors
@@ -375,12 +375,12 @@ def nominate(
     refused = refused_users(session, team_id=community.team_id, user_ids=form.nominees)
     if refused:
         named = ", ".join(f"{mention(u)} is {why}" for u, why in refused.items())
-        errors.add(RecognitionField.NOMINEES, f"Only people can be recognised: {named}.")
+        errors.add("nominees", f"Only people can be recognised: {named}.")
     errors.raise_any()
     if not claim_slot(session, community=community, user_id=nominator_id, at=at, limit=settings.weekly_limit):
         raise InvalidInput(
             {
-                RecognitionField.NOMINEES.value: f"You have made your {settings.weekly_limit} nominations "
+                "nominees": f"You have made your {settings.weekly_limit} nominations "
                 "this week, so that each one stays meaningful. More from Monday."
             }
         )
@@ -469,34 +469,39 @@ def export_nominations(session: Session, *, communities_: Sequence[Community]) -
     ]
 
 
-def forget_user(session: Session, *, team_id: str, user_id: str) -> None:
+def forget_user(session: Session, person: Person) -> Counts:
     """Remove a person from recognition: their nominations name no nominator, and they are no nominee.
 
     A nomination whose only nominee was this person is deleted with its story.
     """
-    from sqlalchemy import delete
-
-    session.execute(delete(Nominee).where(Nominee.team_id == team_id, Nominee.user_id == user_id))
+    team_id, user_id = person.team_id, person.user_id
+    counts: dict[str, int] = {}
+    counts["nomination_nominees"] = affected(
+        session.execute(delete(Nominee).where(Nominee.team_id == team_id, Nominee.user_id == user_id))
+    )
     orphans = select(Nomination.id).where(Nomination.team_id == team_id, ~Nomination.nominees.any())
-    session.execute(delete(Nomination).where(Nomination.id.in_(orphans)))
-    session.execute(
-        update(Nomination)
-        .where(Nomination.team_id == team_id, Nomination.nominator_id == user_id)
-        .values(nominator_id=None)
-        .execution_options(synchronize_session=False)
+    counts["nominations"] = affected(session.execute(delete(Nomination).where(Nomination.id.in_(orphans))))
+    counts["nominations"] += affected(
+        session.execute(
+            update(Nomination)
+            .where(Nomination.team_id == team_id, Nomination.nominator_id == user_id)
+            .values(nominator_id=None)
+            .execution_options(synchronize_session=False)
+        )
     )
     for model, column in ((NominationQuota, NominationQuota.nominator_id), (UserFact, UserFact.user_id)):
-        session.execute(delete(model).where(model.team_id == team_id, column == user_id))
+        deleted = session.execute(delete(model).where(model.team_id == team_id, column == user_id))
+        counts[model.__tablename__] = affected(deleted)
+    return counts
 
 
-def purge_before(session: Session, *, cutoff: datetime, team_id: str | None = None) -> None:
-    """Delete nominations, quotas and cached facts older than the cutoff (of one workspace, or all)."""
-    from sqlalchemy import delete
-
+def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
+    """Delete a workspace's nominations, quotas and cached facts older than the cutoff."""
+    removed = 0
     for model, condition in (
         (Nomination, Nomination.created_at < cutoff),
         (NominationQuota, NominationQuota.week_start < cutoff.date()),
         (UserFact, UserFact.fetched_at < cutoff),
     ):
-        scope = [condition] if team_id is None else [condition, model.team_id == team_id]
-        session.execute(delete(model).where(*scope))
+        removed += affected(session.execute(delete(model).where(condition, model.team_id == team_id)))
+    return removed

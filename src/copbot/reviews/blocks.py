@@ -12,11 +12,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from copbot.blockkit import (
+    button,
+    channel_link,
+    check,
+    context,
+    escape,
+    link,
+    mention,
+    option,
+    plain,
+    section,
+    truncate,
+)
 from copbot.communities.models import Community
+from copbot.recognition.ids import RecognitionAction
+from copbot.reviews.ids import ReviewAction, ReviewBlock, ReviewField, ReviewView
 from copbot.reviews.models import Lesson, LessonStatus, Playbook, Review, Template
 from copbot.reviews.search import START, STOP, Found, Page
-from copbot.slack.ids import RecognitionAction, ReviewAction, ReviewBlock, ReviewField, ReviewView
-from copbot.slack.text import channel_link, check, escape, link, mention, truncate
 
 Block = dict[str, Any]
 
@@ -27,28 +40,9 @@ STATUS_BADGES = {
 }
 
 
-def _plain(text: str) -> Block:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
-
-
 def _thank_button(item: str) -> Block:
     """Recognition's "Thank the author": it opens a nomination of the item's authors (`review:7`)."""
-    return _button(":pray: Thank the author", RecognitionAction.THANK_AUTHOR, item)
-
-
-def _button(text: str, action: str, value: str, *, style: str | None = None) -> Block:
-    button = {"type": "button", "text": _plain(text), "action_id": action, "value": value}
-    if style:
-        button["style"] = style
-    return button
+    return button(":pray: Thank the author", RecognitionAction.THANK_AUTHOR, item)
 
 
 def _mentions(user_ids: Sequence[str]) -> str:
@@ -137,40 +131,36 @@ def _text_input(spec: tuple[ReviewField, str, str, bool, bool, int], initial: st
         "action_id": field_id,
         "multiline": multiline,
         "max_length": max_length,
-        "placeholder": _plain(placeholder),
+        "placeholder": plain(placeholder),
     }
     if initial:
         element["initial_value"] = initial[:max_length]
     block: Block = {
         "type": "input",
         "block_id": field_id,
-        "label": _plain(label),
+        "label": plain(label),
         "optional": optional,
         "element": element,
     }
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain(hint)
     return block
-
-
-def _option(text: str, value: str) -> Block:
-    return {"text": _plain(truncate(text, 75)), "value": value}
 
 
 def _users_input(field_id: ReviewField, label: str, initial: Sequence[str], hint: str) -> Block:
     element: Block = {
         "type": "multi_users_select",
         "action_id": field_id,
-        "placeholder": _plain("Choose people"),
+        "placeholder": plain("Choose people"),
     }
     if initial:
         element["initial_users"] = list(initial)
     return {
         "type": "input",
         "block_id": field_id,
-        "label": _plain(label),
+        "label": plain(label),
         "optional": True,
-        "hint": _plain(hint),
+        "hint": plain(hint),
         "element": element,
     }
 
@@ -178,16 +168,16 @@ def _users_input(field_id: ReviewField, label: str, initial: Sequence[str], hint
 def _community_block(community: Community | None, choices: Sequence[Community]) -> Block:
     """Which community a modal is for: named when the channel has one, else chosen from a list."""
     if community is not None:
-        return _context(f"For *{escape(community.name)}* in {channel_link(community.channel_id)}.")
+        return context(f"For *{escape(community.name)}* in {channel_link(community.channel_id)}.")
     return {
         "type": "input",
         "block_id": ReviewField.COMMUNITY,
-        "label": _plain("Community"),
+        "label": plain("Community"),
         "element": {
             "type": "static_select",
             "action_id": ReviewField.COMMUNITY,
-            "placeholder": _plain("Which community is this for?"),
-            "options": [_option(c.name, str(c.id)) for c in choices[:100]],
+            "placeholder": plain("Which community is this for?"),
+            "options": [option(c.name, str(c.id)) for c in choices[:100]],
         },
     }
 
@@ -206,12 +196,12 @@ def review_modal(
         {
             "type": "input",
             "block_id": ReviewField.TEMPLATE,
-            "label": _plain("Template"),
+            "label": plain("Template"),
             "element": {
                 "type": "static_select",
                 "action_id": ReviewField.TEMPLATE,
-                "options": [_option(t.label, t.value) for t in Template],
-                "initial_option": _option(Template(draft.template).label, draft.template),
+                "options": [option(t.label, t.value) for t in Template],
+                "initial_option": option(Template(draft.template).label, draft.template),
             },
         }
     )
@@ -221,7 +211,7 @@ def review_modal(
     owner: Block = {
         "type": "users_select",
         "action_id": ReviewField.LESSON_OWNER,
-        "placeholder": _plain("You"),
+        "placeholder": plain("You"),
     }
     if draft.lesson_owner:
         owner["initial_user"] = draft.lesson_owner
@@ -229,9 +219,9 @@ def review_modal(
         {
             "type": "input",
             "block_id": ReviewField.LESSON_OWNER,
-            "label": _plain("Lesson owner"),
+            "label": plain("Lesson owner"),
             "optional": True,
-            "hint": _plain("Who re-verifies the lessons when they fall due. Leave empty for yourself."),
+            "hint": plain("Who re-verifies the lessons when they fall due. Leave empty for yourself."),
             "element": owner,
         }
     )
@@ -252,15 +242,15 @@ def review_modal(
         "type": "multi_external_select",
         "action_id": ReviewField.RELATED,
         "min_query_length": 0,
-        "placeholder": _plain("Search earlier reviews by title"),
+        "placeholder": plain("Search earlier reviews by title"),
     }
     if draft.related:
-        related["initial_options"] = [_option(title, str(rid)) for rid, title in draft.related]
+        related["initial_options"] = [option(title, str(rid)) for rid, title in draft.related]
     blocks.append(
         {
             "type": "input",
             "block_id": ReviewField.RELATED,
-            "label": _plain("Related earlier reviews"),
+            "label": plain("Related earlier reviews"),
             "optional": True,
             "element": related,
         }
@@ -269,9 +259,9 @@ def review_modal(
         "type": "modal",
         "callback_id": ReviewView.REVIEW,
         "private_metadata": json.dumps(metadata),
-        "title": _plain("Edit review" if editing else "After-action review"),
-        "submit": _plain("Save" if editing else "Share"),
-        "close": _plain("Cancel"),
+        "title": plain("Edit review" if editing else "After-action review"),
+        "submit": plain("Save" if editing else "Share"),
+        "close": plain("Cancel"),
         "blocks": blocks,
     }
     return check(view, surface="modal")
@@ -279,7 +269,7 @@ def review_modal(
 
 def related_options(reviews: Sequence[Review]) -> Block:
     """The answer to the "related reviews" type-ahead."""
-    return {"options": [_option(r.title, str(r.id)) for r in reviews[:100]]}
+    return {"options": [option(r.title, str(r.id)) for r in reviews[:100]]}
 
 
 def saved_view(review: Review, community: Community, *, created: bool) -> Block:
@@ -288,9 +278,9 @@ def saved_view(review: Review, community: Community, *, created: bool) -> Block:
     text = f":white_check_mark: *{escape(review.title)}* is {verb} in {channel_link(community.channel_id)}."
     view = {
         "type": "modal",
-        "title": _plain("Review saved"),
-        "close": _plain("Done"),
-        "blocks": [_section(text)],
+        "title": plain("Review saved"),
+        "close": plain("Done"),
+        "blocks": [section(text)],
     }
     return check(view, surface="modal")
 
@@ -309,8 +299,8 @@ def review_message(
     if review.tags:
         byline += " · " + " ".join(f"`{escape(tag)}`" for tag in review.tags)
     blocks: list[Block] = [
-        {"type": "header", "text": _plain(truncate(f"{review.kind.label}: {review.title}", 150))},
-        _context(byline),
+        {"type": "header", "text": plain(truncate(f"{review.kind.label}: {review.title}", 150))},
+        context(byline),
     ]
     parts = [
         ("Context", review.context),
@@ -319,18 +309,18 @@ def review_message(
         ("What went well", review.went_well),
         ("What we would change", review.to_change),
     ]
-    blocks += [_section(f"*{label}*\n{escape(text)}") for label, text in parts if text]
+    blocks += [section(f"*{label}*\n{escape(text)}") for label, text in parts if text]
     lessons = "\n".join(f"• {escape(lesson.text)} ({mention(lesson.owner_id)})" for lesson in review.lessons)
-    blocks.append(_section(f"*Lessons*\n{lessons}"))
+    blocks.append(section(f"*Lessons*\n{lessons}"))
     if review.decisions or review.action_owners:
         owners = f"\nOwners: {_mentions(review.action_owners)}" if review.action_owners else ""
-        blocks.append(_section(f"*Decisions and follow-up actions*\n{escape(review.decisions)}{owners}"))
+        blocks.append(section(f"*Decisions and follow-up actions*\n{escape(review.decisions)}{owners}"))
     if review.links:
         blocks.append(
-            _section("*Links*\n" + "\n".join(f"• {_safe_link(u, truncate(u, 80))}" for u in review.links))
+            section("*Links*\n" + "\n".join(f"• {_safe_link(u, truncate(u, 80))}" for u in review.links))
         )
     if related:
-        blocks.append(_section("*Related reviews*\n" + "\n".join(f"• {escape(r.title)}" for r in related)))
+        blocks.append(section("*Related reviews*\n" + "\n".join(f"• {escape(r.title)}" for r in related)))
     notes = []
     if review.occurrence_id is not None:
         notes.append("Written after a community session.")
@@ -339,11 +329,11 @@ def review_message(
     if review.revision > 1:
         notes.append("Edited.")
     if notes:
-        blocks.append(_context(" ".join(notes)))
+        blocks.append(context(" ".join(notes)))
     buttons = [
-        _button("We applied this", ReviewAction.APPLIED, f"review:{review.id}", style="primary"),
-        _button("Promote to playbook", ReviewAction.PROMOTE, str(review.id)),
-        _button("Edit", ReviewAction.EDIT, str(review.id)),
+        button("We applied this", ReviewAction.APPLIED, f"review:{review.id}", style="primary"),
+        button("Promote to playbook", ReviewAction.PROMOTE, str(review.id)),
+        button("Edit", ReviewAction.EDIT, str(review.id)),
         _thank_button(f"review:{review.id}"),
     ]
     blocks.append({"type": "actions", "block_id": ReviewBlock.ACTIONS, "elements": buttons})
@@ -386,9 +376,9 @@ def playbook_modal(
         "type": "modal",
         "callback_id": ReviewView.PLAYBOOK,
         "private_metadata": json.dumps(metadata),
-        "title": _plain("New playbook"),
-        "submit": _plain("Share"),
-        "close": _plain("Cancel"),
+        "title": plain("New playbook"),
+        "submit": plain("Share"),
+        "close": plain("Cancel"),
         "blocks": blocks,
     }
     return check(view, surface="modal")
@@ -401,19 +391,19 @@ def playbook_message(playbook: Playbook, *, source: Review | None = None, applie
     if source is not None:
         byline += f" · from the review *{escape(source.title)}*"
     blocks: list[Block] = [
-        {"type": "header", "text": _plain(truncate(f"Playbook: {playbook.title}", 150))},
-        _context(byline),
-        _section(f"*When to use it*\n{escape(playbook.when_to_use)}"),
-        _section(f"*Steps*\n{steps}"),
+        {"type": "header", "text": plain(truncate(f"Playbook: {playbook.title}", 150))},
+        context(byline),
+        section(f"*When to use it*\n{escape(playbook.when_to_use)}"),
+        section(f"*Steps*\n{steps}"),
     ]
     if applied:
-        blocks.append(_context(f":raised_hands: Applied by {applied} member{'s' if applied != 1 else ''}."))
+        blocks.append(context(f":raised_hands: Applied by {applied} member{'s' if applied != 1 else ''}."))
     blocks.append(
         {
             "type": "actions",
             "block_id": ReviewBlock.ACTIONS,
             "elements": [
-                _button("We applied this", ReviewAction.APPLIED, f"playbook:{playbook.id}", style="primary"),
+                button("We applied this", ReviewAction.APPLIED, f"playbook:{playbook.id}", style="primary"),
                 _thank_button(f"playbook:{playbook.id}"),
             ],
         }
@@ -423,21 +413,21 @@ def playbook_message(playbook: Playbook, *, source: Review | None = None, applie
 
 def playbook_list(community: Community, items: Sequence[tuple[Playbook, int]]) -> Block:
     """The ephemeral answer to `/cop playbook`: the community's playbooks and a button for a new one."""
-    blocks: list[Block] = [_section(f"*Playbooks of {escape(community.name)}*")]
+    blocks: list[Block] = [section(f"*Playbooks of {escape(community.name)}*")]
     if not items:
         blocks.append(
-            _section("None yet. Start one, or promote a review's lessons with *Promote to playbook*.")
+            section("None yet. Start one, or promote a review's lessons with *Promote to playbook*.")
         )
     for playbook, applied in items:
         first = playbook.when_to_use.splitlines()[0] if playbook.when_to_use else ""
         note = f" · applied by {applied}" if applied else ""
-        blocks.append(_section(f"*{escape(playbook.title)}*{note}\n{escape(truncate(first, 200))}"))
+        blocks.append(section(f"*{escape(playbook.title)}*{note}\n{escape(truncate(first, 200))}"))
     blocks.append(
         {
             "type": "actions",
             "block_id": ReviewBlock.ACTIONS,
             "elements": [
-                _button("New playbook", ReviewAction.NEW_PLAYBOOK, str(community.id), style="primary")
+                button("New playbook", ReviewAction.NEW_PLAYBOOK, str(community.id), style="primary")
             ],
         }
     )
@@ -458,9 +448,9 @@ def search_results(page: Page, found: Sequence[Found], *, at: datetime) -> Block
     query = escape(truncate(page.query, 100))
     if not found:
         hint = "Try other or fewer words." if page.page == 1 else "No more results."
-        blocks: list[Block] = [_section(f"Nothing matches *{query}*. {hint}")]
+        blocks: list[Block] = [section(f"Nothing matches *{query}*. {hint}")]
     else:
-        blocks = [_section(f":mag: Results for *{query}* (page {page.page})")]
+        blocks = [section(f":mag: Results for *{query}* (page {page.page})")]
     for item in found:
         title = _safe_link(item.url, item.title) if item.url else f"*{escape(item.title)}*"
         where = f" · {channel_link(item.community.channel_id)}" if item.community else ""
@@ -472,12 +462,12 @@ def search_results(page: Page, found: Sequence[Found], *, at: datetime) -> Block
                 for lesson in item.lessons[:3]
             )
         blocks.append({"type": "divider"})
-        blocks.append(_section(text))
+        blocks.append(section(text))
     buttons = []
     if page.page > 1:
-        buttons.append(_button("Previous", ReviewAction.SEARCH_PAGE, _page_value(page.query, page.page - 1)))
+        buttons.append(button("Previous", ReviewAction.SEARCH_PAGE, _page_value(page.query, page.page - 1)))
     if page.has_more:
-        buttons.append(_button("Next", ReviewAction.SEARCH_PAGE, _page_value(page.query, page.page + 1)))
+        buttons.append(button("Next", ReviewAction.SEARCH_PAGE, _page_value(page.query, page.page + 1)))
     if buttons:
         blocks.append({"type": "actions", "block_id": ReviewBlock.SEARCH_NAV, "elements": buttons})
     return check({"text": f"Search results for {query}", "blocks": blocks}, surface="message")
@@ -503,7 +493,7 @@ def lesson_due_message(lesson: Lesson, *, community: Community) -> Block:
     """The owner's one DM when a lesson is due: still true / update / retire."""
     review = lesson.review
     blocks = [
-        _section(
+        section(
             f":seedling: A lesson you own in {channel_link(community.channel_id)} is due for a check:\n"
             f">{escape(lesson.text)}\n_From the review *{escape(review.title)}*._ Does it still hold?"
         ),
@@ -511,9 +501,9 @@ def lesson_due_message(lesson: Lesson, *, community: Community) -> Block:
             "type": "actions",
             "block_id": ReviewBlock.LESSON_ACTIONS,
             "elements": [
-                _button("Still true", ReviewAction.LESSON_TRUE, str(lesson.id), style="primary"),
-                _button("Update it", ReviewAction.LESSON_UPDATE, str(lesson.id)),
-                _button("Retire it", ReviewAction.LESSON_RETIRE, str(lesson.id), style="danger"),
+                button("Still true", ReviewAction.LESSON_TRUE, str(lesson.id), style="primary"),
+                button("Update it", ReviewAction.LESSON_UPDATE, str(lesson.id)),
+                button("Retire it", ReviewAction.LESSON_RETIRE, str(lesson.id), style="danger"),
             ],
         },
     ]
@@ -528,7 +518,7 @@ def lesson_answered(lesson: Lesson, *, at: datetime) -> Block:
     else:
         note = f"Verified. I'll ask again on {lesson.verify_due_at:%Y-%m-%d}."
     text = f">{escape(lesson.text)}\n{STATUS_BADGES[status]} · {note}"
-    return check({"text": "Lesson updated", "blocks": [_section(text)]}, surface="message")
+    return check({"text": "Lesson updated", "blocks": [section(text)]}, surface="message")
 
 
 def lesson_modal(lesson: Lesson) -> Block:
@@ -537,9 +527,9 @@ def lesson_modal(lesson: Lesson) -> Block:
         "type": "modal",
         "callback_id": ReviewView.LESSON,
         "private_metadata": json.dumps({"lesson_id": lesson.id}),
-        "title": _plain("Update the lesson"),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain("Update the lesson"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
         "blocks": [
             _text_input(
                 (ReviewField.LESSON_TEXT, "Lesson", "What holds today", False, True, 500), lesson.text
@@ -558,11 +548,11 @@ def capture_message(*, community: Community, channel_id: str, message_ts: str, r
     )
     value = json.dumps({"c": channel_id, "ts": message_ts})
     blocks = [
-        _section(text),
+        section(text),
         {
             "type": "actions",
             "block_id": ReviewBlock.ACTIONS,
-            "elements": [_button("Record it", ReviewAction.RECORD_CAPTURED, value, style="primary")],
+            "elements": [button("Record it", ReviewAction.RECORD_CAPTURED, value, style="primary")],
         },
     ]
     return check({"text": "Record your message as a lesson?", "blocks": blocks}, surface="message")
@@ -575,12 +565,12 @@ def session_reminder(*, community: Community, occurrence_id: int) -> Block:
         "review yet. Two minutes now saves the lessons for everyone."
     )
     blocks = [
-        _section(text),
+        section(text),
         {
             "type": "actions",
             "block_id": ReviewBlock.ACTIONS,
             "elements": [
-                _button(
+                button(
                     "What did we learn?",
                     ReviewAction.OPEN_REVIEW,
                     json.dumps({"o": occurrence_id, "c": community.channel_id}),

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -20,18 +17,22 @@ from copbot.communities.models import Community
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput, NotFound
-from copbot.outbox import service as outbox
-from copbot.reviews import blocks, privacy, search, service
-from copbot.reviews import jobs as review_jobs
+from copbot.reviews import blocks, flows, search, service
 from copbot.reviews.blocks import ReviewDraft
-from copbot.reviews.models import Playbook, Review
-from copbot.scheduling.jobs import Job
+from copbot.reviews.ids import (
+    FIELD_BLOCKS,
+    ReviewAction,
+    ReviewCommand,
+    ReviewField,
+    ReviewShortcut,
+    ReviewView,
+)
+from copbot.rituals.ids import SessionAction
 from copbot.slack.commands import CopRouter, Subcommand
-from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
-from copbot.slack.ids import Command, ReviewAction, ReviewField, ReviewView, SessionAction, Shortcut
 from copbot.slack.lanes import opens_view
-from copbot.slack.payloads import SubcommandRequest, state_value
+from copbot.slack.listeners import acknowledge, answering, modal_errors, tell
+from copbot.slack.payloads import SubcommandRequest, state_value, team_id_of
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +87,13 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         )
     )
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     @opens_view
-
     def open_from_command(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             draft = ReviewDraft(template=_template_for(body), title=(body.get("text") or "").strip()[:150])
             _open_review(deps, client, body, channel_id=body["channel_id"], draft=draft)
 
-    app.command(Command.POSTMORTEM)(ack=acknowledge, lazy=[open_from_command])
+    app.command(ReviewCommand.POSTMORTEM)(ack=acknowledge, lazy=[open_from_command])
 
     @app.view(ReviewView.REVIEW)
     def submit_review(ack: Ack, body: dict[str, Any]) -> None:
@@ -115,7 +112,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     @app.options(ReviewField.RELATED)
     def suggest_related(ack: Ack, body: dict[str, Any]) -> None:
         with session_scope(deps.sessions) as session:
-            found = service.find_reviews(session, team_id=_team(body), text=body.get("value", ""))
+            found = service.find_reviews(session, team_id=team_id_of(body), text=body.get("value", ""))
             ack(**blocks.related_options(found))
 
     _register_buttons(app, deps, acknowledge)
@@ -125,45 +122,42 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     @opens_view
     def open_edit(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             open_review_editor(deps, body, client)
 
     def mark_applied(body: dict[str, Any], respond: Respond) -> None:
-        with _answering(respond):
-            respond(text=applied(deps, body), response_type="ephemeral", replace_original=False)
+        with answering(respond):
+            tell(respond, applied(deps, body))
 
     @opens_view
-
     def open_promote(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             open_promotion(deps, body, client)
 
     def turn_page(body: dict[str, Any], respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             query, page = blocks.parse_page_value(_action(body).get("value", ""))
             domain = body.get("team", {}).get("domain")
-            respond(replace_original=True, **render_search(deps, _team(body), query, page, domain))
+            respond(replace_original=True, **render_search(deps, team_id_of(body), query, page, domain))
 
     @opens_view
-
     def open_playbook_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             with session_scope(deps.sessions) as session:
-                community = _community_by_id(session, _team(body), _action(body).get("value"))
+                community = _community_by_id(session, team_id_of(body), _action(body).get("value"))
             view = blocks.playbook_modal(metadata={"community_id": community.id}, community=community)
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def answer_lesson(body: dict[str, Any], respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             respond(replace_original=True, **lesson_answer(deps, body))
 
     @opens_view
-
     def open_lesson_update(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             with session_scope(deps.sessions) as session:
                 lesson = service.get_lesson(
-                    session, team_id=_team(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
+                    session, team_id=team_id_of(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
                 )
                 view = blocks.lesson_modal(lesson)
             client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -181,7 +175,7 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
 def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
     @opens_view
     def capture_thread(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             channel_id = body["channel"]["id"]
             message = body.get("message", {})
             root = message.get("thread_ts") or message.get("ts")
@@ -189,18 +183,16 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
             _open_review(deps, client, body, channel_id=channel_id, draft=draft)
 
     @opens_view
-
     def record_captured(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             value = json.loads(_action(body).get("value") or "{}")
             channel_id, ts = str(value.get("c", "")), str(value.get("ts", ""))
             draft = draft_from_message(client, channel_id=channel_id, ts=ts)
             _open_review(deps, client, body, channel_id=channel_id, draft=draft)
 
     @opens_view
-
     def open_from_session(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             occurrence = _int_value(body)
             channel_id = body.get("channel", {}).get("id", "")
             _open_review(
@@ -208,9 +200,8 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
             )
 
     @opens_view
-
     def open_from_reminder(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        with _answering(respond):
+        with answering(respond):
             value = json.loads(_action(body).get("value") or "{}")
             occurrence = int(value["o"]) if str(value.get("o", "")).isdigit() else None
             _open_review(
@@ -222,7 +213,7 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
                 occurrence_id=occurrence,
             )
 
-    app.shortcut(Shortcut.CAPTURE_REVIEW)(ack=acknowledge, lazy=[capture_thread])
+    app.shortcut(ReviewShortcut.CAPTURE_REVIEW)(ack=acknowledge, lazy=[capture_thread])
     app.action(ReviewAction.RECORD_CAPTURED)(ack=acknowledge, lazy=[record_captured])
     app.action(SessionAction.OPEN_REVIEW_FROM_SESSION)(ack=acknowledge, lazy=[open_from_session])
     app.action(ReviewAction.OPEN_REVIEW)(ack=acknowledge, lazy=[open_from_reminder])
@@ -232,24 +223,9 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _answering(respond: Respond) -> Iterator[None]:
-    """Turn a refusal or failure after the ack into an ephemeral message to the person who acted."""
-    try:
-        yield
-    except Exception as error:  # after the ack, a message is the only way left to tell them
-        try:
-            respond(text=user_message(error), response_type="ephemeral", replace_original=False)
-        except Exception:
-            log.warning("could not tell the user about an error", exc_info=True)
-
-
-def _team(body: dict[str, Any]) -> str:
-    return body.get("team_id") or body.get("team", {}).get("id", "")
-
-
 def _action(body: dict[str, Any]) -> dict[str, Any]:
-    return (body.get("actions") or [{}])[0]
+    action: dict[str, Any] = (body.get("actions") or [{}])[0]
+    return action
 
 
 def _int_value(body: dict[str, Any]) -> int:
@@ -260,7 +236,7 @@ def _int_value(body: dict[str, Any]) -> int:
 
 
 def _template_for(body: dict[str, Any]) -> str:
-    return "postmortem" if body.get("command") == Command.POSTMORTEM else "after_action"
+    return "postmortem" if body.get("command") == ReviewCommand.POSTMORTEM else "after_action"
 
 
 def _community_by_id(session: Session, team_id: str, community_id: Any) -> Community:
@@ -280,7 +256,7 @@ def _open_review(
     occurrence_id: int | None = None,
 ) -> None:
     """Open the review modal for the channel's community, or with a community choice when it has none."""
-    team_id = _team(body)
+    team_id = team_id_of(body)
     with session_scope(deps.sessions) as session:
         community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
         choices = [] if community else service.workspace_communities(session, team_id=team_id)
@@ -306,86 +282,39 @@ def _field_values(body: dict[str, Any], fields: list[ReviewField]) -> dict[str, 
     return {f.name.lower(): state_value(values, f, f) for f in fields}
 
 
-def review_post(session: Session, review: Review) -> dict[str, Any]:
-    """Render a review's channel post as it stands (related titles, adoption count)."""
-    community = session.get_one(Community, review.community_id)
-    related = service.reviews_by_id(session, team_id=review.team_id, ids=review.related_ids)
-    counts = service.adoption_counts(session, team_id=review.team_id, kind="review", ids=[review.id])
-    return blocks.review_message(
-        review,
-        community=community,
-        related=[related[i] for i in review.related_ids if i in related],
-        applied=counts.get(review.id, 0),
-    )
-
-
-def playbook_post(session: Session, playbook: Playbook) -> dict[str, Any]:
-    """Render a playbook's channel post as it stands."""
-    source = session.get(Review, playbook.source_review_id) if playbook.source_review_id else None
-    counts = service.adoption_counts(session, team_id=playbook.team_id, kind="playbook", ids=[playbook.id])
-    return blocks.playbook_message(playbook, source=source, applied=counts.get(playbook.id, 0))
-
-
 # --- modal submissions (validated and stored before the ack) ---------------------------------------
 
 
 def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     """Validate and store the review modal, owing its channel post (or the post's update); return ack args."""
-    team_id, user_id = _team(body), body["user"]["id"]
     metadata = _metadata(body)
     try:
-        form = service.ReviewForm.parse(_field_values(body, REVIEW_FIELDS))
+        entry = flows.ReviewEntry(
+            team_id=team_id_of(body),
+            user_id=body["user"]["id"],
+            form=service.ReviewForm.parse(_field_values(body, REVIEW_FIELDS)),
+            review_id=_int(metadata, "review_id"),
+            community_id=_chosen_community(body, metadata),
+            occurrence_id=_int(metadata, "occurrence_id"),
+        )
         with session_scope(deps.sessions) as session:
-            if isinstance(metadata.get("review_id"), int):
-                review = service.update_review(
-                    session, team_id=team_id, user_id=user_id, review_id=metadata["review_id"], form=form
-                )
-                message = review_post(session, review)
-                outbox.update(
-                    session,
-                    team_id=team_id,
-                    key=f"review:{review.id}:edit:{review.revision}",
-                    of_key=search.post_key("review", review.id),
-                    text=message["text"],
-                    blocks=message["blocks"],
-                )
-            else:
-                community = _chosen_community(session, body, metadata, team_id)
-                review = service.create_review(
-                    session,
-                    team_id=team_id,
-                    user_id=user_id,
-                    community=community,
-                    form=form,
-                    occurrence_id=_int(metadata, "occurrence_id"),
-                )
-                message = review_post(session, review)
-                outbox.post(
-                    session,
-                    team_id=team_id,
-                    channel_id=community.channel_id,
-                    key=search.post_key("review", review.id),
-                    text=message["text"],
-                    blocks=message["blocks"],
-                )
-            community = session.get_one(Community, review.community_id)
-            log.info("review %s saved by %s (revision %s)", review.id, user_id, review.revision)
-            view = blocks.saved_view(review, community, created=review.revision == 1)
+            saved = flows.save_review(session, entry)
+            log.info(
+                "review %s saved by %s (revision %s)", saved.review.id, entry.user_id, saved.review.revision
+            )
+            view = blocks.saved_view(saved.review, saved.community, created=saved.created)
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
         return {"response_action": "errors", "errors": {ReviewField.TITLE.value: str(error)}}
     return {"response_action": "update", "view": view}
 
 
-def _chosen_community(
-    session: Session, body: dict[str, Any], metadata: dict[str, Any], team_id: str
-) -> Community:
-    """The modal's community: fixed in its metadata, or chosen in its picker when run outside one."""
-    chosen = metadata.get("community_id") or state_value(
+def _chosen_community(body: dict[str, Any], metadata: dict[str, Any]) -> Any:
+    """The modal's community id: fixed in its metadata, or chosen in its picker when run outside one."""
+    return metadata.get("community_id") or state_value(
         body["view"]["state"]["values"], ReviewField.COMMUNITY, ReviewField.COMMUNITY
     )
-    return service.require_community_id(session, team_id=team_id, community_id=chosen)
 
 
 def _int(metadata: dict[str, Any], key: str) -> int | None:
@@ -396,31 +325,19 @@ def _int(metadata: dict[str, Any], key: str) -> int | None:
 
 def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     """Validate and store the playbook modal, owing its channel post; return ack args."""
-    team_id, user_id = _team(body), body["user"]["id"]
     metadata = _metadata(body)
     try:
-        form = service.PlaybookForm.parse(_field_values(body, PLAYBOOK_FIELDS))
+        entry = flows.PlaybookEntry(
+            team_id=team_id_of(body),
+            user_id=body["user"]["id"],
+            form=service.PlaybookForm.parse(_field_values(body, PLAYBOOK_FIELDS)),
+            community_id=_chosen_community(body, metadata),
+            source_review_id=_int(metadata, "review_id"),
+        )
         with session_scope(deps.sessions) as session:
-            community = _chosen_community(session, body, metadata, team_id)
-            playbook = service.create_playbook(
-                session,
-                team_id=team_id,
-                user_id=user_id,
-                community=community,
-                form=form,
-                source_review_id=_int(metadata, "review_id"),
-            )
-            message = playbook_post(session, playbook)
-            outbox.post(
-                session,
-                team_id=team_id,
-                channel_id=community.channel_id,
-                key=search.post_key("playbook", playbook.id),
-                text=message["text"],
-                blocks=message["blocks"],
-            )
+            flows.save_playbook(session, entry)
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
         return {"response_action": "errors", "errors": {ReviewField.PLAYBOOK_TITLE.value: str(error)}}
     return {"response_action": "clear"}
@@ -434,13 +351,13 @@ def save_lesson(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
         with session_scope(deps.sessions) as session:
             service.rewrite_lesson(
                 session,
-                team_id=_team(body),
+                team_id=team_id_of(body),
                 lesson_id=int(lesson_id or 0),
                 user_id=body["user"]["id"],
                 text=state_value(values, ReviewField.LESSON_TEXT, ReviewField.LESSON_TEXT) or "",
             )
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
         return {"response_action": "errors", "errors": {ReviewField.LESSON_TEXT.value: str(error)}}
     return {"response_action": "clear"}
@@ -452,7 +369,7 @@ def save_lesson(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
 def open_review_editor(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     """Open the review modal pre-filled with a review, for one of its authors."""
     with session_scope(deps.sessions) as session:
-        review = service.get_review(session, team_id=_team(body), review_id=_int_value(body))
+        review = service.get_review(session, team_id=team_id_of(body), review_id=_int_value(body))
         service.require_editor(review, user_id=body["user"]["id"])
         related = service.reviews_by_id(session, team_id=review.team_id, ids=review.related_ids)
         community = session.get_one(Community, review.community_id)
@@ -466,7 +383,7 @@ def open_review_editor(deps: Deps, body: dict[str, Any], client: WebClient) -> N
 def open_promotion(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     """Open the playbook modal pre-filled from a review's lessons, linked back to it."""
     with session_scope(deps.sessions) as session:
-        review = service.get_review(session, team_id=_team(body), review_id=_int_value(body))
+        review = service.get_review(session, team_id=team_id_of(body), review_id=_int_value(body))
         community = session.get_one(Community, review.community_id)
         view = blocks.playbook_modal(
             metadata={"community_id": community.id, "review_id": review.id},
@@ -483,21 +400,13 @@ def applied(deps: Deps, body: dict[str, Any]) -> str:
     kind, _, raw_id = str(_action(body).get("value", "")).partition(":")
     if not raw_id.isdigit():
         raise NotFound("That button is out of date.")
-    team_id, user_id = _team(body), body["user"]["id"]
+    team_id, user_id = team_id_of(body), body["user"]["id"]
     with session_scope(deps.sessions) as session:
-        recorded = service.adopt(session, team_id=team_id, user_id=user_id, kind=kind, item_id=int(raw_id))
-        if not recorded:
-            return "You have already marked this as applied. Thank you!"
-        item = session.get(Review if kind == "review" else Playbook, int(raw_id))
-        message = review_post(session, item) if isinstance(item, Review) else playbook_post(session, item)
-        outbox.update(
-            session,
-            team_id=team_id,
-            key=f"{kind}:{raw_id}:applied-by:{user_id}",
-            of_key=search.post_key(kind, int(raw_id)),
-            text=message["text"],
-            blocks=message["blocks"],
+        recorded = flows.mark_applied(
+            session, team_id=team_id, user_id=user_id, kind=kind, item_id=int(raw_id)
         )
+    if not recorded:
+        return "You have already marked this as applied. Thank you!"
     deps.outbox.notify()
     return ":raised_hands: Noted: you applied this. Thanks for closing the loop!"
 
@@ -507,7 +416,9 @@ def lesson_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     retire = _action(body).get("action_id") == ReviewAction.LESSON_RETIRE
     change = service.retire_lesson if retire else service.verify_lesson
     with session_scope(deps.sessions) as session:
-        lesson = change(session, team_id=_team(body), lesson_id=_int_value(body), user_id=body["user"]["id"])
+        lesson = change(
+            session, team_id=team_id_of(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
+        )
         return blocks.lesson_answered(lesson, at=now())
 
 
@@ -531,7 +442,7 @@ def draft_from_thread(client: WebClient, *, channel_id: str, root_ts: str, user_
 def draft_from_message(client: WebClient, *, channel_id: str, ts: str) -> ReviewDraft:
     """Pre-fill a review from one message: its text as context, its link."""
     found = client.conversations_replies(channel=channel_id, ts=ts, limit=1, inclusive=True)
-    message = next((m for m in found.get("messages") or [] if m.get("ts") == ts), {})
+    message: dict[str, Any] = next((m for m in found.get("messages") or [] if m.get("ts") == ts), {})
     url = client.chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink", "")
     text = message.get("text") or ""
     return ReviewDraft(
@@ -546,29 +457,16 @@ def handle_reaction(session: Session, event: dict[str, Any], body: dict[str, Any
     bots = {a.get("user_id") for a in body.get("authorizations") or []}
     if item.get("type") != "message" or not author or author in bots:
         return
-    capture = service.capture_by_reaction(
+    flows.offer_capture(
         session,
-        team_id=body.get("team_id", ""),
-        channel_id=item.get("channel", ""),
-        message_ts=str(item.get("ts", "")),
-        emoji=event.get("reaction", ""),
-        author_id=author,
-    )
-    if capture is None:
-        return
-    message = blocks.capture_message(
-        community=capture.community,
-        channel_id=capture.channel_id,
-        message_ts=capture.message_ts,
-        reactor=event.get("user"),
-    )
-    outbox.direct_message(
-        session,
-        team_id=capture.community.team_id,
-        user_id=capture.author_id,
-        key=f"reaction-capture:{capture.channel_id}:{capture.message_ts}",
-        text=message["text"],
-        blocks=message["blocks"],
+        flows.Reaction(
+            team_id=body.get("team_id", ""),
+            channel_id=item.get("channel", ""),
+            message_ts=str(item.get("ts", "")),
+            emoji=event.get("reaction", ""),
+            author_id=author,
+            reactor_id=event.get("user"),
+        ),
     )
 
 
@@ -637,23 +535,3 @@ def settings_reply(deps: Deps, request: SubcommandRequest) -> str:
 
 
 # --- scheduled work and other hooks ----------------------------------------------------------------
-
-
-def forget_user(session: Session, team_id: str, user_id: str) -> None:
-    """The people feature's forget-me: the library stays, naming no one."""
-    privacy.forget_user(session, team_id=team_id, user_id=user_id)
-
-
-def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> None:
-    """Retention: delete the workspace's library records older than the cutoff."""
-    privacy.purge_before(session, cutoff=cutoff, team_id=team_id)
-
-
-def jobs() -> list[Job]:
-    """The feature's scheduled work."""
-    return review_jobs.jobs()
-
-
-def export_records(session: Session, communities_: list[Community]) -> dict[str, list[dict[str, Any]]]:
-    """Reviews (with lessons) and playbooks of the exported communities."""
-    return review_jobs.export_records(session, communities_)

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community
 from copbot.db import session_scope
-from copbot.outbox import service as outbox
-from copbot.reviews import blocks, service
+from copbot.reviews import flows
 from copbot.reviews.models import Playbook, Review
 from copbot.scheduling.jobs import Job, JobContext
 
@@ -22,42 +21,18 @@ log = logging.getLogger(__name__)
 def remind_due_lessons(ctx: JobContext) -> None:
     """DM each owner once per due date about lessons past their re-verification date."""
     with session_scope(ctx.deps.sessions) as session:
-        due = service.lessons_due(session, at=ctx.at)
-        for lesson in due:
-            community = session.get_one(Community, lesson.review.community_id)
-            message = blocks.lesson_due_message(lesson, community=community)
-            lesson.reminded_for = lesson.verify_due_at
-            outbox.direct_message(
-                session,
-                team_id=lesson.team_id,
-                user_id=lesson.owner_id,
-                key=f"lesson-due:{lesson.id}:{lesson.verify_due_at.isoformat()}",
-                text=message["text"],
-                blocks=message["blocks"],
-            )
-    if due:
-        log.info("asked owners to re-verify %d lessons", len(due))
+        count = flows.remind_due_lessons(session, at=ctx.at)
+    if count:
+        log.info("asked owners to re-verify %d lessons", count)
         ctx.deps.outbox.notify()
 
 
 def remind_unreviewed_sessions(ctx: JobContext) -> None:
     """DM a session's facilitator once when no review is linked to it after the community's delay."""
     with session_scope(ctx.deps.sessions) as session:
-        due = service.sessions_to_remind(session, at=ctx.at)
-        for reminder in due:
-            message = blocks.session_reminder(
-                community=reminder.community, occurrence_id=reminder.occurrence_id
-            )
-            outbox.direct_message(
-                session,
-                team_id=reminder.community.team_id,
-                user_id=reminder.facilitator_id,
-                key=f"session-reminder:{reminder.occurrence_id}",
-                text=message["text"],
-                blocks=message["blocks"],
-            )
-    if due:
-        log.info("reminded %d facilitators of sessions without a review", len(due))
+        count = flows.remind_unreviewed_sessions(session, at=ctx.at)
+    if count:
+        log.info("reminded %d facilitators of sessions without a review", count)
         ctx.deps.outbox.notify()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -74,7 +75,9 @@ class Review(Base):
     # The lessons' text, kept here too so the search triggers index it with the review.
     lessons_text: Mapped[str] = mapped_column(Text, default="")
     # A ritual session this review is about; no FK: occurrences live in another migration branch.
-    occurrence_id: Mapped[int | None] = mapped_column(index=True)
+    occurrence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ritual_occurrences.id", ondelete="SET NULL"), index=True
+    )
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
@@ -170,5 +173,5 @@ class ReviewClaim(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
     key: Mapped[str] = mapped_column(String(200))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=now)

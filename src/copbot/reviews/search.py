@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -85,7 +86,7 @@ def team_key(team_id: str) -> str:
     return "tm" + team_id.encode().hex() + "0"
 
 
-def _sqlite(session: Session, words: list[str], params: dict) -> list:
+def _sqlite(session: Session, words: list[str], params: dict[str, Any]) -> list[Any]:
     # Each word quoted, so no FTS5 operator can be typed.
     terms_ = " ".join(f'"{w}"' for w in words)
     match = f'team_key : "{team_key(params["team"])}" AND ({terms_})'
@@ -108,7 +109,7 @@ def _sqlite(session: Session, words: list[str], params: dict) -> list:
     return [row[1:] for row in sorted(rows, key=lambda row: order[row[0]])]
 
 
-def _postgres(session: Session, words: list[str], params: dict) -> list:
+def _postgres(session: Session, words: list[str], params: dict[str, Any]) -> list[Any]:
     # to_tsquery on words we split ourselves (letters, digits, `_`), `&` between them.
     tsquery = " & ".join(words)
     # Rank the newest CANDIDATES matches, then headline the page only (see _sqlite). The newest are

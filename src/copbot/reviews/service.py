@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import link
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Workspace
@@ -28,8 +29,6 @@ from copbot.reviews.models import (
     Template,
 )
 from copbot.rituals.models import Occurrence
-from copbot.slack.ids import ReviewField
-from copbot.slack.text import link
 
 TEXT_LIMIT = 3000  # Slack's plain_text_input maximum
 TITLE_LIMIT = 150  # a header block's limit, where the title is shown
@@ -59,17 +58,16 @@ def _user_ids(values: Any) -> list[str]:
     return found
 
 
-def _errors_from(exc: ValidationError, default: ReviewField) -> InvalidInput:
+def _errors_from(exc: ValidationError, default: str) -> InvalidInput:
     errors: dict[str, str] = {}
     for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else default.name.lower()
-        block = ReviewField[field.upper()].value
-        errors.setdefault(block, error["msg"].removeprefix("Value error, "))
+        field = str(error["loc"][0]) if error["loc"] else default
+        errors.setdefault(field, error["msg"].removeprefix("Value error, "))
     return InvalidInput(errors)
 
 
 class ReviewForm(BaseModel):
-    """The review modal's input, validated; field names match ReviewField members."""
+    """The review modal's input, validated (its field names are the errors' keys)."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -94,7 +92,7 @@ class ReviewForm(BaseModel):
     def _template_known(cls, value: Any) -> str:
         if value not in {t.value for t in Template}:
             raise ValueError("Choose a template.")
-        return value
+        return str(value)
 
     @field_validator("title")
     @classmethod
@@ -192,7 +190,7 @@ class ReviewForm(BaseModel):
         try:
             return cls.model_validate(cleaned)
         except ValidationError as exc:
-            raise _errors_from(exc, ReviewField.TITLE) from None
+            raise _errors_from(exc, "title") from None
 
 
 class PlaybookForm(BaseModel):
@@ -240,7 +238,7 @@ class PlaybookForm(BaseModel):
         try:
             return cls.model_validate({k: v or "" for k, v in fields.items()})
         except ValidationError as exc:
-            raise _errors_from(exc, ReviewField.PLAYBOOK_TITLE) from None
+            raise _errors_from(exc, "playbook_title") from None
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -302,7 +300,7 @@ def require_community_id(session: Session, *, team_id: str, community_id: Any) -
     if str(community_id or "").isdigit():
         community = session.get(Community, int(community_id))
     if community is None or community.team_id != team_id:
-        raise InvalidInput({ReviewField.COMMUNITY.value: "Choose the community this review belongs to."})
+        raise InvalidInput({"community": "Choose the community this review belongs to."})
     return community
 
 
@@ -357,7 +355,13 @@ def create_review(
     form: ReviewForm,
     occurrence_id: int | None = None,
 ) -> Review:
-    """Store a new review with its lessons, each owned (the author unless set) and due for re-verification."""
+    """Store a new review with its lessons, each owned (the author unless set) and due for re-verification.
+
+    It is linked to the session `occurrence_id` when that is one of the community's (a session deleted
+    meanwhile, or an id that names none, leaves the review unlinked).
+    """
+    if occurrence_id is not None and not _community_session(session, community, occurrence_id):
+        occurrence_id = None
     review = Review(
         team_id=team_id, community_id=community.id, author_id=user_id, occurrence_id=occurrence_id
     )
@@ -367,6 +371,13 @@ def create_review(
     session.add(review)
     session.flush()
     return review
+
+
+def _community_session(session: Session, community: Community, occurrence_id: int) -> bool:
+    found = select(Occurrence.id).where(
+        Occurrence.id == occurrence_id, Occurrence.community_id == community.id
+    )
+    return session.scalar(found) is not None
 
 
 def require_editor(review: Review, *, user_id: str) -> None:
@@ -467,9 +478,7 @@ def rewrite_lesson(session: Session, *, team_id: str, lesson_id: int, user_id: s
     """The owner updates the lesson's wording: verified now, and the review's search text follows."""
     text = " ".join(text.split())
     if not 3 <= len(text) <= LESSON_LIMIT:
-        raise InvalidInput(
-            {ReviewField.LESSON_TEXT.value: f"Write the lesson in 3 to {LESSON_LIMIT} characters."}
-        )
+        raise InvalidInput({"lesson_text": f"Write the lesson in 3 to {LESSON_LIMIT} characters."})
     lesson = get_lesson(session, team_id=team_id, lesson_id=lesson_id, user_id=user_id)
     lesson.text = text
     _reverify(session, lesson, now())
@@ -573,7 +582,9 @@ def adoption_counts(session: Session, *, team_id: str, kind: str, ids: Sequence[
 # --- one-time claims -------------------------------------------------------------------------------
 
 
-def _insert_once(session: Session, model: type, values: dict[str, Any], unique: list[str]) -> bool:
+def _insert_once(
+    session: Session, model: type[Adoption] | type[ReviewClaim], values: dict[str, Any], unique: list[str]
+) -> bool:
     insert = dialect_insert(session)
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
     return session.execute(statement.returning(model.id)).scalar() is not None
@@ -649,8 +660,9 @@ def sessions_to_remind(session: Session, *, at: datetime) -> list[SessionReminde
     due = []
     for occurrence, community in rows:
         hours = settings_for(session, team_id=community.team_id, community_id=community.id).reminder_hours
-        if occurrence.ends_at + timedelta(hours=hours) > at:
-            continue
+        ended, facilitator = occurrence.ends_at, occurrence.facilitator_id
+        if ended is None or facilitator is None or ended + timedelta(hours=hours) > at:
+            continue  # the query asked for both; the checks are for the type checker
         if claim(session, team_id=community.team_id, key=f"session-reminder:{occurrence.id}"):
-            due.append(SessionReminder(occurrence.id, occurrence.facilitator_id, community))
+            due.append(SessionReminder(occurrence.id, facilitator, community))
     return due

@@ -10,8 +10,22 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from copbot.blockkit import (
+    actions,
+    button,
+    check,
+    context,
+    escape,
+    header,
+    mention,
+    option,
+    plain,
+    section,
+    truncate,
+)
 from copbot.communities.models import Community
 from copbot.rituals import timing
+from copbot.rituals.ids import RitualAction, RitualBlock, RitualField, RitualView, SessionAction
 from copbot.rituals.models import (
     AwayPeriod,
     Exclusion,
@@ -23,8 +37,6 @@ from copbot.rituals.models import (
     ScheduleStatus,
 )
 from copbot.rituals.service import PULSE_MINIMUM, Tally
-from copbot.slack.ids import RitualAction, RitualBlock, RitualField, RitualView, SessionAction
-from copbot.slack.text import check, escape, mention, truncate
 
 Message = dict[str, Any]
 
@@ -42,36 +54,6 @@ PULSE_LABELS = {
     "value": "How valuable is this community to you?",
     "safety": "How safe do you feel to speak up?",
 }
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": _plain(truncate(text, 150))}
-
-
-def _button(action: str, text: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action, "text": _plain(text), "value": value}
-    if style:
-        button["style"] = style
-    return button
-
-
-def _actions(block_id: str | None, *buttons: dict[str, Any]) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "actions", "elements": list(buttons)}
-    if block_id:
-        block["block_id"] = block_id
-    return block
 
 
 def _message(text: str, blocks: list[dict[str, Any]]) -> Message:
@@ -99,12 +81,12 @@ def session_post(
     """The reminder before a session: topic, time, facilitator, RSVP counts; once started, "I was there"."""
     facilitator = mention(occurrence.facilitator_id) if occurrence.facilitator_id else "_to be confirmed_"
     blocks = [
-        _header(f"Session: {schedule.title}"),
-        _section(
+        header(f"Session: {schedule.title}"),
+        section(
             f"*When:* {_when(occurrence, community.timezone)}\n*Facilitator:* {facilitator}\n"
             f"*Topic:* {escape(schedule.title)}"
         ),
-        _context(
+        context(
             f":white_check_mark: {tally.going} going  ·  :no_entry: {tally.cant} can't make it  ·  "
             f":hourglass: {tally.async_} async"
             + (f"  ·  :raised_hand: {tally.attended} were there" if started else "")
@@ -113,15 +95,18 @@ def session_post(
     value = str(occurrence.id)
     if started:
         blocks.append(
-            _actions(RitualBlock.RSVP, _button(RitualAction.ATTENDED, "I was there", value, style="primary"))
+            actions(
+                button("I was there", RitualAction.ATTENDED, value, style="primary"),
+                block_id=RitualBlock.RSVP,
+            )
         )
     else:
         blocks.append(
-            _actions(
-                RitualBlock.RSVP,
-                _button(RitualAction.GOING, "Going", value, style="primary"),
-                _button(RitualAction.CANT, "Can't make it", value),
-                _button(RitualAction.ASYNC, "Async", value),
+            actions(
+                button("Going", RitualAction.GOING, value, style="primary"),
+                button("Can't make it", RitualAction.CANT, value),
+                button("Async", RitualAction.ASYNC, value),
+                block_id=RitualBlock.RSVP,
             )
         )
     return _message(
@@ -134,24 +119,24 @@ def kickoff_post(
     community: Community, schedule: RitualSchedule, occurrence: Occurrence, tally: Tally
 ) -> Message:
     """The cycle's kickoff: purpose, goals, what it will try, how to take part, a sign-up button."""
-    blocks = [_header(f"Kickoff: {schedule.title}"), _section(f"*Purpose*\n{escape(community.purpose)}")]
+    blocks = [header(f"Kickoff: {schedule.title}"), section(f"*Purpose*\n{escape(community.purpose)}")]
     if community.learning_goals:
-        blocks.append(_section(f"*Learning goals*\n{escape(community.learning_goals)}"))
+        blocks.append(section(f"*Learning goals*\n{escape(community.learning_goals)}"))
     if schedule.plan:
-        blocks.append(_section(f"*What this cycle will try*\n{escape(schedule.plan)}"))
+        blocks.append(section(f"*What this cycle will try*\n{escape(schedule.plan)}"))
     blocks += [
-        _section(
+        section(
             "*How to take part*\nSign up below, come to the sessions, share what you try in this channel. "
             f"Mid-point reflection and finale demos follow; the finale is on "
             f"{timing.local_text(schedule.finale_at or occurrence.starts_at, community.timezone)}."
         ),
-        _context(
+        context(
             f":raised_hands: {len(tally.signed_up)} signed up"
             + (f": {_names(tally.signed_up[:30])}" if tally.signed_up else "")
         ),
-        _actions(
-            RitualBlock.SIGN_UP,
-            _button(RitualAction.SIGN_UP, "Sign me up", str(occurrence.id), style="primary"),
+        actions(
+            button("Sign me up", RitualAction.SIGN_UP, str(occurrence.id), style="primary"),
+            block_id=RitualBlock.SIGN_UP,
         ),
     ]
     return _message(f"Kickoff: {escape(schedule.title)}", blocks)
@@ -165,10 +150,8 @@ def midpoint_post(
 ) -> Message:
     """The mid-point reflection: what works, what to change, and an anonymous 1-5 pulse."""
     blocks = [
-        _header(f"Mid-point reflection: {schedule.title}"),
-        _section(
-            "We are halfway. In this thread, tell us:\n• *What is working?*\n• *What should we change?*"
-        ),
+        header(f"Mid-point reflection: {schedule.title}"),
+        section("We are halfway. In this thread, tell us:\n• *What is working?*\n• *What should we change?*"),
     ]
     for question, block_id in (("value", RitualBlock.PULSE_VALUE), ("safety", RitualBlock.PULSE_SAFETY)):
         answered, mean = pulse.get(question, (0, None))
@@ -178,16 +161,13 @@ def midpoint_post(
             else f"{answered} answered; the average shows once {PULSE_MINIMUM} have"
         )
         blocks += [
-            _section(f"*{PULSE_LABELS[question]}* (1 = not at all, 5 = very)\n{summary}"),
-            _actions(
-                block_id,
-                *(
-                    _button(RitualAction(f"ritual_pulse_{n}"), str(n), str(occurrence.id))
-                    for n in range(1, 6)
-                ),
+            section(f"*{PULSE_LABELS[question]}* (1 = not at all, 5 = very)\n{summary}"),
+            actions(
+                *(button(str(n), RitualAction(f"ritual_pulse_{n}"), str(occurrence.id)) for n in range(1, 6)),
+                block_id=block_id,
             ),
         ]
-    blocks.append(_context(":lock: Answers are anonymous: only the averages are shown, never who answered."))
+    blocks.append(context(":lock: Answers are anonymous: only the averages are shown, never who answered."))
     return _message(f"Mid-point reflection: {escape(schedule.title)}", blocks)
 
 
@@ -200,15 +180,15 @@ def finale_post(
         or "_Nobody yet: be first!_"
     )
     blocks = [
-        _header(f"Finale demos: {schedule.title}"),
-        _section(
+        header(f"Finale demos: {schedule.title}"),
+        section(
             f"The finale is on *{timing.local_text(occurrence.starts_at, community.timezone)}*. "
             "Show what you tried this cycle: a demo, a story, a lesson. Five minutes each."
         ),
-        _section(f"*Line-up*\n{lineup}"),
-        _actions(
-            RitualBlock.SIGN_UP,
-            _button(RitualAction.SIGN_UP, "Sign me up to demo", str(occurrence.id), style="primary"),
+        section(f"*Line-up*\n{lineup}"),
+        actions(
+            button("Sign me up to demo", RitualAction.SIGN_UP, str(occurrence.id), style="primary"),
+            block_id=RitualBlock.SIGN_UP,
         ),
     ]
     return _message(f"Call for demos: {escape(schedule.title)} finale", blocks)
@@ -220,7 +200,7 @@ def lineup_post(
     """The finale's line-up, posted when it starts."""
     lineup = "\n".join(f"{i}. {mention(u)}" for i, u in enumerate(tally.signed_up[:40], start=1))
     text = f"*Line-up*\n{lineup}" if lineup else "Nobody signed up to demo: share what you tried, open floor!"
-    blocks = [_header(f"Finale: {schedule.title} starts now"), _section(text)]
+    blocks = [header(f"Finale: {schedule.title} starts now"), section(text)]
     return _message(f"Finale: {escape(schedule.title)} starts now", blocks)
 
 
@@ -233,21 +213,21 @@ def skip_note(
         f":palm_tree: No *{escape(schedule.title)}* session on "
         f"{timing.local_text(occurrence.starts_at, community.timezone)}{reason}. See you next time!"
     )
-    return _message(f"No {escape(schedule.title)} session this time", [_section(text)])
+    return _message(f"No {escape(schedule.title)} session this time", [section(text)])
 
 
 def review_prompt(occurrence: Occurrence) -> Message:
     """The after-action prompt in a session's thread."""
     blocks = [
-        _section("*What did we learn?* Capture it while it is fresh: a short after-action review."),
-        _actions(
-            RitualBlock.PROMPT,
-            _button(
-                SessionAction.OPEN_REVIEW_FROM_SESSION,
+        section("*What did we learn?* Capture it while it is fresh: a short after-action review."),
+        actions(
+            button(
                 "What did we learn?",
+                SessionAction.OPEN_REVIEW_FROM_SESSION,
                 str(occurrence.id),
                 style="primary",
             ),
+            block_id=RitualBlock.PROMPT,
         ),
     ]
     return _message("What did we learn?", blocks)
@@ -269,24 +249,24 @@ def ask_dm(
     checklist = "\n".join(f"• {item}" for item in PREP_CHECKLIST)
     intro = ":bell: Reminder: we still need your answer. " if reminder else ""
     blocks = [
-        _section(
+        section(
             f"{intro}Would you facilitate *{escape(schedule.title)}* for *{escape(community.name)}* on "
             f"*{_when(occurrence, community.timezone)}*?"
         ),
-        _section(f"*Prep checklist*\n{checklist}"),
+        section(f"*Prep checklist*\n{checklist}"),
     ]
     if answer is None:
         value = str(ask_id)
         blocks.append(
-            _actions(
-                RitualBlock.ASK,
-                _button(RitualAction.ACCEPT, "Accept", value, style="primary"),
-                _button(RitualAction.SWAP, "Swap with the next", value),
-                _button(RitualAction.SKIP, "Skip this time", value),
+            actions(
+                button("Accept", RitualAction.ACCEPT, value, style="primary"),
+                button("Swap with the next", RitualAction.SWAP, value),
+                button("Skip this time", RitualAction.SKIP, value),
+                block_id=RitualBlock.ASK,
             )
         )
     else:
-        blocks.append(_context(answer))
+        blocks.append(context(answer))
     return _message(f"Would you facilitate {escape(schedule.title)}?", blocks)
 
 
@@ -299,7 +279,7 @@ def escalation_dm(
         f"({escape(community.name)}) on {_when(occurrence, community.timezone)}, even after a reminder. "
         "You may want to find someone, or facilitate yourself."
     )
-    return _message("A session still has no facilitator", [_section(text)])
+    return _message("A session still has no facilitator", [section(text)])
 
 
 def unfilled_dm(community: Community, schedule: RitualSchedule, occurrence: Occurrence) -> Message:
@@ -309,7 +289,7 @@ def unfilled_dm(community: Community, schedule: RitualSchedule, occurrence: Occu
         f"*{escape(schedule.title)}* on {_when(occurrence, community.timezone)}. "
         "`/cop rotation` shows who is in."
     )
-    return _message("A session has no facilitator", [_section(text)])
+    return _message("A session has no facilitator", [section(text)])
 
 
 def archived_dm(community: Community) -> Message:
@@ -318,7 +298,7 @@ def archived_dm(community: Community) -> Message:
         f":pause_button: The channel of *{escape(community.name)}* is archived, so its rituals are paused. "
         "Unarchive it and resume them with `/cop schedule list`, or delete them there."
     )
-    return _message("Rituals paused: the channel is archived", [_section(text)])
+    return _message("Rituals paused: the channel is archived", [section(text)])
 
 
 def preview_dm(community: Community, schedule: RitualSchedule, posts: Sequence[Message]) -> list[Message]:
@@ -326,7 +306,7 @@ def preview_dm(community: Community, schedule: RitualSchedule, posts: Sequence[M
     intro = _message(
         f"Preview of {escape(schedule.title)}",
         [
-            _section(
+            section(
                 f":eyes: *Preview of {escape(schedule.title)}* for *{escape(community.name)}*: "
                 f"{len(posts)} post(s) follow, as members will see them. Nothing was posted in the channel."
             )
@@ -349,12 +329,12 @@ def _input(
     block = {
         "type": "input",
         "block_id": field,
-        "label": _plain(label),
+        "label": plain(label),
         "optional": optional,
         "element": {**element, "action_id": field},
     }
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain(hint)
     return block
 
 
@@ -373,12 +353,8 @@ def _time(initial: str | None) -> dict[str, Any]:
     return {"type": "timepicker", **({"initial_time": initial} if initial else {})}
 
 
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(text), "value": value}
-
-
 def _select(options: Sequence[tuple[str, str]], initial: str) -> dict[str, Any]:
-    built = [_option(t, v) for t, v in options]
+    built = [option(t, v) for t, v in options]
     chosen = next((o for o in built if o["value"] == initial), built[0])
     return {"type": "static_select", "options": built, "initial_option": chosen}
 
@@ -396,7 +372,7 @@ def cycle_modal(community: Community, schedule: RitualSchedule | None) -> dict[s
     """The modal that plans a cycle: kickoff, mid-point and finale in the community's zone."""
     zone = community.timezone
     blocks: list[dict[str, Any]] = [
-        _section(f"Times are in *{escape(zone)}*, the community's time zone."),
+        section(f"Times are in *{escape(zone)}*, the community's time zone."),
         _input(RitualField.TITLE, "Cycle name", _text(schedule.title if schedule else None)),
         _input(
             RitualField.PLAN,
@@ -430,7 +406,7 @@ def sessions_modal(community: Community, schedule: RitualSchedule | None) -> dic
         for m in (30, 45, 60, 90, 120)
     ]
     blocks = [
-        _section(f"Times are in *{escape(community.timezone)}*, the community's time zone."),
+        section(f"Times are in *{escape(community.timezone)}*, the community's time zone."),
         _input(RitualField.TITLE, "Topic", _text(schedule.title if schedule else None)),
         _input(
             RitualField.FREQUENCY,
@@ -483,9 +459,9 @@ def _modal(
         "type": "modal",
         "callback_id": callback,
         "private_metadata": json.dumps(metadata),
-        "title": _plain(title),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain(title),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
         "blocks": blocks,
     }
     return check(view, surface="modal")
@@ -499,8 +475,8 @@ def saved_view(schedule: RitualSchedule) -> dict[str, Any]:
         + (" and live." if live else " as a draft.")
         + ("" if live else "\nSend yourself a preview, then go live with `/cop schedule list`.")
     )
-    blocks = [_section(text), _actions(RitualBlock.NEW, *_schedule_buttons(schedule, with_edit=False))]
-    view = {"type": "modal", "title": _plain("Schedule saved"), "close": _plain("Done"), "blocks": blocks}
+    blocks = [section(text), actions(*_schedule_buttons(schedule, with_edit=False), block_id=RitualBlock.NEW)]
+    view = {"type": "modal", "title": plain("Schedule saved"), "close": plain("Done"), "blocks": blocks}
     return check(view, surface="modal")
 
 
@@ -509,21 +485,21 @@ def saved_view(schedule: RitualSchedule) -> dict[str, Any]:
 
 def _schedule_buttons(schedule: RitualSchedule, *, with_edit: bool = True) -> list[dict[str, Any]]:
     value = str(schedule.id)
-    buttons = [_button(RitualAction.PREVIEW, "Send me a preview", value)]
+    buttons = [button("Send me a preview", RitualAction.PREVIEW, value)]
     if schedule.status == ScheduleStatus.DRAFT:
-        buttons.append(_button(RitualAction.GO_LIVE, "Go live", value, style="primary"))
+        buttons.append(button("Go live", RitualAction.GO_LIVE, value, style="primary"))
     elif schedule.status == ScheduleStatus.ACTIVE:
-        buttons.append(_button(RitualAction.PAUSE, "Pause", value))
+        buttons.append(button("Pause", RitualAction.PAUSE, value))
     else:
-        buttons.append(_button(RitualAction.RESUME, "Resume", value, style="primary"))
+        buttons.append(button("Resume", RitualAction.RESUME, value, style="primary"))
     if with_edit:
-        buttons.append(_button(RitualAction.EDIT, "Edit", value))
-        delete = _button(RitualAction.DELETE, "Delete", value, style="danger")
+        buttons.append(button("Edit", RitualAction.EDIT, value))
+        delete = button("Delete", RitualAction.DELETE, value, style="danger")
         delete["confirm"] = {
-            "title": _plain("Delete this schedule?"),
+            "title": plain("Delete this schedule?"),
             "text": {"type": "mrkdwn", "text": "Its coming posts are cancelled; past attendance goes too."},
-            "confirm": _plain("Delete"),
-            "deny": _plain("Keep it"),
+            "confirm": plain("Delete"),
+            "deny": plain("Keep it"),
         }
         buttons.append(delete)
     return buttons
@@ -561,9 +537,9 @@ def schedule_list(
     coming: Sequence[Occurrence],
 ) -> Message:
     """The ephemeral `/cop schedule list`: each schedule with its buttons, exclusions, what comes next."""
-    blocks: list[dict[str, Any]] = [_header(f"Rituals of {community.name}")]
+    blocks: list[dict[str, Any]] = [header(f"Rituals of {community.name}")]
     if not schedules:
-        blocks.append(_section("No rituals yet. Plan a cycle or recurring sessions:"))
+        blocks.append(section("No rituals yet. Plan a cycle or recurring sessions:"))
     for schedule in schedules[:12]:
         status = {
             "draft": ":memo: draft",
@@ -572,19 +548,19 @@ def schedule_list(
         }[schedule.status]
         reason = f" ({escape(schedule.paused_reason)})" if schedule.paused_reason else ""
         blocks.append(
-            _section(
+            section(
                 f"*#{schedule.id} {escape(schedule.title)}*  {status}{reason}\n"
                 f"{escape(describe(schedule, community.timezone))}"
             )
         )
-        blocks.append(_actions(None, *_schedule_buttons(schedule)))
+        blocks.append(actions(*_schedule_buttons(schedule)))
     if coming:
         lines = [
             f"• {o.kind} {timing.local_text(o.starts_at, community.timezone)}"
             + (f", facilitated by {mention(o.facilitator_id)}" if o.facilitator_id else "")
             for o in coming
         ]
-        blocks.append(_section("*Coming up*\n" + "\n".join(lines)))
+        blocks.append(section("*Coming up*\n" + "\n".join(lines)))
     if exclusions:
         lines = [
             f"• {e.first_day:%d %b %Y}"
@@ -592,16 +568,16 @@ def schedule_list(
             + (f": {escape(e.reason)}" if e.reason else "")
             for e in exclusions[:20]
         ]
-        blocks.append(_section("*No sessions on*\n" + "\n".join(lines)))
+        blocks.append(section("*No sessions on*\n" + "\n".join(lines)))
     blocks.append(
-        _actions(
-            RitualBlock.NEW,
-            _button(RitualAction.NEW_CYCLE, "Plan a cycle", str(community.id)),
-            _button(RitualAction.NEW_SESSIONS, "Add recurring sessions", str(community.id)),
+        actions(
+            button("Plan a cycle", RitualAction.NEW_CYCLE, str(community.id)),
+            button("Add recurring sessions", RitualAction.NEW_SESSIONS, str(community.id)),
+            block_id=RitualBlock.NEW,
         )
     )
     blocks.append(
-        _context("`/cop schedule skip YYYY-MM-DD [YYYY-MM-DD] [reason]` adds dates with no session.")
+        context("`/cop schedule skip YYYY-MM-DD [YYYY-MM-DD] [reason]` adds dates with no session.")
     )
     return _message(f"Rituals of {escape(community.name)}", blocks)
 
@@ -617,9 +593,9 @@ def rotation_message(
         lines.append(f"{position}. {mention(member.user_id)}" + (f" _({', '.join(notes)})_" if notes else ""))
     body = "\n".join(lines) if lines else "_Nobody yet._"
     blocks = [
-        _header(f"Facilitator rotation: {community.name}"),
-        _section(body),
-        _context(
+        header(f"Facilitator rotation: {community.name}"),
+        section(body),
+        context(
             "`/cop rotation in` / `/cop rotation out` to opt in or out. Leads and facilitators set the "
             "order with `/cop rotation order @a @b @c`. `/cop away FROM TO` skips you while away."
         ),

@@ -5,48 +5,42 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import escape
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput, NotFound
-from copbot.outbox import service as outbox
-from copbot.outbox.models import Kind, OutboxMessage
-from copbot.rituals import blocks, posts, service, timing
-from copbot.rituals.jobs import jobs
+from copbot.rituals import blocks, flows, service, timing
+from copbot.rituals.ids import FIELD_BLOCKS, RitualAction, RitualBlock, RitualField, RitualView
 from copbot.rituals.models import (
     AskStatus,
     Attendance,
-    AwayPeriod,
-    Exclusion,
-    FacilitatorAsk,
     Occurrence,
     Response,
     RitualSchedule,
-    RotationMember,
     ScheduleKind,
     ScheduleStatus,
 )
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import user_message
-from copbot.slack.ids import RitualAction, RitualBlock, RitualField, RitualView
 from copbot.slack.lanes import opens_view
+from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
 
 log = logging.getLogger(__name__)
 
-__all__ = ["export_records", "forget_user", "jobs", "on_delivery_failure", "register"]
+__all__ = ["export_records", "register"]
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 SCHEDULE_USAGE = (
@@ -148,9 +142,6 @@ ButtonWork = Callable[[Deps, Session, dict[str, Any], WebClient], str | dict[str
 def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWork) -> None:
     """Ack at once; do the work after the ack in one transaction; answer the clicker ephemerally."""
 
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
     def run(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
             with session_scope(deps.sessions) as session:
@@ -161,7 +152,7 @@ def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWor
         if not body.get("response_url"):
             return  # a click in a modal: nowhere to answer ephemerally; the action took effect
         if isinstance(reply, str):
-            respond(text=reply, response_type="ephemeral", replace_original=False)
+            tell(respond, reply)
         elif isinstance(reply, dict):
             respond(**reply)
 
@@ -186,7 +177,7 @@ def on_rsvp(deps: Deps, session: Session, body: dict[str, Any], client: WebClien
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     response = RSVPS[RitualAction(action)]
     if service.rsvp(session, occurrence=occurrence, user_id=user_id, response=response, at=now()):
-        posts.owe_update(session, occurrence)
+        flows.owe_update(session, occurrence)
     return f"Noted: {RSVP_WORDS[response]}. Change it any time with the buttons."
 
 
@@ -195,7 +186,7 @@ def on_attended(deps: Deps, session: Session, body: dict[str, Any], client: WebC
     team_id, user_id, _, value = _ids(body)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     if service.mark_attended(session, occurrence=occurrence, user_id=user_id, at=now()):
-        posts.owe_update(session, occurrence)
+        flows.owe_update(session, occurrence)
         return ":raised_hand: Thanks, you are counted as there."
     return "You were already counted."
 
@@ -206,10 +197,10 @@ def on_sign_up(deps: Deps, session: Session, body: dict[str, Any], client: WebCl
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     if not service.sign_up(session, occurrence=occurrence, user_id=user_id, at=now()):
         return "You are already signed up."
-    posts.owe_update(session, occurrence)
+    flows.owe_update(session, occurrence)
     community = session.get_one(Community, occurrence.community_id)
     communities.join(session, team_id=team_id, channel_id=community.channel_id, user_id=user_id)
-    return f":tada: You are signed up for *{blocks.escape(community.name)}*."
+    return f":tada: You are signed up for *{escape(community.name)}*."
 
 
 def on_pulse(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
@@ -221,7 +212,7 @@ def on_pulse(deps: Deps, session: Session, body: dict[str, Any], client: WebClie
     service.answer_pulse(
         session, occurrence=occurrence, user_id=user_id, question=question, score=score, key=pulse_key(deps)
     )
-    posts.owe_update(session, occurrence)
+    flows.owe_update(session, occurrence)
     return f"Thanks: your answer ({score}/5) is stored anonymously. You can change it by clicking again."
 
 
@@ -246,14 +237,14 @@ def on_answer(deps: Deps, session: Session, body: dict[str, Any], client: WebCli
         session, team_id=team_id, ask_id=value, user_id=user_id, answer=answer, at=at
     )
     if answer == AskStatus.ACCEPTED:
-        posts.owe_answer(session, ask, occurrence, ":white_check_mark: You accepted. Thank you!")
-        posts.owe_update(session, occurrence)
+        flows.owe_answer(session, ask, occurrence, ":white_check_mark: You accepted. Thank you!")
+        flows.owe_update(session, occurrence)
         return "Thank you! The channel reminder will name you as facilitator."
     said = "swapped with the next in line" if answer == AskStatus.SWAPPED else "skipped this one"
-    posts.owe_answer(
+    flows.owe_answer(
         session, ask, occurrence, f":arrows_counterclockwise: You {said}; we asked the next person."
     )
-    posts.ask_next(session, occurrence, at=at)
+    flows.ask_next(session, occurrence, at=at)
     return "Thanks for letting us know: the next person in the rotation is asked."
 
 
@@ -282,7 +273,7 @@ def schedule_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, 
         ):
             schedule_id = int(words[1].lstrip("#"))
             if verb == "preview":
-                reply = send_preview(session, community, command.user_id, schedule_id)
+                reply = flows.send_preview(session, community, command.user_id, schedule_id)
             else:
                 reply = manage(session, community, command.user_id, verb, schedule_id)
             deps.outbox.notify()
@@ -308,32 +299,13 @@ def manage(session: Session, community: Community, user_id: str, verb: str, sche
         title = service.delete_schedule(
             session, community=community, user_id=user_id, schedule_id=schedule_id
         )
-        return f":wastebasket: Deleted *{blocks.escape(title)}*."
+        return f":wastebasket: Deleted *{escape(title)}*."
     status = ScheduleStatus.PAUSED if verb == "pause" else ScheduleStatus.ACTIVE
     schedule = service.set_status(
         session, community=community, user_id=user_id, schedule_id=schedule_id, status=status, now=now()
     )
     word = "paused" if status == ScheduleStatus.PAUSED else "live"
-    return f"*{blocks.escape(schedule.title)}* is {word}."
-
-
-def send_preview(session: Session, community: Community, user_id: str, schedule_id: int) -> str:
-    """DM the asker each post the schedule will make, before it goes live."""
-    service.require_editor(session, community=community, user_id=user_id)
-    schedule = service.get_schedule(session, team_id=community.team_id, schedule_id=schedule_id)
-    if schedule.community_id != community.id:
-        raise NotFound("That schedule belongs to another community.")
-    rendered = posts.preview_posts(session, community, schedule, at=now())
-    batch = uuid.uuid4().hex[:12]
-    for index, message in enumerate(blocks.preview_dm(community, schedule, rendered)):
-        outbox.direct_message(
-            session,
-            team_id=community.team_id,
-            user_id=user_id,
-            key=f"ritual:preview:{schedule.id}:{batch}:{index}",
-            **message,
-        )
-    return ":eyes: A preview is on its way to you by DM."
+    return f"*{escape(schedule.title)}* is {word}."
 
 
 def add_skip(session: Session, community: Community, user_id: str, words: list[str]) -> str:
@@ -364,7 +336,7 @@ def add_skip(session: Session, community: Community, user_id: str, words: list[s
     span = f"{first:%d %b %Y}" + (f" to {last:%d %b %Y}" if last != first else "")
     return (
         f":palm_tree: No sessions on {span}"
-        + (f" ({blocks.escape(exclusion.reason)})" if exclusion.reason else "")
+        + (f" ({escape(exclusion.reason)})" if exclusion.reason else "")
         + "."
     )
 
@@ -412,27 +384,24 @@ def save_schedule(deps: Deps, body: dict[str, Any], kind: ScheduleKind) -> dict[
     metadata = json.loads(view.get("private_metadata") or "{}")
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     names = CYCLE_FIELDS if kind == ScheduleKind.CYCLE else SESSION_FIELDS
-    fields = {
-        name: state_value(values, service.FIELD_BLOCKS[name], service.FIELD_BLOCKS[name]) for name in names
-    }
+    fields = {name: state_value(values, FIELD_BLOCKS[name], FIELD_BLOCKS[name]) for name in names}
     try:
         with session_scope(deps.sessions) as session:
             community = communities.require_community(
                 session, team_id=team_id, channel_id=metadata.get("channel_id", "")
             )
-            save = service.save_cycle if kind == ScheduleKind.CYCLE else service.save_sessions
-            form_type = service.CycleForm if kind == ScheduleKind.CYCLE else service.SessionsForm
-            schedule = save(
+            schedule = service.save_schedule(
                 session,
+                kind=kind,
                 community=community,
                 user_id=user_id,
-                form=form_type.parse(fields),
+                fields=fields,
                 now=now(),
                 schedule_id=metadata.get("schedule_id"),
             )
             return {"response_action": "update", "view": blocks.saved_view(schedule)}
     except InvalidInput as error:
-        return {"response_action": "errors", "errors": error.field_errors}
+        return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
         return {"response_action": "errors", "errors": {RitualField.TITLE.value: str(error)}}
 
@@ -446,7 +415,7 @@ def _schedule_from_button(session: Session, body: dict[str, Any]) -> tuple[Commu
 def on_preview(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
     """ "Send me a preview": each post of the schedule, by DM."""
     community, schedule = _schedule_from_button(session, body)
-    return send_preview(session, community, body["user"]["id"], schedule.id)
+    return flows.send_preview(session, community, body["user"]["id"], schedule.id)
 
 
 def on_manage(
@@ -475,10 +444,10 @@ def on_open_modal(deps: Deps, session: Session, body: dict[str, Any], client: We
         community, schedule = _schedule_from_button(session, body)
         kind = ScheduleKind(schedule.kind)
     else:
-        community = session.get(Community, int(value))
-        if community is None or community.team_id != team_id:
+        found = session.get(Community, int(value))
+        if found is None or found.team_id != team_id:
             raise NotFound(communities.NO_COMMUNITY)
-        schedule = None
+        community, schedule = found, None
         kind = ScheduleKind.CYCLE if action == RitualAction.NEW_CYCLE else ScheduleKind.SESSIONS
     service.require_editor(session, community=community, user_id=user_id)
     client.views_open(trigger_id=body["trigger_id"], view=_modal_for(community, schedule, kind))
@@ -571,27 +540,6 @@ def away_command(deps: Deps, request: SubcommandRequest) -> str:
 # --- hooks -----------------------------------------------------------------------------------------
 
 
-def on_delivery_failure(session: Session, message: OutboxMessage, error: str) -> None:
-    """An archived channel pauses its community's schedules and tells the leads by DM."""
-    if error != "is_archived" or message.kind != Kind.POST or not message.channel_id:
-        return
-    community = service.pause_community(
-        session, team_id=message.team_id, channel_id=message.channel_id, reason="channel archived"
-    )
-    if community is None:
-        return
-    log.warning("rituals of community %s paused: channel %s is archived", community.id, message.channel_id)
-    dm = blocks.archived_dm(community)
-    for lead in communities.leads(session, community=community):
-        outbox.direct_message(
-            session,
-            team_id=community.team_id,
-            user_id=lead,
-            key=f"ritual:archived:{community.id}:{message.id}:{lead}",
-            **dm,
-        )
-
-
 def export_records(session: Session, selected: list[Community]) -> dict[str, list[dict[str, Any]]]:
     """Occurrences and attendance of the selected communities, for `copbot export`."""
     by_id = {c.id: c for c in selected}
@@ -629,32 +577,3 @@ def export_records(session: Session, selected: list[Community]) -> dict[str, lis
             for a in rows
         ],
     }
-
-
-def purge_before(session: Session, cutoff: datetime, *, team_id: str | None = None) -> None:
-    """Retention: delete occurrences (with their RSVPs, attendance, pulse and asks) held before the cutoff,
-    and exclusions and away periods recorded before it."""
-    for model, column in (
-        (Occurrence, Occurrence.starts_at),
-        (Exclusion, Exclusion.created_at),
-        (AwayPeriod, AwayPeriod.created_at),
-    ):
-        query = delete(model).where(column < cutoff)
-        if team_id is not None:
-            query = query.where(model.team_id == team_id)
-        session.execute(query)
-
-
-def forget_user(session: Session, team_id: str, user_id: str) -> None:
-    """Delete or anonymise every rituals record naming the user (pulse answers never name anyone)."""
-    for model in (Attendance, RotationMember, AwayPeriod, FacilitatorAsk):
-        session.execute(delete(model).where(model.team_id == team_id, model.user_id == user_id))
-    session.execute(
-        update(Occurrence)
-        .where(Occurrence.team_id == team_id, Occurrence.facilitator_id == user_id)
-        .values(facilitator_id=None)
-    )
-    for model in (RitualSchedule, Exclusion):
-        session.execute(
-            update(model).where(model.team_id == team_id, model.created_by == user_id).values(created_by="")
-        )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from copbot.db import session_scope
 from copbot.outbox import service as outbox
-from copbot.rituals import blocks, posts, service
+from copbot.rituals import blocks, flows, service
 from copbot.rituals.models import Occurrence, OccurrenceKind, Stage
 from copbot.scheduling.jobs import Job, JobContext
 
@@ -38,27 +39,40 @@ def run(ctx: JobContext) -> None:
         at,
         lambda s, oid: publish(s, oid, at=at, grace=grace),
     )
-    _each(sessions, service.due, Stage.POSTED, "starts_at", at, lambda s, oid: start(s, oid))
-    _each(sessions, service.due, Stage.STARTED, "ends_at", at, lambda s, oid: close(s, oid))
+    _each(sessions, service.due, Stage.POSTED, "starts_at", at, start)
+    _each(sessions, service.due, Stage.STARTED, "ends_at", at, close)
     with session_scope(sessions) as session:
         needing = service.needing_facilitator(session, at=at)
         chases = service.asks_to_chase(session, at=at)
     for occurrence_id in needing:
-        _unit(sessions, lambda s, oid=occurrence_id: posts.ask_next(s, s.get_one(Occurrence, oid), at=at))
+        _unit(sessions, partial(_ask_next, occurrence_id=occurrence_id, at=at))
     for ask_id, step in chases:
-        _unit(sessions, lambda s, aid=ask_id, st=step: chase(s, aid, st, at=at))
+        _unit(sessions, partial(chase, ask_id=ask_id, step=step, at=at))
+
+
+def _ask_next(session: Session, *, occurrence_id: int, at: datetime) -> None:
+    flows.ask_next(session, session.get_one(Occurrence, occurrence_id), at=at)
 
 
 def _each(
-    sessions, finder, stage: Stage, column: str, at: datetime, step: Callable[[Session, int], None]
+    sessions: sessionmaker[Session],
+    finder: Callable[..., list[int]],
+    stage: Stage,
+    column: str,
+    at: datetime,
+    step: Callable[[Session, int], object],
 ) -> None:
     with session_scope(sessions) as session:
         ids = finder(session, stage=stage, at=at, column=column, limit=5000)
     for occurrence_id in ids:
-        _unit(sessions, lambda s, oid=occurrence_id: step(s, oid))
+        _unit(sessions, _bound(step, occurrence_id))
 
 
-def _unit(sessions, work: Callable[[Session], object]) -> None:
+def _bound(step: Callable[[Session, int], object], occurrence_id: int) -> Callable[[Session], object]:
+    return lambda session: step(session, occurrence_id)
+
+
+def _unit(sessions: sessionmaker[Session], work: Callable[[Session], object]) -> None:
     """Run one unit in its own transaction; a failure is logged and the others still run."""
     try:
         with session_scope(sessions) as session:
@@ -104,7 +118,7 @@ def publish(session: Session, occurrence_id: int, *, at: datetime, grace: timede
     target = Stage.STARTED if started else Stage.POSTED
     claimed = service.advance(session, occurrence_id=occurrence_id, from_stage=Stage.PLANNED, to_stage=target)
     if claimed is not None:
-        posts.owe_post(session, claimed)
+        flows.owe_post(session, claimed)
 
 
 def start(session: Session, occurrence_id: int) -> None:
@@ -115,7 +129,7 @@ def start(session: Session, occurrence_id: int) -> None:
     if claimed is None:
         return
     if claimed.kind == OccurrenceKind.SESSION:
-        posts.owe_update(session, claimed)
+        flows.owe_update(session, claimed)
     elif claimed.kind == OccurrenceKind.FINALE:
         community, schedule = service.context(session, claimed)
         lineup = blocks.lineup_post(community, schedule, claimed, service.tally(session, occurrence=claimed))
@@ -134,7 +148,7 @@ def close(session: Session, occurrence_id: int) -> None:
     if occurrence.kind != OccurrenceKind.SESSION:
         service.advance(session, occurrence_id=occurrence_id, from_stage=Stage.STARTED, to_stage=Stage.DONE)
         return
-    parent = outbox.find(session, team_id=occurrence.team_id, key=posts.post_key(occurrence))
+    parent = outbox.find(session, team_id=occurrence.team_id, key=flows.post_key(occurrence))
     if parent is None or parent.sent_ts is None:
         return  # the post is not delivered yet: try again next tick
     claimed = service.advance(
@@ -157,4 +171,4 @@ def chase(session: Session, ask_id: int, step: str, *, at: datetime) -> None:
     """Remind the facilitator asked, or tell the leads, once each."""
     ask = service.mark_chased(session, ask_id=ask_id, step=step, at=at)
     if ask is not None:
-        posts.owe_chase(session, ask, step)
+        flows.owe_chase(session, ask, step)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import delete, func, select, update
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, Role, Workspace
-from copbot.db import dialect_insert
+from copbot.db import affected, dialect_insert
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.rituals import timing
 from copbot.rituals.models import (
@@ -39,7 +40,6 @@ from copbot.rituals.models import (
     ScheduleStatus,
     Stage,
 )
-from copbot.slack.ids import RitualField
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ class _Form(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     @classmethod
-    def parse(cls, fields: dict[str, object]) -> _Form:
-        """Validate raw modal input; raise InvalidInput naming each bad field's block."""
+    def parse(cls, fields: dict[str, object]) -> Self:
+        """Validate raw modal input; raise InvalidInput naming each bad field."""
         try:
             return cls.model_validate({k: v for k, v in fields.items() if v not in (None, "")})
         except ValidationError as exc:
@@ -69,7 +69,7 @@ class _Form(BaseModel):
             for error in exc.errors():
                 name = str(error["loc"][0]) if error["loc"] else "title"
                 message = "This is required." if error["type"] == "missing" else error["msg"]
-                errors.setdefault(FIELD_BLOCKS.get(name, name), message.removeprefix("Value error, "))
+                errors.setdefault(name, message.removeprefix("Value error, "))
             raise InvalidInput(errors) from None
 
 
@@ -126,24 +126,6 @@ class SessionsForm(_Form):
         return value
 
 
-FIELD_BLOCKS = {
-    "title": RitualField.TITLE,
-    "plan": RitualField.PLAN,
-    "kickoff_date": RitualField.KICKOFF_DATE,
-    "kickoff_time": RitualField.KICKOFF_TIME,
-    "midpoint_date": RitualField.MIDPOINT_DATE,
-    "midpoint_time": RitualField.MIDPOINT_TIME,
-    "finale_date": RitualField.FINALE_DATE,
-    "finale_time": RitualField.FINALE_TIME,
-    "frequency": RitualField.FREQUENCY,
-    "first_date": RitualField.FIRST_DATE,
-    "local_time": RitualField.TIME,
-    "alt_local_time": RitualField.ALT_TIME,
-    "duration_minutes": RitualField.DURATION,
-    "rotation_days": RitualField.ROTATION_DAYS,
-}
-
-
 def _local_instant(
     errors: dict[str, str], day: date, at: time, zone: str, *, fields: tuple[str, str], now: datetime
 ) -> datetime:
@@ -166,16 +148,16 @@ def validate_cycle(form: CycleForm, *, zone: str, now: datetime) -> tuple[dateti
             getattr(form, f"{name}_date"),
             getattr(form, f"{name}_time"),
             zone,
-            fields=(FIELD_BLOCKS[f"{name}_date"], FIELD_BLOCKS[f"{name}_time"]),
+            fields=(f"{name}_date", f"{name}_time"),
             now=now,
         )
         for name in ("kickoff", "midpoint", "finale")
     ]
     kickoff, midpoint, finale = instants
     if finale <= kickoff:
-        errors.setdefault(RitualField.FINALE_DATE, "The finale must come after the kickoff.")
+        errors.setdefault("finale_date", "The finale must come after the kickoff.")
     elif not kickoff < midpoint < finale:
-        errors.setdefault(RitualField.MIDPOINT_DATE, "The mid-point must fall between kickoff and finale.")
+        errors.setdefault("midpoint_date", "The mid-point must fall between kickoff and finale.")
     if errors:
         raise InvalidInput(errors)
     return kickoff, midpoint, finale
@@ -189,14 +171,14 @@ def validate_sessions(form: SessionsForm, *, zone: str, now: datetime) -> None:
         form.first_date,
         form.local_time,
         zone,
-        fields=(RitualField.FIRST_DATE, RitualField.TIME),
+        fields=("first_date", "local_time"),
         now=now,
     )
     if form.alt_local_time is not None:
         if form.alt_local_time == form.local_time:
-            errors[RitualField.ALT_TIME] = "Pick a different time, or leave this empty."
+            errors["alt_local_time"] = "Pick a different time, or leave this empty."
         elif not timing.exists_locally(form.first_date, form.alt_local_time, zone):
-            errors[RitualField.ALT_TIME] = f"{form.alt_local_time:%H:%M} does not exist that day in {zone}."
+            errors["alt_local_time"] = f"{form.alt_local_time:%H:%M} does not exist that day in {zone}."
     if errors:
         raise InvalidInput(errors)
 
@@ -230,6 +212,28 @@ def save_cycle(
     if schedule.status != ScheduleStatus.DRAFT:
         _forget_planned(session, schedule)  # recorded again at the new times on the next tick
     return schedule
+
+
+def save_schedule(
+    session: Session,
+    *,
+    kind: ScheduleKind,
+    community: Community,
+    user_id: str,
+    fields: dict[str, object],
+    now: datetime,
+    schedule_id: int | None = None,
+) -> RitualSchedule:
+    """Parse and store the cycle or sessions modal's fields; raise InvalidInput naming the bad ones."""
+    if kind == ScheduleKind.CYCLE:
+        cycle = CycleForm.parse(fields)
+        return save_cycle(
+            session, community=community, user_id=user_id, form=cycle, now=now, schedule_id=schedule_id
+        )
+    sessions = SessionsForm.parse(fields)
+    return save_sessions(
+        session, community=community, user_id=user_id, form=sessions, now=now, schedule_id=schedule_id
+    )
 
 
 def save_sessions(
@@ -343,11 +347,15 @@ def pause_community(session: Session, *, team_id: str, channel_id: str, reason: 
     community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
     if community is None:
         return None
-    paused = session.execute(
-        update(RitualSchedule)
-        .where(RitualSchedule.community_id == community.id, RitualSchedule.status == ScheduleStatus.ACTIVE)
-        .values(status=ScheduleStatus.PAUSED, paused_reason=reason)
-    ).rowcount
+    paused = affected(
+        session.execute(
+            update(RitualSchedule)
+            .where(
+                RitualSchedule.community_id == community.id, RitualSchedule.status == ScheduleStatus.ACTIVE
+            )
+            .values(status=ScheduleStatus.PAUSED, paused_reason=reason)
+        )
+    )
     return community if paused else None
 
 
@@ -496,12 +504,14 @@ def due(session: Session, *, stage: Stage, at: datetime, column: str, limit: int
 
 def advance(session: Session, *, occurrence_id: int, from_stage: Stage, to_stage: Stage) -> Occurrence | None:
     """Move an occurrence one step, once: the occurrence when this call won, None when another did."""
-    moved = session.execute(
-        update(Occurrence)
-        .where(Occurrence.id == occurrence_id, Occurrence.stage == from_stage)
-        .values(stage=to_stage)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = affected(
+        session.execute(
+            update(Occurrence)
+            .where(Occurrence.id == occurrence_id, Occurrence.stage == from_stage)
+            .values(stage=to_stage)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         return None
     occurrence = session.get(Occurrence, occurrence_id)
@@ -790,9 +800,11 @@ def away_periods(session: Session, *, team_id: str, user_id: str, today: date) -
 
 def clear_away(session: Session, *, team_id: str, user_id: str) -> int:
     """Remove a member's away periods; return how many."""
-    return session.execute(
-        delete(AwayPeriod).where(AwayPeriod.team_id == team_id, AwayPeriod.user_id == user_id)
-    ).rowcount
+    return affected(
+        session.execute(
+            delete(AwayPeriod).where(AwayPeriod.team_id == team_id, AwayPeriod.user_id == user_id)
+        )
+    )
 
 
 def add_exclusion(
@@ -946,12 +958,14 @@ def asks_to_chase(session: Session, *, at: datetime) -> list[tuple[int, str]]:
 def mark_chased(session: Session, *, ask_id: int, step: str, at: datetime) -> FacilitatorAsk | None:
     """Record a reminder or an escalation, once; the ask when this call did it."""
     column = FacilitatorAsk.reminded_at if step == "remind" else FacilitatorAsk.escalated_at
-    moved = session.execute(
-        update(FacilitatorAsk)
-        .where(FacilitatorAsk.id == ask_id, column.is_(None), FacilitatorAsk.status == AskStatus.ASKED)
-        .values({column.key: at})
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = affected(
+        session.execute(
+            update(FacilitatorAsk)
+            .where(FacilitatorAsk.id == ask_id, column.is_(None), FacilitatorAsk.status == AskStatus.ASKED)
+            .values({column.key: at})
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         return None
     found = session.get_one(FacilitatorAsk, ask_id)

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 
 from copbot.clock import now
 from copbot.deps import Deps
-from copbot.features import FEATURES
 from copbot.inbox import jobs as inbox_jobs
 from copbot.outbox.sender import OutboxSender, Report, SenderLoop
 from copbot.scheduling.jobs import Job, JobContext
@@ -22,11 +21,11 @@ from copbot.scheduling.leader import LeaderLock
 log = logging.getLogger(__name__)
 
 
-def collect_jobs() -> list[Job]:
-    """Every feature's jobs."""
+def collect_jobs(deps: Deps) -> list[Job]:
+    """The core's jobs and every feature's."""
     found = list(inbox_jobs.jobs())
-    for feature in FEATURES:
-        found.extend(getattr(feature, "jobs", list)())
+    for feature in deps.features:
+        found.extend(feature.jobs())
     return found
 
 
@@ -52,7 +51,7 @@ class TickReport:
 def tick(at: datetime, *, deps: Deps, app: App | None, sender: OutboxSender) -> TickReport:
     """Run every job as of `at`, then deliver what the outbox owes; idempotent for an instant."""
     ctx = JobContext(deps=deps, at=at, app=app)
-    results = [run_job(job, ctx) for job in collect_jobs()]
+    results = [run_job(job, ctx) for job in collect_jobs(deps)]
     delivery = sender.drain()
     return TickReport(jobs_run=len(results), jobs_failed=results.count(False), delivery=delivery)
 
@@ -78,7 +77,7 @@ class Worker:
             coalesce=True,
             max_instances=1,
         )
-        for job in collect_jobs():
+        for job in collect_jobs(self._deps):
             self._scheduler.add_job(
                 self._run_if_leader,
                 IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),

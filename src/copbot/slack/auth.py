@@ -33,7 +33,8 @@ def build_authorize(
             return cached
         with lock:
             if token not in identities:
-                response = WebClient(base_url=api_url, timeout=timeout).auth_test(token=token)
+                client = WebClient(base_url=api_url, timeout=timeout)  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
+                response = client.auth_test(token=token)
                 identities[token] = AuthorizeResult.from_auth_test_response(
                     auth_test_response=response, bot_token=token
                 )

@@ -14,6 +14,7 @@ from copbot.errors import CopbotError
 from copbot.slack.errors import user_message
 from copbot.slack.ids import Command
 from copbot.slack.lanes import opens_view, refuse_after_ack
+from copbot.slack.listeners import answering
 from copbot.slack.payloads import SubcommandRequest
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,8 @@ class CopRouter:
             subcommand = self.find(request.name)
             if subcommand is None or subcommand.after_ack is None:
                 return
-            try:
+            with answering(respond):
                 subcommand.after_ack(request, client)
-            except Exception as error:
-                respond(text=user_message(error), response_type="ephemeral", replace_original=False)
 
         def after_ack_view(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
             after_ack(body, client, respond)

@@ -42,7 +42,8 @@ def inbox_middleware(sessions: sessionmaker[Session]) -> Callable[..., BoltRespo
         # No user id here: it would name the author of an anonymous question (`/cop ask`) at DEBUG.
         log.debug("%s team=%s", describe(body), team_id)
         if body.get("type") != "event_callback" or req.context.get(REPLAY):
-            return next()
+            next()
+            return None
         with session_scope(sessions) as session:
             fresh = inbox.record(
                 session,
@@ -54,6 +55,7 @@ def inbox_middleware(sessions: sessionmaker[Session]) -> Callable[..., BoltRespo
         if not fresh:
             log.info("event %s already received: acked, not handled again", body.get("event_id"))
             return BoltResponse(status=200, body="")
-        return next()
+        next()
+        return None
 
     return record_event

@@ -66,3 +66,14 @@ def state_value(values: dict[str, dict[str, dict[str, Any]]], block_id: str, act
     if kind == "timepicker":
         return element.get("selected_time")
     return element.get("value")
+
+
+def team_id_of(body: dict[str, Any]) -> str:
+    """The workspace a request comes from, for every payload kind.
+
+    Interactivity payloads (buttons, modals, shortcuts) carry `team.id` (null in an org-wide
+    install, where the user's `team_id` names it); commands and events carry a top-level `team_id`.
+    """
+    team = body.get("team") or {}
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    return str(team.get("id") or (user or {}).get("team_id") or body.get("team_id") or "")

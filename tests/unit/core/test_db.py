@@ -42,6 +42,38 @@ def test_schema_is_at_head_and_models_match_migrations(engine: Engine, database_
     migrate.check(database_url)  # raises when autogenerate would find a difference
 
 
+def test_history_is_one_linear_chain() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    revisions = list(script.walk_revisions())
+    assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
+    assert all(isinstance(r.down_revision, str | None) for r in revisions)  # no merge points
+
+
+def test_occurrence_foreign_key_keeps_lessons_and_search_on_an_existing_sqlite_database(tmp_path) -> None:
+    from tests.unit.core.test_privacy_coverage import fill_every_table
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    migrate.upgrade(url, "62be9c3b1b68")  # the head before the foreign key
+    engine = create_db_engine(url)
+    fill_every_table(engine)  # a row in every table, lessons of the review included
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE reviews SET occurrence_id = 77"))  # names no session
+    engine.dispose()
+    migrate.upgrade(url)
+    engine = create_db_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, occurrence_id FROM reviews ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, None)]
+        assert connection.execute(text("SELECT count(*) FROM review_lessons")).scalar() == 1
+        triggers = connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+        expected = {"reviews_fts_insert", "reviews_fts_delete", "health_bump_reviews_insert"}
+        assert expected <= set(triggers)
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
 def test_upgrade_twice_is_a_no_op(engine: Engine, database_url: str) -> None:
     migrate.upgrade(database_url)
     assert migrate.current_revision(engine) == migrate.head_revision()

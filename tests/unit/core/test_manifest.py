@@ -11,8 +11,9 @@ from slack_bolt.request import BoltRequest
 
 from copbot import manifest
 from copbot.config import Settings
+from copbot.features import FEATURES
 from copbot.runtime import Runtime
-from copbot.slack.ids import Command, Shortcut
+from copbot.slack.ids import Command
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +24,27 @@ def app() -> App:
     return Runtime(settings).app
 
 
+def _registry_ids() -> set[str]:
+    """Every id the core and the features declare (each feature lists its enums in `Feature.ids`)."""
+    return {member.value for feature in FEATURES for ids in feature.ids for member in ids} | {
+        c.value for c in Command
+    }
+
+
+def test_ids_are_unique_across_features() -> None:
+    values = [member.value for feature in FEATURES for ids in feature.ids for member in ids]
+    assert len(values) == len(set(values)), sorted(v for v in set(values) if values.count(v) > 1)
+
+
 @pytest.mark.parametrize("socket_mode", [False, True])
 def test_manifest_commands_match_listeners(app: App, socket_mode: bool) -> None:
     declared = yaml.safe_load(manifest.render(socket_mode=socket_mode))
     commands = {c["command"] for c in declared["features"]["slash_commands"]}
-    assert commands <= {c.value for c in Command}
+    assert commands <= _registry_ids()
     for command in commands:
         assert _has_command_listener(app, command), f"{command} is declared but nothing listens for it"
     shortcuts = {s["callback_id"] for s in declared["features"].get("shortcuts", [])}
-    assert shortcuts <= {s.value for s in Shortcut}
+    assert shortcuts <= _registry_ids()
 
 
 def _has_command_listener(app: App, command: str) -> bool:
@@ -43,9 +56,9 @@ def _has_command_listener(app: App, command: str) -> bool:
 def test_every_command_enum_member_with_a_listener_is_declared(app: App) -> None:
     declared = yaml.safe_load(manifest.render())
     commands = {c["command"] for c in declared["features"]["slash_commands"]}
-    for command in Command:
-        if _has_command_listener(app, command.value):
-            assert command.value in commands
+    for command in (value for value in _registry_ids() if value.startswith("/")):
+        if _has_command_listener(app, command):
+            assert command in commands
 
 
 def test_http_manifest_gets_the_url() -> None:

@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from copbot import privacy
+from copbot.feature import Person
+from copbot.features import FEATURES
 from copbot.health import service, snapshots
 from copbot.health.models import HealthSnapshot
-from copbot.people import service as people
 from copbot.rituals.models import Attendance
 from tests.unit.health import health_data as data
 from tests.unit.health.health_data import AT, TEAM, utc
@@ -82,7 +84,7 @@ def test_forget_me_and_retention_delete_stored_views(session: Session) -> None:
     snapshots.trends(session, community=c, at=AT)
     session.commit()
     assert "U0FORGET" in str(session.scalars(select(HealthSnapshot.data)).all())
-    people.forget(session, TEAM, "U0FORGET")
+    privacy.forget(session, FEATURES, Person(TEAM, "U0FORGET"))
     session.commit()
     assert session.scalar(select(func.count()).select_from(HealthSnapshot)) == 0
     assert "U0FORGET" not in _quarter(session, c).fairness.unrecognised_ids

@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from copbot import privacy
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, Role
 from copbot.errors import InvalidInput, PermissionDenied
+from copbot.feature import Feature, Person
+from copbot.features import FEATURES
 from copbot.outbox.models import OutboxMessage
-from copbot.people import blocks, service
+from copbot.people import blocks, flows, service
 from copbot.people.models import Onboarding, Question, QuestionStatus
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -52,7 +55,7 @@ def _newcomer(session: Session, user_id: str, *, tz_hours: int = 0, team: str | 
 
 
 def _onboard(session: Session, user_id: str, at: datetime = AT) -> Onboarding:
-    onboarding = service.onboard(session, team_id="T1", channel_id="C1", user_id=user_id, at=at)
+    onboarding = flows.welcome(session, team_id="T1", channel_id="C1", user_id=user_id, at=at)
     assert onboarding is not None
     return onboarding
 
@@ -154,8 +157,8 @@ def test_people_checkins_are_claimed_once(session: Session, community: Community
     assert service.due_checkins(session, at=AT + timedelta(days=13)) == []
     due = service.due_checkins(session, at=AT + timedelta(days=14))
     assert due == [onboarding]
-    assert service.send_checkin(session, onboarding=onboarding, at=AT + timedelta(days=14))
-    assert not service.send_checkin(session, onboarding=onboarding, at=AT + timedelta(days=14))
+    assert flows.check_in(session, onboarding=onboarding, at=AT + timedelta(days=14))
+    assert not flows.check_in(session, onboarding=onboarding, at=AT + timedelta(days=14))
     keys = set(session.scalars(select(OutboxMessage.key)))
     assert {f"people-checkin:{onboarding.id}:newcomer", f"people-checkin:{onboarding.id}:mentor"} <= keys
 
@@ -219,26 +222,27 @@ def test_people_retention_purges_old_records_only(session: Session, community: C
             )
         )
     session.flush()
-    assert service.purge_expired(session, at=AT) == {}  # no retention set: keep everything
+    assert service.retention_cutoffs(session, at=AT) == {}  # no retention set: keep everything
     service.change_setting(
         session, team_id="T1", channel_id="C1", user_id="ULEAD", name="retention", value="2"
     )
-    assert service.purge_expired(session, at=AT) == {"T1": 2}
+    cutoffs = service.retention_cutoffs(session, at=AT)
+    assert cutoffs == {"T1": service.months_before(AT, 2)}
+    assert privacy.purge(session, FEATURES, cutoffs) == {"T1": 2}
     assert session.scalar(select(func.count()).select_from(Question)) == 1
     assert session.scalar(select(func.count()).select_from(Onboarding)) == 1
 
 
 def test_people_forget_calls_feature_hooks_and_clears_shared_tables(
-    session: Session, community: Community, monkeypatch: pytest.MonkeyPatch
+    session: Session, community: Community
 ) -> None:
-    import types
+    called: list[Person] = []
 
-    from copbot import features
+    def forget_in_fake(session: Session, person: Person) -> dict[str, int]:
+        called.append(person)
+        return {"fake": 1}
 
-    called: list[tuple[str, str]] = []
-    hooked = types.ModuleType("fake_feature")
-    hooked.forget_user = lambda s, team_id, user_id: called.append((team_id, user_id))  # type: ignore[attr-defined]
-    monkeypatch.setattr(features, "FEATURES", (*features.FEATURES, hooked))
+    features = (*FEATURES, Feature(name="fake", register=lambda *_: None, forget=forget_in_fake))
     _mentor(session, "UMA")
     _newcomer(session, "UN1")
     _onboard(session, "UN1")
@@ -250,8 +254,8 @@ def test_people_forget_calls_feature_hooks_and_clears_shared_tables(
         text="What is toil, exactly?",
         at=AT,
     )
-    service.forget(session, "T1", "UMA", key=KEY)
-    assert called == [("T1", "UMA")]
+    report = privacy.forget(session, features, Person("T1", "UMA", KEY))
+    assert called == [Person("T1", "UMA", KEY)] and report.counts["fake"] == 1
     assert session.scalar(select(func.count()).select_from(Member).where(Member.user_id == "UMA")) == 0
     onboarding = session.scalars(select(Onboarding)).one()
     assert onboarding.mentor_id is None and onboarding.newcomer_id == "UN1"
@@ -260,7 +264,7 @@ def test_people_forget_calls_feature_hooks_and_clears_shared_tables(
     payloads = [str(m.payload) + m.key for m in session.scalars(select(OutboxMessage))]
     assert payloads and not [p for p in payloads if "UMA" in p]
     with pytest.raises(InvalidInput):
-        service.forget(session, "T1", "%")
+        privacy.forget(session, features, Person("T1", "%"))
 
 
 def test_welcome_names_the_next_session_in_the_readers_own_time() -> None:

@@ -14,6 +14,7 @@ from copbot.communities import service as communities
 from copbot.communities.models import Community
 from copbot.db import session_factory, session_scope
 from copbot.errors import InvalidInput, PermissionDenied
+from copbot.feature import Person
 from copbot.recognition import service
 from copbot.recognition.models import Nomination, NominationQuota
 
@@ -92,7 +93,7 @@ def test_a_refused_nomination_uses_no_slot(session: Session) -> None:
     service.record_facts(session, team_id="T1", facts=[service.Fact("UBOT", is_bot=True, deleted=False)])
     with pytest.raises(InvalidInput) as refused:
         service.nominate(session, community=community, nominator_id="U1", form=form(["UBOT"]), at=AT)
-    assert "<@UBOT> is a bot" in refused.value.field_errors["recognition_nominees"]
+    assert "<@UBOT> is a bot" in refused.value.field_errors["nominees"]
     session.rollback()
     assert service.remaining(session, community=community, user_id="U1", at=AT) == 5
 
@@ -134,7 +135,7 @@ def test_forget_user_and_purge(session: Session) -> None:
     service.nominate(session, community=community, nominator_id="U1", form=form(["U2"]), at=AT)
     service.nominate(session, community=community, nominator_id="U1", form=form(["U2", "U3"]), at=AT)
     session.commit()
-    service.forget_user(session, team_id="T1", user_id="U2")
+    service.forget_user(session, Person("T1", "U2"))
     session.commit()
     session.expire_all()
     left = session.scalars(select(Nomination).order_by(Nomination.id)).all()

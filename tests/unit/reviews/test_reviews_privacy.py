@@ -8,10 +8,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from copbot import privacy as privacy_core
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.db import Base
-from copbot.people import service as people
+from copbot.feature import Person
+from copbot.features import FEATURES
 from copbot.reviews import privacy, service
 from copbot.reviews.models import Adoption, Lesson, Playbook, Review
 
@@ -62,7 +64,7 @@ def _library(session: Session) -> Review:
 def test_forget_me_leaves_the_library_naming_no_one(session: Session) -> None:
     review = _library(session)
     assert _rows_naming(session, FORGOTTEN)
-    people.forget(session, "T1", FORGOTTEN)  # calls every feature's forget_user hook
+    privacy_core.forget(session, FEATURES, Person("T1", FORGOTTEN))  # every feature's forget
     session.flush()
     session.expire_all()
     assert _rows_naming(session, FORGOTTEN) == []

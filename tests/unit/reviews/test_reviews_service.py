@@ -124,7 +124,7 @@ def test_query_syntax_never_reaches_the_engine(session: Session, query: str) -> 
 def test_lessons_need_one_and_links_must_be_web_links() -> None:
     with pytest.raises(InvalidInput) as error:
         _form(lessons=" - \n", links="ftp://x.example.com")
-    assert set(error.value.field_errors) == {"review_lessons", "review_links"}
+    assert set(error.value.field_errors) == {"lessons", "links"}
 
 
 def test_lesson_lifecycle_and_one_reminder_per_due_date(session: Session) -> None:

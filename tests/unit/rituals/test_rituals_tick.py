@@ -23,14 +23,16 @@ from rituals_helpers import (
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from copbot.feature import Person
+from copbot.features import FEATURES
 from copbot.outbox import service as outbox
 from copbot.outbox.models import OutboxMessage
-from copbot.rituals import service
+from copbot.rituals import privacy, service
+from copbot.rituals.ids import SessionAction
 from copbot.rituals.jobs import run as rituals_job
 from copbot.rituals.models import Stage
 from copbot.runtime import Runtime
 from copbot.scheduling.jobs import JobContext
-from copbot.slack.ids import SessionAction
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -295,7 +297,6 @@ def test_upcoming_lists_the_next_live_occurrences(session: Session, runtime: Run
 
 def test_forget_export_and_retention(session: Session, runtime: Runtime, fake_slack: FakeSlack) -> None:
     from copbot import export
-    from copbot.rituals import handlers
     from copbot.rituals.models import Attendance, Occurrence, Response
 
     community = make_community(session)
@@ -315,17 +316,17 @@ def test_forget_export_and_retention(session: Session, runtime: Runtime, fake_sl
         today=date(2027, 3, 22),
     )
     session.commit()
-    exported = export.collect(session, team_id="T1")
+    exported = export.collect(session, FEATURES, team_id="T1")
     assert [a["user_id"] for a in exported["attendance"]] == ["UGONE01"]
     assert exported["occurrences"][0]["channel_id"] == "C1"
 
-    handlers.forget_user(session, "T1", "UGONE01")
+    privacy.forget_user(session, Person("T1", "UGONE01"))
     session.commit()
-    assert "UGONE01" not in json.dumps(export.collect(session, team_id="T1"), default=str)
+    assert "UGONE01" not in json.dumps(export.collect(session, FEATURES, team_id="T1"), default=str)
 
-    handlers.purge_before(session, utc(2027, 3, 25), team_id="T2")  # another workspace's rule: nothing here
+    privacy.purge_before(session, utc(2027, 3, 25), team_id="T2")  # another workspace's rule: nothing here
     assert session.scalar(select(func.count()).select_from(Occurrence).where(Occurrence.id == first.id)) == 1
-    handlers.purge_before(session, utc(2027, 3, 25), team_id="T1")
+    privacy.purge_before(session, utc(2027, 3, 25), team_id="T1")
     session.commit()
     assert session.get(Occurrence, first.id) is None
     assert session.scalar(select(func.count()).select_from(Attendance)) == 0

@@ -1,4 +1,4 @@
-"""What rituals owe Slack: each post, edit and DM rendered from the rows and put in the outbox.
+"""Rituals' flows: each post, edit and DM rituals owe Slack, rendered from the rows and put in the outbox.
 
 Shared by the scheduled job and the button listeners, so a post and its later edits read the same.
 """
@@ -6,13 +6,17 @@ Shared by the scheduled job and the button listeners, so a post and its later ed
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
+from copbot.errors import NotFound
 from copbot.outbox import service as outbox
+from copbot.outbox.models import Kind, OutboxMessage
 from copbot.rituals import blocks, service
 from copbot.rituals.models import FacilitatorAsk, Occurrence, OccurrenceKind, RitualSchedule, Stage
 
@@ -51,7 +55,7 @@ def render(
     if occurrence.kind == OccurrenceKind.KICKOFF:
         return blocks.kickoff_post(community, schedule, occurrence, tally)
     if occurrence.kind == OccurrenceKind.MIDPOINT:
-        pulse = (
+        pulse: dict[str, tuple[int, float | None]] = (
             {q: (0, None) for q in service.PULSE_QUESTIONS}
             if preview
             else service.pulse(session, occurrence=occurrence)
@@ -166,3 +170,43 @@ def preview_posts(
         )
         found.append(render(session, community, schedule, sample, preview=True))
     return found
+
+
+def send_preview(session: Session, community: Community, user_id: str, schedule_id: int) -> str:
+    """DM the asker each post the schedule will make, before it goes live."""
+    service.require_editor(session, community=community, user_id=user_id)
+    schedule = service.get_schedule(session, team_id=community.team_id, schedule_id=schedule_id)
+    if schedule.community_id != community.id:
+        raise NotFound("That schedule belongs to another community.")
+    rendered = preview_posts(session, community, schedule, at=now())
+    batch = uuid.uuid4().hex[:12]
+    for index, message in enumerate(blocks.preview_dm(community, schedule, rendered)):
+        outbox.direct_message(
+            session,
+            team_id=community.team_id,
+            user_id=user_id,
+            key=f"ritual:preview:{schedule.id}:{batch}:{index}",
+            **message,
+        )
+    return ":eyes: A preview is on its way to you by DM."
+
+
+def on_delivery_failure(session: Session, message: OutboxMessage, error: str) -> None:
+    """An archived channel pauses its community's schedules and tells the leads by DM."""
+    if error != "is_archived" or message.kind != Kind.POST or not message.channel_id:
+        return
+    community = service.pause_community(
+        session, team_id=message.team_id, channel_id=message.channel_id, reason="channel archived"
+    )
+    if community is None:
+        return
+    log.warning("rituals of community %s paused: channel %s is archived", community.id, message.channel_id)
+    dm = blocks.archived_dm(community)
+    for lead in communities.leads(session, community=community):
+        outbox.direct_message(
+            session,
+            team_id=community.team_id,
+            user_id=lead,
+            key=f"ritual:archived:{community.id}:{message.id}:{lead}",
+            **dm,
+        )

@@ -1,4 +1,4 @@
-"""Escaping, markup, truncation and Block Kit limits in copbot.slack.text."""
+"""Escaping, markup, truncation and Block Kit limits in copbot.blockkit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from copbot.slack.text import (
+from copbot.blockkit import (
     LIMITS,
     BlockKitLimitError,
     channel_link,

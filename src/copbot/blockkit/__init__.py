@@ -1,0 +1,49 @@
+"""Pure Block Kit: text (escaping, mentions, truncation), Slack's limits, elements and the Message type.
+
+Nothing here imports Slack's SDK, Bolt or copbot's features: builders in each feature's `blocks.py`
+compose these functions, and tests check their output against the limits.
+"""
+
+from copbot.blockkit.elements import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    fields,
+    header,
+    mrkdwn,
+    option,
+    plain,
+    section,
+)
+from copbot.blockkit.limits import LIMITS, BlockKitLimitError, Limits, Surface, check, violations
+from copbot.blockkit.message import Message, message
+from copbot.blockkit.text import channel_link, escape, link, mention, truncate
+
+__all__ = [
+    "LIMITS",
+    "Block",
+    "BlockKitLimitError",
+    "Limits",
+    "Message",
+    "Surface",
+    "actions",
+    "button",
+    "channel_link",
+    "check",
+    "context",
+    "divider",
+    "escape",
+    "fields",
+    "header",
+    "link",
+    "mention",
+    "message",
+    "mrkdwn",
+    "option",
+    "plain",
+    "section",
+    "truncate",
+    "violations",
+]

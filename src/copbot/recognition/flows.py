@@ -1,0 +1,42 @@
+"""Recognition's use cases: `(session, input) -> outcome`, calling the service for the rules, rendering
+with the blocks and owing the outbox messages, in the caller's transaction.
+
+The weekly digest's flow is `jobs.send_digest` (claim the week, gather, owe the post).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from copbot.communities.models import Community
+from copbot.outbox import service as outbox
+from copbot.recognition import blocks, service
+from copbot.recognition.models import Nomination
+
+
+@dataclass(frozen=True)
+class Nominated:
+    """A stored nomination, its community, the nominations its author has left this week."""
+
+    nomination: Nomination
+    community: Community
+    left: int
+
+
+def nominate(
+    session: Session, *, team_id: str, community_id: int, nominator_id: str, form: service.NominationForm
+) -> Nominated:
+    """Store a nomination and owe each nominee a DM and, when it is posted now, the channel post."""
+    community = service.community_by_id(session, team_id=team_id, community_id=community_id)
+    nomination, left = service.nominate(session, community=community, nominator_id=nominator_id, form=form)
+    dm = blocks.nominee_dm(nomination, community)
+    for user_id in nomination.nominee_ids:
+        key = f"nomination:{nomination.id}:dm:{user_id}"
+        outbox.direct_message(session, team_id=community.team_id, user_id=user_id, key=key, **dm)
+    if nomination.posted:
+        post = blocks.channel_post(nomination)
+        key = f"nomination:{nomination.id}:post"
+        outbox.post(session, team_id=community.team_id, channel_id=community.channel_id, key=key, **post)
+    return Nominated(nomination, community, left)
