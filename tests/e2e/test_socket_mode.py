@@ -37,7 +37,7 @@ from tests.fakes.socket_mode import FakeSocketMode
 pytestmark = pytest.mark.e2e
 
 APP_TOKEN = "xapp-1-A1-1-socket-mode-test-token"
-START_TIMEOUT = 60.0  # a fresh database is migrated first
+START_TIMEOUT = 180.0  # a fresh database is migrated first (in a child process); shared CI machines are slow
 STEP = 0.1
 
 

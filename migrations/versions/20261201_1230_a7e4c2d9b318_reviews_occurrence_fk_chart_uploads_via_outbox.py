@@ -10,7 +10,7 @@ DROP TABLE would otherwise cascade into lessons), the rename is SQLite's legacy 
 triggers name `reviews`), and the table's own triggers (full text, change counters) are put back.
 
 Revision ID: a7e4c2d9b318
-Revises: 5a7e1c2d9b40
+Revises: 8d3f6b1a2c57
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 import copbot.db
 
 revision: str = "a7e4c2d9b318"
-down_revision: str | None = "5a7e1c2d9b40"
+down_revision: str | None = "8d3f6b1a2c57"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
