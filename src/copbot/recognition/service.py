@@ -284,9 +284,10 @@ def record_facts(session: Session, *, team_id: str, facts: Sequence[Fact]) -> No
 
 def refused_users(session: Session, *, team_id: str, user_ids: Iterable[str]) -> dict[str, str]:
     """The given users known to be bots or deleted, each with the reason."""
-    rows = session.scalars(
-        select(UserFact).where(UserFact.team_id == team_id, UserFact.user_id.in_(list(user_ids)))
-    )
+    wanted = list(user_ids)
+    if not wanted:  # `/nominate` without names: no round trip
+        return {}
+    rows = session.scalars(select(UserFact).where(UserFact.team_id == team_id, UserFact.user_id.in_(wanted)))
     return {f.user_id: "a bot" if f.is_bot else "deactivated" for f in rows if f.is_bot or f.deleted}
 
 
