@@ -107,6 +107,7 @@ def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
         database_url=database_url,
         listener_threads=8,
         slack_timeout=2.0,
+        ack_budget_seconds=2.5,  # the suite shares a loaded machine; tests/reliability checks the default
     )
 
 
@@ -118,6 +119,16 @@ def runtime(settings: Settings, engine: Engine) -> Iterator[Runtime]:
     if "app" in runtime.__dict__:
         runtime.app.listener_runner.lazy_listener_runner.shutdown()
     runtime.engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the reliability suite's figures at the end of the run (tests/reliability)."""
+    from tests.reliability.conftest import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 class ServerThread:

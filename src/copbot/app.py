@@ -6,18 +6,20 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
 from copbot.blockkit import escape
 from copbot.communities import blocks as community_blocks
+from copbot.db import is_over_budget, time_budget
 from copbot.deps import Deps
 from copbot.slack.auth import build_authorize
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.errors import handle_error
 from copbot.slack.events import acknowledge_unhandled_event
-from copbot.slack.lanes import LaneRunner
+from copbot.slack.lanes import LaneRunner, refuse_after_ack
+from copbot.slack.limits import input_limits_middleware
 from copbot.slack.middleware import inbox_middleware
 from copbot.slack.payloads import SubcommandRequest
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:  # OAuth mode's modules load only when it is on (slack_sdk's S
     from copbot.oauth.stores import InstallationStore, StateStore
 
 log = logging.getLogger(__name__)
+
+RECEIVED_AT = "copbot_received_at"  # a request's arrival (time.monotonic), set by the HTTP server
 
 
 def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installations | None = None) -> App:
@@ -48,7 +52,8 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
             "oauth_settings": oauth_settings(settings, installations.store, installations.states)
         }
     lanes = LaneRunner.sized(settings.listener_threads)
-    app = App(
+    app = CopbotApp(
+        ack_budget=settings.ack_budget_seconds,
         signing_secret=secret or "socket-mode-needs-no-signing-secret",
         client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
         **authorization,
@@ -61,8 +66,9 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
         raise_error_for_unhandled_request=True,  # so unhandled events reach _on_error and get a 200
     )
     lanes.install(app)
-    app.use(inbox_middleware(deps.sessions))
-    app.error(lambda error, body, response: _on_error(deps, error, body, response))
+    app.use(input_limits_middleware())
+    app.use(inbox_middleware(deps))
+    app.error(lambda error, body, response, context: _on_error(deps, error, body, response, context))
     router = CopRouter()
     router.add(Subcommand("help", "/cop help", "this list", on_ack=lambda request: help_reply(router)))
     # `/cop` first: Bolt tries listeners in order, each try costs a few microseconds, and slash
@@ -77,6 +83,21 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     return app
 
 
+class CopbotApp(App):
+    """Bolt's App whose every dispatch, the ack path, bounds its database work (`time_budget`): past the
+    budget the request is answered "try again" and stores nothing, so every ack leaves within Slack's 3 s
+    whatever the database does. Work after the ack runs on the listener pool, outside the budget."""
+
+    def __init__(self, *, ack_budget: float, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._ack_budget = ack_budget
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Dispatch one request within the ack budget, counted from its arrival when the server says."""
+        with time_budget(self._ack_budget, since=req.context.get(RECEIVED_AT)):
+            return super().dispatch(req)
+
+
 @dataclass(frozen=True)
 class Installations:
     """OAuth mode's stores."""
@@ -85,11 +106,15 @@ class Installations:
     states: StateStore
 
 
-def _on_error(deps: Deps, error: Exception, body: dict[str, Any], response: BoltResponse | None) -> None:
+def _on_error(
+    deps: Deps, error: Exception, body: dict[str, Any], response: BoltResponse | None, context: BoltContext
+) -> None:
     if isinstance(error, BoltUnhandledRequestError):
         if body.get("type") == "event_callback" and response is not None:
             acknowledge_unhandled_event(deps, body, response)
         return
+    if is_over_budget(error):  # "try again" was the answer: nothing was stored, nothing follows
+        refuse_after_ack(context)
     handle_error(error, body, response)
 
 

@@ -113,6 +113,7 @@ def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     stop = _stop_signal()  # from the start: a stop while migrating or connecting still cleans up
     head = migrate.upgrade_in_child(runtime.settings.db_url.render_as_string(hide_password=False))
     log.info("database schema at %s", migrate.current_revision(runtime.engine))
+    runtime.leases.start()
     worker = None if args.no_worker else _start_worker(runtime)
     try:
         if args.socket_mode:
@@ -122,6 +123,7 @@ def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     finally:
         if worker is not None:
             worker.stop()
+        runtime.leases.stop()
     return 0
 
 
@@ -175,10 +177,12 @@ def run_worker(runtime: Runtime, args: argparse.Namespace) -> int:
     """Run the scheduler and the outbox sender until stopped."""
     _check_schema(runtime)
     stop = _stop_signal()
+    runtime.leases.start()
     worker = _start_worker(runtime)
     log.info("copbot worker running")
     stop.wait()
     worker.stop()
+    runtime.leases.stop()
     return 0
 
 

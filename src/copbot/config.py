@@ -44,7 +44,22 @@ class Settings(BaseSettings):
         default=60, ge=0, le=10080, validation_alias="COPBOT_RITUAL_GRACE_MINUTES"
     )
     leader_check_seconds: float = Field(
-        default=10.0, ge=0.1, le=300, validation_alias="COPBOT_LEADER_CHECK_SECONDS"
+        default=5.0, ge=0.1, le=300, validation_alias="COPBOT_LEADER_CHECK_SECONDS"
+    )
+    # A claim on an outbox message or an event lasts this long unless its process renews it (every third
+    # of it): a killed process's work is taken over by a live one this soon.
+    lease_seconds: float = Field(default=10.0, ge=0.5, le=600, validation_alias="COPBOT_LEASE_SECONDS")
+    # A post whose outcome is unknown (timeout, lost answer) is looked up in the channel, backing off, for
+    # this long before it is sent again; it must outlast COPBOT_SLACK_TIMEOUT (Slack may post late).
+    reconcile_seconds: float = Field(
+        default=60.0, ge=0.5, le=3600, validation_alias="COPBOT_RECONCILE_SECONDS"
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0, ge=0.05, le=60, validation_alias="COPBOT_OUTBOX_POLL_SECONDS"
+    )
+    # Database time a request may spend before its ack; past it the person is told to try again.
+    ack_budget_seconds: float = Field(
+        default=1.5, ge=0.1, le=2.5, validation_alias="COPBOT_ACK_BUDGET_SECONDS"
     )
 
     @field_validator("slack_bot_token")
@@ -101,6 +116,14 @@ class Settings(BaseSettings):
         if value.upper() not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return value.upper()
+
+    @model_validator(mode="after")
+    def _reconcile_outlasts_timeout(self) -> Settings:
+        if self.reconcile_seconds <= self.slack_timeout:
+            raise ValueError(
+                "COPBOT_RECONCILE_SECONDS: must be longer than COPBOT_SLACK_TIMEOUT (Slack may post late)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _oauth_pair(self) -> Settings:

@@ -7,10 +7,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event, text
+from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event, select, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -20,6 +21,92 @@ from copbot.clock import as_utc
 
 if TYPE_CHECKING:  # the type only: a SQLite server never loads the PostgreSQL dialect
     from sqlalchemy.dialects.postgresql import Insert as UpsertInsert
+
+SQLITE_BUSY_MS = 5000
+
+# The instant (time.monotonic) by which the current request must have done its database work.
+_DEADLINE: ContextVar[float | None] = ContextVar("copbot_db_deadline", default=None)
+
+
+class OverBudget(Exception):
+    """The database could not do a request's work within its time budget (locked, or slow)."""
+
+
+@contextmanager
+def time_budget(seconds: float, *, since: float | None = None) -> Iterator[None]:
+    """Bound the database work of the block (a request's ack path): every transaction begun in it is
+    given what is left as its SQLite busy timeout or PostgreSQL statement and lock timeouts, and no
+    statement starts once the time is up. Past it the work fails with `OverBudget` (or the driver's
+    timeout error) and is rolled back: nothing half-stored. `since` (time.monotonic) is when the clock
+    started, e.g. when the request arrived, before it waited for a thread."""
+    token = _DEADLINE.set((time.monotonic() if since is None else since) + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left in the current budget, or None outside one."""
+    deadline = _DEADLINE.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def is_over_budget(error: BaseException | None) -> bool:
+    """Tell whether an error (or one it arose from) means the database did not answer within the
+    budget: locked past it, too slow, or its connection dropped. Trying again later is the remedy."""
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, OverBudget | TimeoutError):
+            return True
+        original = getattr(error, "orig", None)
+        if _transient(original):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
+def _transient(original: object) -> bool:
+    """A driver error that says "not now" rather than "never": a timeout, a lock, a lost connection."""
+    name, module = type(original).__name__, type(original).__module__
+    if name in ("QueryCanceled", "LockNotAvailable"):
+        return True
+    if name != "OperationalError":
+        return False
+    return module.startswith("psycopg") or "locked" in str(original)  # psycopg: the connection dropped
+
+
+def _bound_transaction(connection: Connection) -> None:
+    """At each transaction's start: give the driver what is left of the budget as its timeouts."""
+    left = time_left()
+    sqlite = connection.dialect.name == "sqlite"
+    if left is None:
+        if sqlite and connection.info.pop("budgeted", False):
+            _raw_execute(connection, f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        return
+    if left <= 0:
+        raise OverBudget("the request's time budget was spent before its transaction began")
+    ms = max(1, int(left * 1000))
+    if sqlite:
+        _raw_execute(connection, f"PRAGMA busy_timeout={ms}")
+        connection.info["budgeted"] = True
+    else:
+        _raw_execute(connection, f"SET LOCAL statement_timeout = {ms}")
+        _raw_execute(connection, f"SET LOCAL lock_timeout = {ms}")
+
+
+def _raw_execute(connection: Connection, statement: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
+def _check_budget(*_args: Any) -> None:
+    left = time_left()
+    if left is not None and left <= 0:
+        raise OverBudget("the request's time budget is spent")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,7 +147,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.close()
 
 
@@ -79,9 +166,16 @@ class _SQLiteWriteTurns:
     def before_execute(self, connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if connection.info.get("write_turn") or statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
             return
-        if not self._lock.acquire(timeout=self._timeout):
+        left = time_left()
+        if not self._lock.acquire(timeout=self._timeout if left is None else max(0.0, left)):
             raise TimeoutError("waited too long for a turn to write to SQLite")
         connection.info["write_turn"] = True
+        if left is not None:  # SQLite's own wait (another process writing) gets only what is left now
+            left = time_left() or 0.0
+            if left <= 0:
+                raise OverBudget("the request's time budget was spent waiting for a turn to write")
+            _raw_execute(connection, f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
+            connection.info["budgeted"] = True
 
     def end_transaction(self, connection: Any) -> None:
         if connection.info.pop("write_turn", False):
@@ -98,15 +192,21 @@ def create_db_engine(url: str | URL, *, pool_size: int = 10) -> Engine:
     if str(url).startswith("postgresql://"):
         url = str(url).replace("postgresql://", "postgresql+psycopg://", 1)
     if str(url).startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         _SQLiteWriteTurns().install(engine)
-        return engine
-    # No pool_pre_ping: a round trip on every checkout costs more than many of the statements it guards.
-    # Connections are recycled after RECYCLE_SECONDS, and one idle longer than IDLE_PING_SECONDS (a
-    # server restart or an idle timeout may have closed it) is checked once before use.
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_SECONDS)
-    _ping_when_idle(engine)
+    else:
+        # No pool_pre_ping: a round trip on every checkout costs more than many of the statements it
+        # guards. Connections are recycled after RECYCLE_SECONDS, and one idle longer than
+        # IDLE_PING_SECONDS (a server restart or an idle timeout may have closed it) is checked once.
+        engine = create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_SECONDS
+        )
+        _ping_when_idle(engine)
+    event.listen(engine, "begin", _bound_transaction)
+    event.listen(engine, "before_cursor_execute", _check_budget)
     return engine
 
 
@@ -179,6 +279,23 @@ def dialect_insert(session: Session) -> Callable[[Any], UpsertInsert]:
 def affected(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE changed (its result is a cursor result)."""
     return cast("CursorResult[Any]", result).rowcount
+
+
+_Row = TypeVar("_Row", bound="Base")
+
+
+def ensure_row(session: Session, model: type[_Row], key: dict[str, Any], **defaults: Any) -> _Row:
+    """Return the row with `key`, inserting it (with `defaults`) when missing.
+
+    INSERT .. ON CONFLICT DO NOTHING, then read: two transactions creating the same row at once both
+    get the one row, on SQLite and PostgreSQL alike, with no IntegrityError and no retry.
+    """
+    query = select(model).filter_by(**key)
+    found = session.scalars(query).first()
+    if found is not None:
+        return found
+    session.execute(dialect_insert(session)(model).values(**key, **defaults).on_conflict_do_nothing())
+    return session.scalars(query).one()
 
 
 def dialect_name(session: Session) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from copbot.config import Settings
+from copbot.leases import process_identity
 from copbot.outbox.sender import Notifier
 from copbot.tokens import TokenResolver
 
@@ -17,10 +18,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Deps:
-    """Settings, the session factory, the outbox's wake-up bell, the token lookup and the features."""
+    """Settings, the session factory, the outbox's wake-up bell, the token lookup, the features, and the
+    name this process's leases carry."""
 
     settings: Settings
     sessions: sessionmaker[Session]
     outbox: Notifier
     tokens: TokenResolver
     features: Features = ()
+    identity: str = field(default_factory=process_identity)

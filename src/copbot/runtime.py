@@ -13,7 +13,10 @@ from copbot.config import Settings
 from copbot.db import create_db_engine, session_factory
 from copbot.deps import Deps
 from copbot.features import FEATURES
+from copbot.inbox import service as inbox
+from copbot.leases import LeaseKeeper
 from copbot.outbox.sender import Notifier, OutboxSender
+from copbot.outbox.sender import renew_claims as renew_outbox_claims
 from copbot.tokens import SingleWorkspaceTokens, TokenResolver
 
 
@@ -81,4 +84,17 @@ class Runtime:
             api_url=self.settings.slack_api_url,
             timeout=self.settings.slack_timeout,
             failure_hooks=hooks,
+            identity=self.deps.identity,
+            lease_seconds=self.settings.lease_seconds,
+            reconcile_seconds=self.settings.reconcile_seconds,
+        )
+
+    @cached_property
+    def leases(self) -> LeaseKeeper:
+        """The renewer of this process's claims on outbox messages and events."""
+        return LeaseKeeper(
+            self.deps.sessions,
+            self.deps.identity,
+            self.settings.lease_seconds,
+            [renew_outbox_claims, inbox.renew_claims],
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from copbot import migrate
+from copbot.app import RECEIVED_AT
 from copbot.oauth.flow import INSTALL_PATH, REDIRECT_PATH
 
 log = logging.getLogger(__name__)
@@ -51,8 +53,18 @@ def create_http_app(bolt: App, engine: Engine, *, threads: int = 40, head: str |
         yield
 
     async def slack_events(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8")
-        bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
+        received_at = time.monotonic()  # the ack budget counts the wait for a thread too
+        body = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            bolt_request = BoltRequest(
+                body=body,
+                query=request.url.query,
+                headers=dict(request.headers),
+                context={RECEIVED_AT: received_at},
+            )
+        except ValueError:  # a form body whose `payload` is not JSON: not from Slack
+            log.warning("refused a request whose body could not be parsed")
+            return Response("malformed request", status_code=400)
         return _to_starlette(await run_in_threadpool(bolt.dispatch, bolt_request))
 
     async def oauth(request: Request) -> Response:

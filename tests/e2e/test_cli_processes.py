@@ -5,93 +5,29 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from copbot import migrate
 from copbot.communities.models import Community, Workspace
-from copbot.db import lock_key
-from copbot.scheduling.leader import SCHEDULER_LOCK
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, _postgres_database
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_client import SlackSender, external, plain
+from tests.processes import Serve, copbot_env, scheduler_lock_pids, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _env(database_url: str, fake_slack: FakeSlack, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.url,
-        "DATABASE_URL": database_url,
-        "COPBOT_LEADER_CHECK_SECONDS": "0.3",
-        **extra,
-    }
 
 
 def _copbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "copbot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Serve:
-    """A `copbot serve` process."""
-
-    def __init__(self, env: dict[str, str], cwd: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "copbot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def wait_healthy(self, timeout: float = 180) -> dict:  # generous: CI machines are shared
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"copbot serve exited: {self.process.stdout.read()}")
-            try:
-                response = httpx.get(f"{self.url}/healthz", timeout=2)
-                if response.status_code == 200:
-                    return response.json()
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("copbot serve never became healthy")
-
-    def stop(self, sig: int = signal.SIGTERM) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.stdout.read()
 
 
 @pytest.fixture
@@ -107,7 +43,7 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
 def test_serve_migrates_answers_slack_and_delivers(
     fresh_database: str, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    server = Serve(_env(fresh_database, fake_slack), tmp_path)
+    server = Serve(copbot_env(fresh_database, fake_slack), tmp_path)
     try:
         health = server.wait_healthy()
         assert health["schema"] == migrate.head_revision()
@@ -131,7 +67,7 @@ def test_serve_migrates_answers_slack_and_delivers(
 
 
 def test_tick_runs_and_is_idempotent(database_url: str, fake_slack: FakeSlack, tmp_path: Path) -> None:
-    env = _env(database_url, fake_slack)
+    env = copbot_env(database_url, fake_slack)
     first = _copbot("tick", "--at", "2026-03-02T09:00", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("tick 2026-03-02T09:00:00+00:00:")
@@ -142,7 +78,7 @@ def test_tick_runs_and_is_idempotent(database_url: str, fake_slack: FakeSlack, t
 
 
 def test_db_commands_and_manifest(fresh_database: str, fake_slack: FakeSlack, tmp_path: Path) -> None:
-    env = _env(fresh_database, fake_slack)
+    env = copbot_env(fresh_database, fake_slack)
     assert _copbot("db", "current", env=env, cwd=tmp_path).stdout.strip() == "none"
     assert _copbot("tick", "--at", "2026-01-01", env=env, cwd=tmp_path).returncode == 2  # schema not there
     upgraded = _copbot("db", "upgrade", env=env, cwd=tmp_path)
@@ -162,7 +98,7 @@ def test_export_writes_json_and_csv(database_url: str, fake_slack: FakeSlack, tm
             )
         )
         session.commit()
-    env = _env(database_url, fake_slack)
+    env = copbot_env(database_url, fake_slack)
     exported = json.loads(_copbot("export", "--format", "json", env=env, cwd=tmp_path).stdout)
     assert [c["channel_id"] for c in exported["communities"]] == ["C1"]
     assert exported["members"] == []
@@ -174,27 +110,8 @@ def test_export_writes_json_and_csv(database_url: str, fake_slack: FakeSlack, tm
     assert 'communities,T1,C1,Guild,"A, ""quoted"" purpose"' in csv_text
 
 
-def _scheduler_lock_pids(database_url: str) -> list[int]:
-    """Backend pids holding the scheduler's advisory lock."""
-    key = lock_key(SCHEDULER_LOCK)
-    engine = create_engine(make_url(database_url))
-    with engine.connect() as connection:
-        pids = connection.execute(
-            text(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND classid = :c AND objid = :o AND objsubid = 1 "
-                # this database only: other test runs on the same server hold the same key in theirs
-                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            ),
-            {"c": (key >> 32) & 0xFFFFFFFF, "o": key & 0xFFFFFFFF},
-        ).scalars()
-        found = list(pids)
-    engine.dispose()
-    return found
-
-
 def _scheduler_lock_holders(database_url: str) -> int:
-    return len(_scheduler_lock_pids(database_url))
+    return len(scheduler_lock_pids(database_url))
 
 
 def test_replicas_migrating_at_once_take_turns(
@@ -202,7 +119,7 @@ def test_replicas_migrating_at_once_take_turns(
 ) -> None:
     if not fresh_database.startswith("postgresql"):
         pytest.skip("several replicas share PostgreSQL; SQLite serves one process")
-    env = _env(fresh_database, fake_slack)
+    env = copbot_env(fresh_database, fake_slack)
     upgrades = [
         subprocess.Popen(
             [sys.executable, "-m", "copbot", "db", "upgrade"],
@@ -224,33 +141,24 @@ def test_one_replica_schedules_and_another_takes_over(
 ) -> None:
     if not fresh_database.startswith("postgresql"):
         pytest.skip("several replicas share PostgreSQL; SQLite serves one process")
-    env = _env(fresh_database, fake_slack)
+    env = copbot_env(fresh_database, fake_slack)
     leader = Serve(env, tmp_path)
     others: list[Serve] = []
     try:
         leader.wait_healthy()
-        _wait_for(lambda: _scheduler_lock_holders(fresh_database) == 1)  # the first replica leads
+        wait_for(lambda: _scheduler_lock_holders(fresh_database) == 1)  # the first replica leads
         others = [Serve(env, tmp_path) for _ in range(2)]
         for replica in others:
             replica.wait_healthy()
-        (first_pid,) = _scheduler_lock_pids(fresh_database)  # the newcomers do not lead
+        (first_pid,) = scheduler_lock_pids(fresh_database)  # the newcomers do not lead
         leader.stop(signal.SIGKILL)  # dies without letting go: its connection closes, the lock is freed
-        _wait_for(lambda: _scheduler_lock_pids(fresh_database) not in ([], [first_pid]))
+        wait_for(lambda: scheduler_lock_pids(fresh_database) not in ([], [first_pid]))
         time.sleep(1)  # several check intervals: still exactly one leader
         assert _scheduler_lock_holders(fresh_database) == 1
     finally:
         for replica in [leader, *others]:
             replica.stop()
-    _wait_for(lambda: _scheduler_lock_holders(fresh_database) == 0)
-
-
-def _wait_for(condition, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
+    wait_for(lambda: _scheduler_lock_holders(fresh_database) == 0)
 
 
 def test_forget_removes_a_member_for_an_admin(
@@ -266,11 +174,11 @@ def test_forget_removes_a_member_for_an_admin(
         service.join(session, team_id="T1", channel_id="C1", user_id="U0009")
         session.commit()
     result = _copbot(
-        "forget", "--user", "U0009", "--team", "T1", env=_env(database_url, fake_slack), cwd=tmp_path
+        "forget", "--user", "U0009", "--team", "T1", env=copbot_env(database_url, fake_slack), cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
     refused = _copbot(
-        "forget", "--user", "bob", "--team", "T1", env=_env(database_url, fake_slack), cwd=tmp_path
+        "forget", "--user", "bob", "--team", "T1", env=copbot_env(database_url, fake_slack), cwd=tmp_path
     )
     assert refused.returncode == 2 and refused.stderr.strip() == "copbot: 'bob' is not a Slack user id."
     assert result.stdout.startswith("forgot U0009 in T1: ") and "members 1" in result.stdout

@@ -52,6 +52,8 @@ class Failure:
     retry_after: int | None = None
     drop: bool = False
     apply: bool = False
+    late: float | None = None  # the effect shows only this many seconds (of ts_clock) later
+    hold: float = 0.0  # seconds the connection is held open before it is dropped
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     outcome: str = "ok"
+    hold: float = 0.0
 
     @classmethod
     def json(cls, data: Params, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -173,7 +176,7 @@ def truthy(value: Any) -> bool:
 
 def _failure_reply(failure: Failure) -> Reply:
     if failure.drop:
-        return Reply(drop=True, outcome="dropped")
+        return Reply(drop=True, outcome="late" if failure.late is not None else "dropped", hold=failure.hold)
     if failure.status == 429:
         headers = {"Retry-After": str(failure.retry_after or 1)}
         return Reply.json({"ok": False, "error": failure.error or "ratelimited"}, 429, headers)
@@ -226,6 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, reply: Reply) -> None:
         if reply.drop:
+            time.sleep(reply.hold)  # a slow Slack: the client gives up before anything comes back
             self.close_connection = True
             return
         try:
@@ -264,12 +268,14 @@ class FakeSlack:
         self.socket_mode_url: str | None = None  # apps.connections.open's answer when set
         self.errors: list[str] = []
         self.ts_clock: Callable[[], float] = time.time
+        self.delays: dict[str, float] = {}  # a slow Slack: seconds each method waits before answering
         self._calls: list[Call] = []
         self._failures: defaultdict[str, deque[Failure]] = defaultdict(deque)
         self._cond = threading.Condition(threading.RLock())
         self._ids = itertools.count(1)
         self._last_ts_us = 0
         self._post_interval: float | None = None
+        self._late_by: float | None = None
         self._last_post: dict[str, float] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -394,6 +400,13 @@ class FakeSlack:
         with self._cond:
             self._failures[method].extend([failure] * times)
 
+    def post_late(self, after: float, *, hold: float = 0.0, times: int = 1) -> None:
+        """Make the next ``times`` chat.postMessage calls post ``after`` seconds late (by ``ts_clock``)
+        while their answers never arrive: the connection is held ``hold`` seconds, then closed."""
+        failure = Failure(drop=True, apply=True, late=after, hold=hold)
+        with self._cond:
+            self._failures["chat.postMessage"].extend([failure] * times)
+
     def rate_limit_post_message(self, per_channel_per_second: float | None = 1.0) -> None:
         """Answer 429 to chat.postMessage calls faster than this per channel (None or 0: off)."""
         with self._cond:
@@ -433,9 +446,13 @@ class FakeSlack:
             return dict(message)
 
     def messages_in(self, channel: str) -> list[dict[str, Any]]:
-        """The stored messages of a channel, oldest first."""
+        """The messages of a channel that have appeared by now, oldest first."""
         with self._cond:
-            return [dict(message) for message in self.messages.get(channel, [])]
+            return [_visible(m, True) for m in self.messages.get(channel, []) if self._appeared(m)]
+
+    def _appeared(self, message: dict[str, Any]) -> bool:
+        """Whether a message posted late has shown up yet."""
+        return message.get("_visible_at", 0) <= self.ts_clock()
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One stored message, or None."""
@@ -462,6 +479,7 @@ class FakeSlack:
                 method = f"unknown:{parts.path}"
                 return self._process(method, params, None, headers, lambda: Reply.text("not found", 404))
             method = name
+            time.sleep(self.delays.get(name, 0.0))
             token = bearer_token(headers) or _pop_token(params)
             params.pop("token", None)  # also when the header won
             return self._process(method, params, token, headers, lambda: self._call_api(name, params, token))
@@ -495,7 +513,11 @@ class FakeSlack:
                 reply = effect()
             else:
                 if failure.apply:
-                    effect()
+                    self._late_by = failure.late
+                    try:
+                        effect()
+                    finally:
+                        self._late_by = None
                 reply = _failure_reply(failure)
             self._record(Call(method, params, token, headers, reply.outcome))
         return reply
@@ -546,6 +568,8 @@ class FakeSlack:
         return next((m for m in self.messages.get(channel, []) if m["ts"] == str(ts)), None)
 
     def _store(self, channel: str, message: dict[str, Any]) -> None:
+        if self._late_by is not None:
+            message["_visible_at"] = self.ts_clock() + self._late_by
         self.messages[channel].append(message)
         thread_ts = message.get("thread_ts")
         parent = self._find(channel, thread_ts) if thread_ts and thread_ts != message["ts"] else None
@@ -691,7 +715,7 @@ class FakeSlack:
         top = [
             m
             for m in self.messages.get(channel, [])
-            if m.get("thread_ts", m["ts"]) == m["ts"] or m.get("reply_broadcast")
+            if (m.get("thread_ts", m["ts"]) == m["ts"] or m.get("reply_broadcast")) and self._appeared(m)
         ]
         selected = _between(top, params.get("oldest"), params.get("latest"), truthy(params.get("inclusive")))
         selected.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
@@ -846,7 +870,7 @@ def _user(user_id: str, team_id: str, real_name: str | None) -> dict[str, Any]:
 
 
 def _visible(message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
-    shown = dict(message)
+    shown = {key: value for key, value in message.items() if not key.startswith("_")}
     if not with_metadata:
         shown.pop("metadata", None)
     return shown

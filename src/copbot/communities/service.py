@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from copbot.blockkit import mention
 from copbot.clock import now
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
-from copbot.db import affected
+from copbot.db import affected, ensure_row
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.feature import Counts, Person
 
@@ -94,7 +94,7 @@ def timezone_names() -> list[str]:
 
 def find_timezones(query: str, *, limit: int = 100) -> list[str]:
     """Zones whose name contains every word of `query`, best (prefix of the city) first."""
-    words = [w.lower() for w in query.replace("/", " ").replace("_", " ").split()]
+    words = [w.lower() for w in query[:100].replace("/", " ").replace("_", " ").split()][:8]
     matches = [z for z in timezone_names() if all(w in z.lower().replace("_", " ") for w in words)]
     city_first = sorted(
         matches, key=lambda z: not z.rsplit("/", 1)[-1].lower().startswith(tuple(words) or ("",))
@@ -103,13 +103,8 @@ def find_timezones(query: str, *, limit: int = 100) -> list[str]:
 
 
 def ensure_workspace(session: Session, *, team_id: str) -> Workspace:
-    """Return the workspace row, creating it on first contact."""
-    workspace = session.get(Workspace, team_id)
-    if workspace is None:
-        workspace = Workspace(team_id=team_id)
-        session.add(workspace)
-        session.flush()
-    return workspace
+    """Return the workspace row, creating it on first contact (race-free)."""
+    return session.get(Workspace, team_id) or ensure_row(session, Workspace, {"team_id": team_id})
 
 
 def installed_communities() -> Select[Community]:
@@ -189,19 +184,34 @@ def save_community(
 ) -> tuple[Community, bool]:
     """Create the channel's community (its creator becomes the first lead) or edit it (leads only)."""
     community = community_for_channel(session, team_id=team_id, channel_id=channel_id)
-    created = community is None
     if community is None:
-        ensure_workspace(session, team_id=team_id)
-        community = Community(team_id=team_id, channel_id=channel_id, created_by=user_id, **form.model_dump())
-        lead = Member(team_id=team_id, user_id=user_id, roles=[MemberRole(team_id=team_id, role=Role.LEAD)])
-        community.members.append(lead)  # a new community: no one else can be joining it yet
-        session.add(community)
-    else:
-        require_lead(session, community=community, user_id=user_id, action="change its set-up")
-        for name, value in form.model_dump().items():
-            setattr(community, name, value)
+        ids = {"team_id": team_id, "channel_id": channel_id}
+        created = _create_community(session, user_id=user_id, form=form, **ids)
+        if created is not None:
+            return created, True
+        # set up by someone else a moment ago: this submission is an edit of it
+        community = require_community(session, team_id=team_id, channel_id=channel_id)
+    require_lead(session, community=community, user_id=user_id, action="change its set-up")
+    for name, value in form.model_dump().items():
+        setattr(community, name, value)
     session.flush()
-    return community, created
+    return community, False
+
+
+def _create_community(
+    session: Session, *, team_id: str, channel_id: str, user_id: str, form: CommunityForm
+) -> Community | None:
+    """Insert the channel's community with its creator as lead; None when a concurrent set-up won."""
+    ensure_workspace(session, team_id=team_id)
+    community = Community(team_id=team_id, channel_id=channel_id, created_by=user_id, **form.model_dump())
+    lead = Member(team_id=team_id, user_id=user_id, roles=[MemberRole(team_id=team_id, role=Role.LEAD)])
+    community.members.append(lead)  # a new community: no one else can be joining it yet
+    try:
+        with session.begin_nested():
+            session.add(community)
+    except IntegrityError:
+        return None
+    return community
 
 
 def membership(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_bolt import BoltRequest
 
@@ -14,22 +14,34 @@ from copbot.slack.middleware import REPLAY
 
 log = logging.getLogger(__name__)
 
-STRANDED_AFTER = timedelta(minutes=2)
+UNLEASED_STRANDED_AFTER = timedelta(minutes=2)  # events recorded before leases existed
 KEEP_FOR = timedelta(hours=48)  # Slack retries within minutes; the issue asks for at least 25 hours
 
 
 def replay_stranded_events(ctx: JobContext) -> None:
-    """Hand events that were acked but never handled to their listeners again."""
+    """Hand events that were acked but never handled (their lease lapsed) to their listeners again."""
     if ctx.app is None:
         return
+    lease = timedelta(seconds=ctx.deps.settings.lease_seconds)
     with session_scope(ctx.deps.sessions) as session:
-        payloads = [
-            e.payload for e in service.claim_stranded(session, received_before=ctx.at - STRANDED_AFTER)
-        ]
+        stranded = service.claim_stranded(
+            session,
+            at=ctx.at,
+            identity=ctx.deps.identity,
+            until=ctx.at + lease,
+            received_before=ctx.at - UNLEASED_STRANDED_AFTER,
+        )
+        payloads = [event.payload for event in stranded]
     for payload in payloads:
         log.warning("replaying event %s, acked but not handled", payload.get("event_id"))
         # socket_mode marks an internal request: the signature was verified when the event arrived.
         ctx.app.dispatch(BoltRequest(body=payload, mode="socket_mode", context={REPLAY: True}))
+
+
+def next_replay(ctx: JobContext) -> datetime | None:
+    """When the next lease on an unhandled event lapses."""
+    with session_scope(ctx.deps.sessions) as session:
+        return service.next_stranding(session, after=ctx.at)
 
 
 def purge_old_events(ctx: JobContext) -> None:
@@ -43,6 +55,12 @@ def purge_old_events(ctx: JobContext) -> None:
 def jobs() -> list[Job]:
     """The inbox's scheduled jobs."""
     return [
-        Job("inbox.replay", replay_stranded_events, every=timedelta(minutes=1), grace=timedelta(minutes=1)),
+        Job(
+            "inbox.replay",
+            replay_stranded_events,
+            every=timedelta(minutes=1),
+            grace=timedelta(minutes=1),
+            next_due=next_replay,
+        ),
         Job("inbox.purge", purge_old_events, every=timedelta(hours=1), grace=timedelta(hours=1)),
     ]

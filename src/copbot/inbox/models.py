@@ -29,3 +29,5 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=now)
     processed_at: Mapped[datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the process handling it
+    claimed_until: Mapped[datetime | None] = mapped_column()  # replayed once this passes unrenewed

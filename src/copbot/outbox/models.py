@@ -27,7 +27,6 @@ class Status(StrEnum):
     """Where a message is in its delivery."""
 
     PENDING = "pending"
-    SENDING = "sending"
     UNCERTAIN = "uncertain"  # a send whose outcome is unknown; reconciled before any resend
     DELIVERED = "delivered"
     FAILED = "failed"
@@ -53,6 +52,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=now)
     claimed_until: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the process holding the lease
+    in_flight_at: Mapped[datetime | None] = mapped_column()  # when the last post attempt left
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_channel_id: Mapped[str | None] = mapped_column(String(32))
     sent_ts: Mapped[str | None] = mapped_column(String(32))

@@ -3,8 +3,13 @@
 Rules: a 429 waits its `Retry-After` (in this sender, never on a request thread); 5xx answers back off
 exponentially; `not_in_channel` joins the channel and tries again; permanent errors are recorded.
 `chat.postMessage` has no idempotency key, so each post carries its outbox key in message metadata and
-a send whose outcome is unknown (timeout, lost connection) is looked up in the channel's recent history
-before it is sent again.
+a send whose outcome is unknown (timeout, lost connection) is looked up in the channel's recent history,
+again and again with growing pauses, for a reconciliation window longer than the Web API timeout (Slack
+may post after the client gave up); only a post still not found when the window closes is sent again.
+
+Rows are claimed under a short lease naming this process (`copbot.leases`); no database transaction is
+open while a Web API call runs: a message is taken (lease checked and renewed), sent, then its outcome
+is written back only if this process still holds it.
 """
 
 from __future__ import annotations
@@ -21,20 +26,24 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from copbot import leases
 from copbot.clock import now as clock_now
 from copbot.db import dialect_name, session_scope
+from copbot.leases import process_identity
 from copbot.outbox.models import Kind, OutboxMessage, Status
 from copbot.tokens import TokenResolver
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "copbot_outbox"
-LEASE = timedelta(seconds=120)
 MAX_ATTEMPTS = 15  # with back-off capped at 10 minutes: about an hour of Slack outage before giving up
-WAITS = {"ratelimited", "original_not_delivered"}  # not failures: they do not use up attempts
+UNCONFIRMED = "not_found_yet"  # an uncertain post not in the channel's history yet: look again later
+WAITS = {"ratelimited", "original_not_delivered", UNCONFIRMED}  # not failures: they use up no attempts
+FIRST_LOOKUP_SECONDS = 1.0
+OWED = (Status.PENDING, Status.UNCERTAIN)
 MAX_BACKOFF_SECONDS = 600
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 CONNECTION_ERRORS = (OSError, http.client.HTTPException)
@@ -81,6 +90,27 @@ class _Outcome(Exception):
         self.status, self.error, self.retry_at = status, error, retry_at
 
 
+class _LeaseLost(_Outcome):
+    """Internal: another sender took the message over; this one leaves it alone."""
+
+    def __init__(self) -> None:
+        super().__init__(Status.UNCERTAIN, "lease_lost")
+
+
+# What a delivery attempt changes on its row, written back in one guarded UPDATE.
+OUTCOME_COLUMNS = (
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "claimed_until",
+    "last_error",
+    "sent_channel_id",
+    "sent_ts",
+    "delivered_at",
+    "in_flight_at",
+)
+
+
 class OutboxSender:
     """Claims due outbox rows and delivers them; safe to run on every replica at once."""
 
@@ -93,6 +123,9 @@ class OutboxSender:
         timeout: float = 10.0,
         failure_hooks: Iterable[FailureHook] = (),
         clock: Callable[[], datetime] = clock_now,
+        identity: str | None = None,
+        lease_seconds: float = 10.0,
+        reconcile_seconds: float = 60.0,
     ):
         self._sessions = sessions
         self._tokens = tokens
@@ -101,6 +134,9 @@ class OutboxSender:
         self._hooks = list(failure_hooks)
         self._clock = clock
         self._clients: dict[str, WebClient] = {}
+        self.identity = identity or process_identity()
+        self._lease = timedelta(seconds=lease_seconds)
+        self._window = timedelta(seconds=max(reconcile_seconds, timeout * 1.5))
 
     def deliver_due(self, *, limit: int = 100) -> Report:
         """Deliver up to `limit` messages that are due now."""
@@ -127,10 +163,20 @@ class OutboxSender:
         with session_scope(self._sessions) as session:
             return session.scalar(
                 select(OutboxMessage.next_attempt_at)
-                .where(OutboxMessage.status.in_([Status.PENDING, Status.UNCERTAIN]))
+                .where(OutboxMessage.status.in_(OWED))
                 .order_by(OutboxMessage.next_attempt_at)
                 .limit(1)
             )
+
+    def release_claims(self) -> int:
+        """Give up this sender's leases (an orderly stop), so another sender need not wait them out."""
+        with session_scope(self._sessions) as session:
+            return session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.claimed_by == self.identity, OutboxMessage.status.in_(OWED))
+                .values(claimed_until=None, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
 
     # -- claiming -------------------------------------------------------------------------------
 
@@ -141,11 +187,7 @@ class OutboxSender:
         unclaimed = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < at)
         due = (
             select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status.in_([Status.PENDING, Status.UNCERTAIN]),
-                OutboxMessage.next_attempt_at <= at,
-                unclaimed,
-            )
+            .where(OutboxMessage.status.in_(OWED), OutboxMessage.next_attempt_at <= at, unclaimed)
             .order_by(OutboxMessage.id)  # creation order: an original goes before its edits
             .limit(limit)
         )
@@ -155,36 +197,73 @@ class OutboxSender:
             claimed = session.scalars(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(due.scalar_subquery()), unclaimed)
-                .values(claimed_until=at + LEASE)
+                .values(claimed_until=at + self._lease, claimed_by=self.identity)
                 .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)
             )
             return sorted(claimed)
 
+    def _take(self, message_id: int) -> OutboxMessage | None:
+        """Renew this sender's lease on a claimed row and load it; None when the claim was lost."""
+        at = self._clock()
+        with session_scope(self._sessions) as session:
+            taken = session.execute(
+                update(OutboxMessage)
+                .where(self._held(message_id), OutboxMessage.status.in_(OWED))
+                .values(claimed_until=at + self._lease)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            return session.get(OutboxMessage, message_id) if taken else None
+
+    def _held(self, message_id: int) -> ColumnElement[bool]:
+        return and_(OutboxMessage.id == message_id, OutboxMessage.claimed_by == self.identity)
+
+    def _save(self, message: OutboxMessage, hook_error: str | None = None) -> None:
+        """Write a delivery's outcome back, unless the lease was lost meanwhile (then the new holder
+        owns the row); a message that failed for good is told to the features' hooks."""
+        with session_scope(self._sessions) as session:
+            saved = session.execute(
+                update(OutboxMessage)
+                .where(self._held(message.id))
+                .values({column: getattr(message, column) for column in OUTCOME_COLUMNS})
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not saved:
+                log.warning("outbox %s: lease lost before its outcome was saved", message.key)
+                return
+            if hook_error is not None:
+                for hook in self._hooks:
+                    hook(session, message, hook_error)
+
     # -- delivering -----------------------------------------------------------------------------
 
     def _deliver_one(self, message_id: int, report: Report) -> None:
-        with session_scope(self._sessions) as session:
-            message = session.get(OutboxMessage, message_id)
-            if message is None or message.status in (Status.DELIVERED, Status.FAILED):
-                return
-            wait_key = f"{message.team_id}:{message.channel_id or message.user_id}"
-            if wait_key in report.waits:  # this channel is rate limited for the rest of the pass
-                message.next_attempt_at, message.claimed_until = report.waits[wait_key], None
-                report.retried += 1
-                return
-            try:
-                self._send(message)
-            except _Outcome as outcome:
-                self._record_outcome(session, message, outcome, report, wait_key)
-                return
-            message.status, message.delivered_at = Status.DELIVERED, self._clock()
-            message.claimed_until, message.last_error = None, None
-            report.delivered += 1
+        message = self._take(message_id)
+        if message is None:
+            return
+        wait_key = f"{message.team_id}:{message.channel_id or message.user_id}"
+        if wait_key in report.waits:  # this channel is rate limited for the rest of the pass
+            message.next_attempt_at, message.claimed_until = report.waits[wait_key], None
+            report.retried += 1
+            self._save(message)
+            return
+        try:
+            self._send(message)
+        except _LeaseLost:
+            log.warning("outbox %s: another sender took it over; leaving it", message.key)
+            return
+        except _Outcome as outcome:
+            self._save(message, self._record_outcome(message, outcome, report, wait_key))
+            return
+        message.status, message.delivered_at = Status.DELIVERED, self._clock()
+        message.claimed_until, message.last_error = None, None
+        report.delivered += 1
+        self._save(message)
 
     def _record_outcome(
-        self, session: Session, message: OutboxMessage, outcome: _Outcome, report: Report, wait_key: str
-    ) -> None:
+        self, message: OutboxMessage, outcome: _Outcome, report: Report, wait_key: str
+    ) -> str | None:
+        """Apply an outcome to the message; return the error when the message failed for good."""
         message.claimed_until, message.last_error = None, outcome.error
         if outcome.status == Status.FAILED or (
             outcome.error not in WAITS and message.attempts >= MAX_ATTEMPTS
@@ -192,19 +271,29 @@ class OutboxSender:
             message.status = Status.FAILED
             report.failed += 1
             log.warning("outbox %s (%s) failed: %s", message.key, message.kind, outcome.error)
-            for hook in self._hooks:
-                hook(session, message, outcome.error)
-            return
+            return outcome.error
         message.status = outcome.status
-        message.next_attempt_at = outcome.retry_at or self._backoff(message.attempts)
+        if message.status == Status.UNCERTAIN and outcome.retry_at is None:
+            message.next_attempt_at = self._next_lookup(message)
+        else:
+            message.next_attempt_at = outcome.retry_at or self._backoff(message.attempts)
         if outcome.error == "ratelimited":
             report.waits[wait_key] = message.next_attempt_at
         report.retried += 1
         log.info("outbox %s retry at %s: %s", message.key, message.next_attempt_at.isoformat(), outcome.error)
+        return None
 
     def _backoff(self, attempts: int) -> datetime:
         seconds = min(MAX_BACKOFF_SECONDS, 2 ** max(attempts, 1)) * random.uniform(0.8, 1.2)
         return self._clock() + timedelta(seconds=seconds)
+
+    def _next_lookup(self, message: OutboxMessage) -> datetime:
+        """The next history look-up of an uncertain post: the pause doubles with the time since it left,
+        and the last look-up falls when the reconciliation window closes."""
+        at = self._clock()
+        left = message.in_flight_at or at
+        pause = max(timedelta(seconds=FIRST_LOOKUP_SECONDS), at - left)
+        return min(at + pause, max(left + self._window, at))
 
     def _send(self, message: OutboxMessage) -> None:
         token = self._tokens.bot_token(message.team_id)
@@ -228,11 +317,12 @@ class OutboxSender:
             opened = self._call(message, lambda: client.conversations_open(users=message.user_id))
             message.sent_channel_id = opened["channel"]["id"]
         channel = message.sent_channel_id or message.channel_id
-        if message.status == Status.UNCERTAIN and self._reconcile(client, message, channel):
-            return
+        if message.status == Status.UNCERTAIN:
+            if self._reconcile(client, message, channel):
+                return
+            self._await_window(message)
         message.attempts += 1
-        self._mark_in_flight(message.id)
-        message.status = Status.UNCERTAIN  # keep the session's view in step with the row
+        self._mark_in_flight(message)
         try:
             sent = self._call(message, lambda: client.chat_postMessage(**self._post_args(message, channel)))
         except _Outcome as outcome:
@@ -245,10 +335,31 @@ class OutboxSender:
                 raise
         message.sent_channel_id, message.sent_ts = sent["channel"], sent["ts"]
 
-    def _mark_in_flight(self, message_id: int) -> None:
-        """Commit that a post is on its way, so a crash mid-send is reconciled rather than re-sent."""
+    def _await_window(self, message: OutboxMessage) -> None:
+        """Refuse to send an uncertain post again before its reconciliation window has closed."""
+        at = self._clock()
+        if message.in_flight_at is not None and at < message.in_flight_at + self._window:
+            raise _Outcome(Status.UNCERTAIN, UNCONFIRMED)
+        log.info("outbox %s not found in the channel after %s: sending it again", message.key, self._window)
+
+    def _mark_in_flight(self, message: OutboxMessage) -> None:
+        """Commit that a post is on its way (and where), so a crash mid-send is reconciled, not re-sent;
+        a sender that lost its lease stops here."""
+        message.status, message.in_flight_at = Status.UNCERTAIN, self._clock()
         with session_scope(self._sessions) as session:
-            session.get_one(OutboxMessage, message_id).status = Status.UNCERTAIN
+            marked = session.execute(
+                update(OutboxMessage)
+                .where(self._held(message.id), OutboxMessage.status.in_(OWED))
+                .values(
+                    status=Status.UNCERTAIN,
+                    in_flight_at=message.in_flight_at,
+                    attempts=message.attempts,
+                    sent_channel_id=message.sent_channel_id,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        if not marked:
+            raise _LeaseLost
 
     def _send_update(self, client: WebClient, message: OutboxMessage) -> None:
         channel, ts = self._original(message)
@@ -292,16 +403,22 @@ class OutboxSender:
         }
 
     def _reconcile(self, client: WebClient, message: OutboxMessage, channel: str | None) -> bool:
-        """Find a post whose outcome was unknown in the channel's recent history."""
-        history = self._call(
-            message,
-            lambda: client.conversations_history(
-                channel=channel or "",
-                limit=100,
-                include_all_metadata=True,
-                oldest=f"{message.created_at.timestamp() - 60:.6f}",
-            ),
-        )
+        """Find a post whose outcome was unknown in the channel's history since it left."""
+        left = message.in_flight_at or message.created_at
+        try:
+            history = self._call(
+                message,
+                lambda: client.conversations_history(
+                    channel=channel or "",
+                    limit=200,
+                    include_all_metadata=True,
+                    oldest=f"{left.timestamp() - 60:.6f}",  # a minute of clock skew between us and Slack
+                ),
+            )
+        except _Outcome as outcome:  # a failed look-up tells nothing: the post stays uncertain
+            if outcome.status == Status.FAILED:
+                raise
+            raise _Outcome(Status.UNCERTAIN, f"lookup: {outcome.error}", outcome.retry_at) from None
         for found in history.get("messages", []):
             metadata = found.get("metadata") or {}
             if (
@@ -309,7 +426,7 @@ class OutboxSender:
                 and metadata.get("event_payload", {}).get("key") == message.key
             ):
                 message.sent_channel_id, message.sent_ts = channel, found["ts"]
-                log.info("outbox %s was delivered before the connection failed", message.key)
+                log.info("outbox %s was delivered although its answer was lost", message.key)
                 return True
         return False
 
@@ -348,6 +465,11 @@ class OutboxSender:
         return client
 
 
+def renew_claims(session: Session, identity: str, at: datetime, until: datetime) -> int:
+    """Extend the live leases `identity` holds on owed messages (a `copbot.leases` renewal)."""
+    return leases.renew(session, OutboxMessage, identity, at, until, OutboxMessage.status.in_(OWED))
+
+
 def _header(headers: dict[str, Any], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
@@ -356,7 +478,7 @@ def _header(headers: dict[str, Any], name: str) -> str | None:
 
 
 class SenderLoop:
-    """Runs the sender in a background thread: wakes on notify, or every second, until stopped."""
+    """Runs the sender in a background thread: wakes on notify, or every `idle_seconds`, until stopped."""
 
     def __init__(self, sender: OutboxSender, notifier: Notifier, *, idle_seconds: float = 1.0):
         self._sender, self._notifier, self._idle = sender, notifier, idle_seconds
@@ -368,10 +490,14 @@ class SenderLoop:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop after the current pass."""
+        """Stop after the current pass and hand back the claims not yet worked on."""
         self._stopping.set()
         self._notifier.notify()
         self._thread.join(timeout=10)
+        try:
+            self._sender.release_claims()
+        except Exception as error:
+            log.warning("releasing outbox claims failed (%s); they lapse", type(error).__name__)
 
     def _run(self) -> None:
         while not self._stopping.is_set():

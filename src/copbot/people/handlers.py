@@ -75,7 +75,13 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     _register_teams(deps, router)
     _register_questions(app, deps, router)
     _register_privacy(app, deps, router)
-    on_event(app, deps, "member_joined_channel", lambda s, e, b: on_member_joined(deps, s, e, b))
+    on_event(
+        app,
+        deps,
+        "member_joined_channel",
+        lambda s, e, b, found: on_member_joined(s, e, b, found),
+        prepare=lambda event, body: profile_of_joiner(deps, event, body),
+    )
 
 
 def _ack_step(
@@ -254,11 +260,22 @@ def fetch_profile(
     return SlackProfile(is_bot=is_bot, tz_offset=user.get("tz_offset"), team=team)
 
 
-def _store_profile(
-    session: Session, deps: Deps, *, team_id: str, user_id: str, client: WebClient | None = None
-) -> SlackProfile:
-    field_id = service.workspace_settings(session, team_id=team_id).team_field_id
-    found = fetch_profile(deps, team_id=team_id, user_id=user_id, team_field_id=field_id, client=client)
+def _profile_before_writing(
+    deps: Deps, *, team_id: str, channel_id: str, user_id: str, client: WebClient | None = None
+) -> SlackProfile | None:
+    """Ask Slack about a member of a community's channel, outside any transaction (a slow Slack must
+    not hold the database); None when the channel has no community or the id is no user's."""
+    with session_scope(deps.sessions) as session:  # reads only
+        if community_for_channel(session, team_id=team_id, channel_id=channel_id) is None:
+            return None
+        if not service.is_user_id(user_id):
+            log.warning("a member event without a user id in %s", channel_id)
+            return None
+        field_id = service.team_field_id(session, team_id=team_id)
+    return fetch_profile(deps, team_id=team_id, user_id=user_id, team_field_id=field_id, client=client)
+
+
+def _record_profile(session: Session, *, team_id: str, user_id: str, found: SlackProfile) -> None:
     service.record_slack_profile(
         session,
         team_id=team_id,
@@ -268,19 +285,27 @@ def _store_profile(
         profile_team=found.team,
         at=now(),
     )
-    return found
 
 
-def on_member_joined(deps: Deps, session: Session, event: dict[str, Any], body: dict[str, Any]) -> None:
+def _joiner(event: dict[str, Any], body: dict[str, Any]) -> tuple[str, str, str]:
+    return body.get("team_id") or event.get("team", ""), event.get("channel", ""), event.get("user", "")
+
+
+def profile_of_joiner(deps: Deps, event: dict[str, Any], body: dict[str, Any]) -> SlackProfile | None:
+    """Before `member_joined_channel`'s transaction: who joined, as Slack tells."""
+    team_id, channel_id, user_id = _joiner(event, body)
+    return _profile_before_writing(deps, team_id=team_id, channel_id=channel_id, user_id=user_id)
+
+
+def on_member_joined(
+    session: Session, event: dict[str, Any], body: dict[str, Any], found: SlackProfile | None
+) -> None:
     """Welcome a person who joined a community's channel, with a mentor; bots and re-joins are skipped."""
-    team_id = body.get("team_id") or event.get("team", "")
-    channel_id, user_id = event.get("channel", ""), event.get("user", "")
-    if community_for_channel(session, team_id=team_id, channel_id=channel_id) is None:
+    team_id, channel_id, user_id = _joiner(event, body)
+    if found is None or community_for_channel(session, team_id=team_id, channel_id=channel_id) is None:
         return
-    if not service.is_user_id(user_id):
-        log.warning("member_joined_channel without a user id in %s", channel_id)
-        return
-    if _store_profile(session, deps, team_id=team_id, user_id=user_id).is_bot:
+    _record_profile(session, team_id=team_id, user_id=user_id, found=found)
+    if found.is_bot:
         log.info("a bot joined %s: no welcome", channel_id)
         return
     onboarding = flows.welcome(session, team_id=team_id, channel_id=channel_id, user_id=user_id, at=now())
@@ -293,10 +318,11 @@ def on_member_joined(deps: Deps, session: Session, event: dict[str, Any], body: 
 def refresh_profile(deps: Deps, request: SubcommandRequest, client: WebClient) -> None:
     """After `/cop mentor on` and friends: learn the member's time zone and team for pairing."""
     command = request.command
-    with session_scope(deps.sessions) as session:
-        if community_for_channel(session, team_id=command.team_id, channel_id=command.channel_id) is None:
-            return
-        _store_profile(session, deps, team_id=command.team_id, user_id=command.user_id, client=client)
+    ids = {"team_id": command.team_id, "user_id": command.user_id}
+    found = _profile_before_writing(deps, channel_id=command.channel_id, client=client, **ids)
+    if found is not None:
+        with session_scope(deps.sessions) as session:
+            _record_profile(session, found=found, **ids)
 
 
 def send_checkins(ctx: JobContext) -> None:

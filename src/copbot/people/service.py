@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copbot.blockkit import mention
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
-from copbot.db import affected
+from copbot.db import affected, ensure_row
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.feature import Counts, Person
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
@@ -86,14 +87,17 @@ def author_hash(key: bytes, *, team_id: str, user_id: str) -> str:
 
 
 def workspace_settings(session: Session, *, team_id: str) -> PeopleSettings:
-    """Return the workspace's people settings, creating the defaults on first use."""
+    """Return the workspace's people settings, creating the defaults on first use (race-free)."""
     found = session.get(PeopleSettings, team_id)
     if found is None:
         communities.ensure_workspace(session, team_id=team_id)
-        found = PeopleSettings(team_id=team_id)
-        session.add(found)
-        session.flush()
+        found = ensure_row(session, PeopleSettings, {"team_id": team_id})
     return found
+
+
+def team_field_id(session: Session, *, team_id: str) -> str | None:
+    """The Slack profile field teams come from, without creating the settings (a read)."""
+    return session.scalar(select(PeopleSettings.team_field_id).where(PeopleSettings.team_id == team_id))
 
 
 def change_setting(
@@ -168,7 +172,12 @@ def _set_role(session: Session, *, member: Member, role: Role, on: bool) -> bool
     if on == (role.value in held):
         return False
     if on:
-        member.roles.append(MemberRole(team_id=member.team_id, role=role.value))
+        try:
+            with session.begin_nested():
+                member.roles.append(MemberRole(team_id=member.team_id, role=role.value))
+        except IntegrityError:  # granted by a concurrent request a moment ago (a double click)
+            return False
+        return True
     else:
         member.roles.remove(held[role.value])
     session.flush()
@@ -207,13 +216,8 @@ def role_holders(
 
 
 def profile_for(session: Session, *, team_id: str, user_id: str) -> Profile:
-    """Return what we keep about a person, creating an empty record on first use."""
-    found = session.scalar(select(Profile).where(Profile.team_id == team_id, Profile.user_id == user_id))
-    if found is None:
-        found = Profile(team_id=team_id, user_id=user_id)
-        session.add(found)
-        session.flush()
-    return found
+    """Return what we keep about a person, creating an empty record on first use (race-free)."""
+    return ensure_row(session, Profile, {"team_id": team_id, "user_id": user_id})
 
 
 def record_slack_profile(

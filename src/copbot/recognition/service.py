@@ -18,7 +18,7 @@ from copbot.blockkit import mention
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member
-from copbot.db import affected, dialect_insert
+from copbot.db import affected, dialect_insert, ensure_row
 from copbot.errors import InvalidInput, NotFound
 from copbot.feature import Counts, Person
 from copbot.recognition.models import (
@@ -64,10 +64,16 @@ def settings_for(session: Session, *, community: Community) -> RecognitionSettin
 
 
 def _stored_settings(session: Session, community: Community) -> RecognitionSettings:
+    """The community's stored settings, the defaults stored on first change (race-free)."""
     found = settings_for(session, community=community)
-    if found not in session:
-        session.add(found)
-    return found
+    if found in session:
+        return found
+    defaults = {
+        name: getattr(found, name)
+        for name in ("team_id", "values", "story_min", "weekly_limit", "hold_for_digest", "digest_enabled")
+    }
+    timing = {"digest_weekday": found.digest_weekday, "digest_time": found.digest_time}
+    return ensure_row(session, RecognitionSettings, {"community_id": community.id}, **defaults, **timing)
 
 
 def parse_values(

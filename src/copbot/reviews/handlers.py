@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
@@ -422,9 +423,24 @@ def lesson_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
         return blocks.lesson_answered(lesson, at=now())
 
 
+UNREADABLE = {"thread_not_found", "channel_not_found", "not_in_channel", "message_not_found"}
+
+
+def _read_replies(client: WebClient, **query: Any) -> Any:
+    """conversations.replies; a thread copbot cannot see is the person's to fix, so say how."""
+    try:
+        return client.conversations_replies(**query)
+    except SlackApiError as error:
+        if error.response.get("error") in UNREADABLE:
+            raise NotFound(
+                "I can't read that message: add me to its channel (`/invite @copbot`), then try again."
+            ) from None
+        raise
+
+
 def draft_from_thread(client: WebClient, *, channel_id: str, root_ts: str, user_id: str) -> ReviewDraft:
     """Pre-fill a review from a thread: its first message as context, its link, its people as co-authors."""
-    replies = client.conversations_replies(channel=channel_id, ts=root_ts, limit=200)
+    replies = _read_replies(client, channel=channel_id, ts=root_ts, limit=200)
     messages = replies.get("messages") or []
     first = messages[0] if messages else {}
     people = [m["user"] for m in messages if m.get("user") and not m.get("bot_id")]
@@ -441,7 +457,7 @@ def draft_from_thread(client: WebClient, *, channel_id: str, root_ts: str, user_
 
 def draft_from_message(client: WebClient, *, channel_id: str, ts: str) -> ReviewDraft:
     """Pre-fill a review from one message: its text as context, its link."""
-    found = client.conversations_replies(channel=channel_id, ts=ts, limit=1, inclusive=True)
+    found = _read_replies(client, channel=channel_id, ts=ts, limit=1, inclusive=True)
     message: dict[str, Any] = next((m for m in found.get("messages") or [] if m.get("ts") == ts), {})
     url = client.chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink", "")
     text = message.get("text") or ""

@@ -16,7 +16,7 @@ from copbot.blockkit import link
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Workspace
-from copbot.db import dialect_insert
+from copbot.db import dialect_insert, ensure_row
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.reviews.models import (
     Adoption,
@@ -263,10 +263,15 @@ def change_settings(
 ) -> ReviewSettings:
     """Let a lead set the capture emoji, re-verification days or reminder delay (hours)."""
     communities.require_lead(session, community=community, user_id=user_id, action="change review settings")
-    found = session.get(ReviewSettings, (community.team_id, community.id))
-    if found is None:
-        found = settings_for(session, team_id=community.team_id, community_id=community.id)
-        session.add(found)
+    defaults = settings_for(session, team_id=community.team_id, community_id=community.id)
+    found = ensure_row(
+        session,
+        ReviewSettings,
+        {"team_id": community.team_id, "community_id": community.id},
+        capture_emoji=defaults.capture_emoji,
+        reverify_days=defaults.reverify_days,
+        reminder_hours=defaults.reminder_hours,
+    )
     for name, raw in changes.items():
         if name == "emoji":
             emoji = raw.strip(":").lower()
@@ -411,9 +416,12 @@ def delete_review(session: Session, *, team_id: str, user_id: str, review_id: in
     session.flush()
 
 
+TYPEAHEAD_MAX = 100  # characters of a type-ahead query that reach SQL
+
+
 def find_reviews(session: Session, *, team_id: str, text: str, limit: int = 20) -> list[Review]:
     """Reviews whose title contains `text` (for the "related reviews" type-ahead), newest first."""
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = text.strip()[:TYPEAHEAD_MAX].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     query = select(Review).where(Review.team_id == team_id)
     if escaped:
         query = query.where(Review.title.ilike(f"%{escaped}%", escape="\\"))

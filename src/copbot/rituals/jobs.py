@@ -22,7 +22,13 @@ EVERY = timedelta(minutes=1)
 
 def jobs() -> list[Job]:
     """The rituals feature's scheduled work."""
-    return [Job("rituals", run, every=EVERY, grace=timedelta(minutes=5))]
+    return [Job("rituals", run, every=EVERY, grace=timedelta(minutes=5), next_due=next_step)]
+
+
+def next_step(ctx: JobContext) -> datetime | None:
+    """When an occurrence next takes a step after `ctx.at` (the scheduler wakes for it)."""
+    with session_scope(ctx.deps.sessions) as session:
+        return service.next_step_at(session, after=ctx.at)
 
 
 def run(ctx: JobContext) -> None:

@@ -16,6 +16,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copbot.communities import service as communities
@@ -502,6 +503,33 @@ def due(session: Session, *, stage: Stage, at: datetime, column: str, limit: int
     )
 
 
+STEP_INSTANTS = (
+    (Stage.PLANNED, "post_at"),
+    (Stage.POSTED, "starts_at"),
+    (Stage.STARTED, "ends_at"),
+)
+
+
+def next_step_at(session: Session, *, after: datetime) -> datetime | None:
+    """The first instant after `after` at which a live schedule's occurrence takes a step (its post,
+    its start, its end): the scheduler wakes for it, so a ritual posts on time, not at the next poll."""
+    found = []
+    for stage, column in STEP_INSTANTS:
+        instant = getattr(Occurrence, column)
+        found.append(
+            session.scalar(
+                select(func.min(instant))
+                .join(RitualSchedule, RitualSchedule.id == Occurrence.schedule_id)
+                .where(
+                    Occurrence.stage == stage,
+                    instant > after,
+                    RitualSchedule.status == ScheduleStatus.ACTIVE,
+                )
+            )
+        )
+    return min((instant for instant in found if instant is not None), default=None)
+
+
 def advance(session: Session, *, occurrence_id: int, from_stage: Stage, to_stage: Stage) -> Occurrence | None:
     """Move an occurrence one step, once: the occurrence when this call won, None when another did."""
     moved = affected(
@@ -733,16 +761,18 @@ def opt(session: Session, *, community: Community, user_id: str, opted_in: bool)
         if not opted_in:
             return False
         last = max((r.position for r in order), default=0)
-        session.add(
-            RotationMember(
-                team_id=community.team_id,
-                community_id=community.id,
-                user_id=user_id,
-                position=last + 1,
-                opted_in=True,
-            )
+        entry = RotationMember(
+            team_id=community.team_id,
+            community_id=community.id,
+            user_id=user_id,
+            position=last + 1,
+            opted_in=True,
         )
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(entry)
+        except IntegrityError:  # the same opt-in, twice at once (a double click): it is in already
+            return False
         return True
     if mine.opted_in == opted_in:
         return False

@@ -26,9 +26,12 @@ class Job:
 
     A job must be idempotent for an instant: whatever it owes is claimed under a unique key in the
     same transaction as its outbox rows, so two runs (or two schedulers) never post twice.
+    `next_due(ctx)`, when given, names the first instant after `ctx.at` at which the job has work, so
+    the scheduler wakes for it then instead of at the next interval.
     """
 
     name: str
     run: Callable[[JobContext], None]
     every: timedelta
     grace: timedelta = timedelta(minutes=5)
+    next_due: Callable[[JobContext], datetime | None] | None = None

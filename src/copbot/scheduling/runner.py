@@ -57,19 +57,34 @@ def tick(at: datetime, *, deps: Deps, app: App | None, sender: OutboxSender) -> 
 
 
 class Worker:
-    """The scheduler (acting only while this replica leads) and the outbox sender (on every replica)."""
+    """The scheduler (acting only while this replica leads) and the outbox sender (on every replica).
 
-    def __init__(self, deps: Deps, engine: Engine, app: App | None, sender: OutboxSender):
+    Jobs run on their interval and, when they can tell (`Job.next_due`), also at the instant their next
+    work falls due: the leader re-reads those instants at every leader check. A replica that becomes
+    leader (at start, or when the leader died) runs every job at once.
+    """
+
+    def __init__(
+        self,
+        deps: Deps,
+        engine: Engine,
+        app: App | None,
+        sender: OutboxSender,
+        *,
+        jobs: list[Job] | None = None,
+    ):
         self._deps, self._app = deps, app
         self._leader = LeaderLock(engine)
-        self._sender_loop = SenderLoop(sender, deps.outbox)
+        self._sender_loop = SenderLoop(sender, deps.outbox, idle_seconds=deps.settings.outbox_poll_seconds)
         self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._jobs = collect_jobs(deps) if jobs is None else jobs
+        self._last_run: dict[str, datetime] = {}
 
     def start(self) -> None:
         """Start the sender and the scheduler threads."""
         self._sender_loop.start()
         self._scheduler.add_job(
-            self._leader.refresh,
+            self._lead,
             IntervalTrigger(seconds=self._deps.settings.leader_check_seconds, timezone=UTC),
             id="leader",
             next_run_time=datetime.now(UTC),
@@ -77,7 +92,7 @@ class Worker:
             coalesce=True,
             max_instances=1,
         )
-        for job in collect_jobs(self._deps):
+        for job in self._jobs:
             self._scheduler.add_job(
                 self._run_if_leader,
                 IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
@@ -95,8 +110,41 @@ class Worker:
         self._sender_loop.stop()
         self._leader.release()
 
+    def _lead(self) -> None:
+        was_leading = self._leader.held
+        if not self._leader.refresh():
+            return
+        if not was_leading:  # a new leader catches up at once rather than at each job's next interval
+            for job in self._jobs:
+                self._wake(job, now())
+            return
+        for job in self._jobs:
+            self._plan(job)
+
     def _run_if_leader(self, job: Job) -> None:
         if not self._leader.refresh():
             return
-        run_job(job, JobContext(deps=self._deps, at=now(), app=self._app))
+        at = now()
+        run_job(job, JobContext(deps=self._deps, at=at, app=self._app))
+        self._last_run[job.name] = at
         self._deps.outbox.notify()
+        self._plan(job)
+
+    def _plan(self, job: Job) -> None:
+        """Wake `job` when its next work falls due, if that is before its next interval."""
+        if job.next_due is None:
+            return
+        after = self._last_run.get(job.name, now())
+        try:
+            due = job.next_due(JobContext(deps=self._deps, at=after, app=self._app))
+        except Exception as error:
+            log.warning("job %s: finding its next due instant failed (%s)", job.name, type(error).__name__)
+            return
+        if due is not None:
+            self._wake(job, due)
+
+    def _wake(self, job: Job, when: datetime) -> None:
+        scheduled = self._scheduler.get_job(job.name)
+        when = max(when, now())
+        if scheduled is not None and (scheduled.next_run_time is None or when < scheduled.next_run_time):
+            scheduled.modify(next_run_time=when)

@@ -10,9 +10,12 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 
+from copbot.db import is_over_budget
 from copbot.errors import CopbotError, InvalidInput
 
 log = logging.getLogger(__name__)
+
+BUSY = ":hourglass_flowing_sand: copbot is busy right now and saved nothing. Please try again in a moment."
 
 
 def user_message(error: Exception) -> str:
@@ -31,7 +34,9 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
     kind = body.get("type")
     response.status = 200
     response.headers["content-type"] = ["application/json;charset=utf-8"]
-    if kind == "view_submission" and isinstance(error, InvalidInput):
+    if is_over_budget(error):
+        answer_busy(body, response)
+    elif kind == "view_submission" and isinstance(error, InvalidInput):
         response.body = json.dumps({"response_action": "errors", "errors": error.field_errors})
     elif kind == "view_submission":
         response.body = json.dumps({"response_action": "push", "view": error_view(user_message(error))})
@@ -39,6 +44,30 @@ def handle_error(error: Exception, body: dict[str, Any], response: BoltResponse 
         response.body = json.dumps({"response_type": "ephemeral", "text": user_message(error)})
     else:
         user_message(error)
+        response.body = ""
+
+
+def answer_busy(body: dict[str, Any], response: BoltResponse) -> None:
+    """The database did not answer within the ack budget: everything was rolled back; say so where the
+    person acted (an event gets a 503, so Slack sends it again later)."""
+    kind = body.get("type")
+    log.warning("%s: the database did not answer in time; answered 'try again'", kind or "command")
+    if kind == "view_submission":
+        blocks = body.get("view", {}).get("blocks", [])
+        inputs = [b["block_id"] for b in blocks if b.get("type") == "input" and b.get("block_id")]
+        reply = (
+            {"response_action": "errors", "errors": {inputs[0]: BUSY}}
+            if inputs
+            else {"response_action": "push", "view": error_view(BUSY)}
+        )
+        response.body = json.dumps(reply)
+    elif "command" in body:
+        response.body = json.dumps({"response_type": "ephemeral", "text": BUSY})
+    elif kind == "block_suggestion":
+        response.body = json.dumps({"options": []})
+    elif kind == "event_callback":
+        response.status, response.body = 503, ""
+    else:
         response.body = ""
 
 

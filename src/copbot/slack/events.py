@@ -4,31 +4,51 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltResponse
-from sqlalchemy.orm import Session
 
+from copbot.clock import now
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.inbox import service as inbox
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[Session, dict[str, Any], dict[str, Any]], None]
+RETRY_FAILED_AFTER = timedelta(seconds=30)
+
 
 
 def _ack(ack: Ack) -> None:
     ack()
 
 
-def on_event(app: App, deps: Deps, event_type: str, handler: EventHandler) -> None:
-    """Run `handler(session, event, body)` after the ack; its effects and the inbox mark commit together."""
+def on_event(
+    app: App,
+    deps: Deps,
+    event_type: str,
+    handler: Callable[..., None],
+    *,
+    prepare: Callable[[dict[str, Any], dict[str, Any]], Any] | None = None,
+) -> None:
+    """Run `handler(session, event, body)` after the ack; its effects and the inbox mark commit together.
+
+    With `prepare(event, body)`, what it returns is passed on as the handler's fourth argument: it runs
+    first, outside any transaction, and is where a handler asks Slack what it needs (users.info).
+    """
 
     def process(body: dict[str, Any]) -> None:
-        with session_scope(deps.sessions) as session:
-            handler(session, body["event"], body)
-            inbox.mark_processed(session, team_id=body.get("team_id", ""), event_id=body.get("event_id", ""))
+        ids = {"team_id": body.get("team_id", ""), "event_id": body.get("event_id", "")}
+        try:
+            extra = () if prepare is None else (prepare(body["event"], body),)
+            with session_scope(deps.sessions) as session:
+                handler(session, body["event"], body, *extra)
+                inbox.mark_processed(session, **ids)
+        except Exception:
+            with session_scope(deps.sessions) as session:  # the replay job tries it again, a few times
+                inbox.release(session, **ids, retry_at=now() + RETRY_FAILED_AFTER)
+            raise
         deps.outbox.notify()
 
     process.__name__ = f"process_{event_type}"  # Bolt tells lazy functions apart by name

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
-from sqlalchemy.orm import Session, sessionmaker
 
+from copbot.clock import now
 from copbot.db import session_scope
+from copbot.deps import Deps
 from copbot.inbox import service as inbox
 
 log = logging.getLogger("copbot.requests")
@@ -33,8 +35,13 @@ def describe(body: dict[str, Any]) -> str:
     return str(kind)
 
 
-def inbox_middleware(sessions: sessionmaker[Session]) -> Callable[..., BoltResponse | None]:
-    """Build the middleware that stores each event before it is acked and acks Slack's retries at once."""
+def inbox_middleware(deps: Deps) -> Callable[..., BoltResponse | None]:
+    """Build the middleware that stores each event before it is acked and acks Slack's retries at once.
+
+    The event is claimed by this process for one lease, renewed while it lives: if it dies before the
+    handler commits, a live replica replays the event once the lease lapses.
+    """
+    lease = timedelta(seconds=deps.settings.lease_seconds)
 
     def record_event(req: BoltRequest, resp: BoltResponse, next: Callable[[], None]) -> BoltResponse | None:
         body = req.body
@@ -44,13 +51,15 @@ def inbox_middleware(sessions: sessionmaker[Session]) -> Callable[..., BoltRespo
         if body.get("type") != "event_callback" or req.context.get(REPLAY):
             next()
             return None
-        with session_scope(sessions) as session:
+        with session_scope(deps.sessions) as session:
             fresh = inbox.record(
                 session,
                 team_id=team_id or "",
                 event_id=body.get("event_id", ""),
                 event_type=body.get("event", {}).get("type", ""),
                 payload=body,
+                claimed_by=deps.identity,
+                claimed_until=now() + lease,
             )
         if not fresh:
             log.info("event %s already received: acked, not handled again", body.get("event_id"))

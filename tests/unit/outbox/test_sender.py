@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -10,9 +11,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from copbot.db import session_factory, session_scope
+from copbot.leases import LeaseKeeper
 from copbot.outbox import service as outbox
 from copbot.outbox.models import OutboxMessage, Status
-from copbot.outbox.sender import METADATA_EVENT, OutboxSender
+from copbot.outbox.sender import METADATA_EVENT, OutboxSender, Report, renew_claims
 from copbot.tokens import SingleWorkspaceTokens
 from tests.fakes.slack_api import FakeSlack
 
@@ -172,28 +174,138 @@ def test_lost_response_is_reconciled_not_reposted(
     assert _row(engine).sent_ts is not None
 
 
-def test_lost_request_is_sent_again_once(
+def _until_settled(engine: Engine, sender: OutboxSender, clock: Clock, key: str = "k1") -> list[datetime]:
+    """Run the sender at each instant the row asks for until it is delivered; return those instants."""
+    instants = []
+    while _row(engine, key).status not in (Status.DELIVERED, Status.FAILED):
+        clock.now = max(clock.now, _row(engine, key).next_attempt_at)
+        instants.append(clock.now)
+        sender.deliver_due()
+        assert len(instants) < 50
+    return instants
+
+
+def test_lost_request_is_sent_again_once_after_the_reconciliation_window(
     engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
 ) -> None:
     _post(engine)
     fake_slack.fail_next("chat.postMessage", drop=True)  # never reached Slack
     sender.deliver_due()
-    clock.now = _row(engine).next_attempt_at
-    assert sender.deliver_due().delivered == 1
+    left = _row(engine).in_flight_at
+    assert left == clock.start
+    instants = _until_settled(engine, sender, clock)
     assert [c.outcome for c in fake_slack.calls_to("chat.postMessage")] == ["dropped", "ok"]
+    lookups = fake_slack.calls_to("conversations.history")
+    assert len(lookups) >= 4  # looked up again and again, backing off, before sending again
+    gaps = [later - earlier for earlier, later in itertools.pairwise(instants)]
+    assert gaps == sorted(gaps)
+    assert instants[-1] - left >= timedelta(seconds=60)  # the window, longer than the 2 s timeout
+    assert _row(engine).attempts == 2
+
+
+def test_late_post_is_found_by_a_later_lookup_never_doubled(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Slack is slow but succeeds: the answer never comes, the post shows up 8 s later (issue #13)."""
+    fake_slack.ts_clock = lambda: clock.now.timestamp()
+    _post(engine)
+    fake_slack.post_late(8)
+    sender.deliver_due()
+    assert _row(engine).status == Status.UNCERTAIN
+    _until_settled(engine, sender, clock)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert len(fake_slack.calls_to("conversations.history")) >= 3  # not found at first, then found
+    assert len(fake_slack.messages_in("C1")) == 1
+    row = _row(engine)
+    assert row.status == Status.DELIVERED and row.sent_ts == fake_slack.messages_in("C1")[0]["ts"]
+    assert clock.now - clock.start >= timedelta(seconds=8)
+
+
+def test_failed_lookups_keep_the_post_uncertain(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    fake_slack.ts_clock = lambda: clock.now.timestamp()
+    _post(engine)
+    fake_slack.post_late(5)
+    fake_slack.fail_next("conversations.history", status=429, retry_after=3)
+    fake_slack.fail_next("conversations.history", status=503)
+    _until_settled(engine, sender, clock)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert len(fake_slack.messages_in("C1")) == 1
 
 
 def test_crash_mid_send_is_reconciled_after_the_lease(
     engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
 ) -> None:
     _post(engine)
-    with session_scope(session_factory(engine)) as session:  # a sender claimed it, marked it in flight, died
+    fake_slack.add_message(
+        "C1", "hello", metadata={"event_type": METADATA_EVENT, "event_payload": {"key": "k1"}}
+    )
+    with session_scope(session_factory(engine)) as session:  # a sender claimed it, posted it, died
         row = session.scalars(select(OutboxMessage)).one()
-        row.status, row.claimed_until = Status.UNCERTAIN, clock.start + timedelta(seconds=120)
+        row.status, row.in_flight_at = Status.UNCERTAIN, clock.start
+        row.claimed_by, row.claimed_until = "dead-process", clock.start + timedelta(seconds=10)
     assert sender.deliver_due().attempted == 0  # the lease still holds
-    clock.advance(121)
+    clock.advance(11)
     assert sender.deliver_due().delivered == 1
     assert len(fake_slack.calls_to("conversations.history")) == 1
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_a_live_sender_keeps_its_claims_and_a_dead_ones_lapse(
+    engine: Engine, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    live, other = (
+        OutboxSender(
+            session_factory(engine),
+            SingleWorkspaceTokens("xoxb-test"),
+            api_url=fake_slack.url,
+            clock=clock,
+            lease_seconds=10,
+            identity=name,
+        )
+        for name in ("live", "other")
+    )
+    _post(engine)
+    assert live._claim(10) and other._claim(10) == []
+    keeper = LeaseKeeper(session_factory(engine), "live", 10, [renew_claims], clock=clock)
+    for _ in range(5):  # the live process renews every few seconds while it works
+        clock.advance(4)
+        assert keeper.renew() == 1
+        assert other.deliver_due().attempted == 0
+    clock.advance(11)  # then it dies: nothing renews the claim, which lapses after one lease
+    assert keeper.renew() == 0
+    assert other.deliver_due().delivered == 1
+    assert live.deliver_due().attempted == 0 and len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_sender_that_lost_its_lease_does_not_send(
+    engine: Engine, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    slow, fast = (
+        OutboxSender(
+            session_factory(engine),
+            SingleWorkspaceTokens("xoxb-test"),
+            api_url=fake_slack.url,
+            clock=clock,
+            identity=name,
+        )
+        for name in ("slow", "fast")
+    )
+    _post(engine)
+    (claimed,) = slow._claim(10)
+    clock.advance(11)  # the slow sender stalled past its lease; another takes the row and delivers it
+    assert fast.deliver_due().delivered == 1
+    report = Report()
+    slow._deliver_one(claimed, report)
+    assert report.attempted == 0 and len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_an_orderly_stop_hands_claims_back(engine: Engine, sender: OutboxSender, clock: Clock) -> None:
+    _post(engine)
+    assert sender._claim(10)
+    assert sender.release_claims() == 1
+    assert _row(engine).claimed_until is None
 
 
 def test_direct_message_opens_the_conversation(

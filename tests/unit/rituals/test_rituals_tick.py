@@ -331,3 +331,17 @@ def test_forget_export_and_retention(session: Session, runtime: Runtime, fake_sl
     assert session.get(Occurrence, first.id) is None
     assert session.scalar(select(func.count()).select_from(Attendance)) == 0
     assert all(o.starts_at >= utc(2027, 3, 25) for o in occurrences(session))
+
+
+def test_the_next_step_is_the_first_post_start_or_end_after_an_instant(
+    session: Session, runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    community = make_community(session)
+    live_sessions(session, community, first=date(2027, 3, 22))
+    with Session(session.get_bind()) as fresh:
+        service.materialize(fresh, at=utc(2027, 3, 22, 6, 0))
+        fresh.commit()
+    first = occurrences(session)[0]
+    assert service.next_step_at(session, after=utc(2027, 3, 22, 6, 0)) == first.post_at
+    run_tick(runtime, first.post_at)  # posted: the next step is its start
+    assert service.next_step_at(session, after=first.post_at) == first.starts_at
