@@ -96,7 +96,9 @@ def _bound_transaction(connection: Connection) -> None:
 
 
 def _raw_execute(connection: Connection, statement: str) -> None:
-    cursor = connection.connection.dbapi_connection.cursor()
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None  # a connection that began a transaction is open
+    cursor = dbapi_connection.cursor()
     try:
         cursor.execute(statement)
     finally:

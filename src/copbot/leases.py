@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copbot.clock import now
-from copbot.db import session_scope
+from copbot.db import affected, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,14 @@ def renew(
 ) -> int:
     """Extend to `until` the leases `identity` holds on rows of `model` that have not lapsed by `at` and
     whose work is `still_owed`; `model` has `claimed_by` and `claimed_until`."""
-    return session.execute(
-        update(model)
-        .where(model.claimed_by == identity, model.claimed_until >= at, *still_owed)
-        .values(claimed_until=until)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return affected(
+        session.execute(
+            update(model)
+            .where(model.claimed_by == identity, model.claimed_until >= at, *still_owed)
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def process_identity() -> str:

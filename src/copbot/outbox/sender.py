@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copbot import leases
 from copbot.clock import now as clock_now
-from copbot.db import dialect_name, session_scope
+from copbot.db import affected, dialect_name, session_scope
 from copbot.leases import process_identity
 from copbot.outbox.models import Kind, OutboxMessage, Status
 from copbot.tokens import TokenResolver
@@ -171,12 +171,12 @@ class OutboxSender:
     def release_claims(self) -> int:
         """Give up this sender's leases (an orderly stop), so another sender need not wait them out."""
         with session_scope(self._sessions) as session:
-            return session.execute(
+            return affected(session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.claimed_by == self.identity, OutboxMessage.status.in_(OWED))
                 .values(claimed_until=None, claimed_by=None)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
 
     # -- claiming -------------------------------------------------------------------------------
 
@@ -207,12 +207,12 @@ class OutboxSender:
         """Renew this sender's lease on a claimed row and load it; None when the claim was lost."""
         at = self._clock()
         with session_scope(self._sessions) as session:
-            taken = session.execute(
+            taken = affected(session.execute(
                 update(OutboxMessage)
                 .where(self._held(message_id), OutboxMessage.status.in_(OWED))
                 .values(claimed_until=at + self._lease)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             return session.get(OutboxMessage, message_id) if taken else None
 
     def _held(self, message_id: int) -> ColumnElement[bool]:
@@ -222,12 +222,12 @@ class OutboxSender:
         """Write a delivery's outcome back, unless the lease was lost meanwhile (then the new holder
         owns the row); a message that failed for good is told to the features' hooks."""
         with session_scope(self._sessions) as session:
-            saved = session.execute(
+            saved = affected(session.execute(
                 update(OutboxMessage)
                 .where(self._held(message.id))
                 .values({column: getattr(message, column) for column in OUTCOME_COLUMNS})
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             if not saved:
                 log.warning("outbox %s: lease lost before its outcome was saved", message.key)
                 return
@@ -347,7 +347,7 @@ class OutboxSender:
         a sender that lost its lease stops here."""
         message.status, message.in_flight_at = Status.UNCERTAIN, self._clock()
         with session_scope(self._sessions) as session:
-            marked = session.execute(
+            marked = affected(session.execute(
                 update(OutboxMessage)
                 .where(self._held(message.id), OutboxMessage.status.in_(OWED))
                 .values(
@@ -357,7 +357,7 @@ class OutboxSender:
                     sent_channel_id=message.sent_channel_id,
                 )
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
         if not marked:
             raise _LeaseLost
 

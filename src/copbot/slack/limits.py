@@ -99,6 +99,7 @@ def input_limits_middleware() -> Callable[..., BoltResponse | None]:
             if any(len(str(a.get("value") or "")) > ACTION_VALUE_MAX for a in actions if isinstance(a, dict)):
                 log.info("block_actions with a value over %d characters ignored", ACTION_VALUE_MAX)
                 return BoltResponse(status=200, body="")
-        return next()
+        next()
+        return None
 
     return enforce
