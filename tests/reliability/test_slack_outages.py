@@ -29,7 +29,7 @@ def test_outage_of_every_kind_loses_and_doubles_nothing(
     acks: Acks,
     figures: Callable[..., None],
 ) -> None:
-    acks.send([setup_request(slack, channel) for channel in CHANNELS])
+    acks.send([setup_request(slack, channel) for channel in CHANNELS], threads=6)
     acked = stored_answers(acks.responses)  # the rest answered "try again" (a loaded machine)
     assert len(acks.ok) == len(CHANNELS) and acks.slowest < ACK_LIMIT
     assert acked >= len(CHANNELS) // 2
