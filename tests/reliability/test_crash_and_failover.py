@@ -88,7 +88,8 @@ def test_kill_9_in_a_burst_then_restart_loses_and_doubles_nothing(
         all_owed_done_after_healthy_s=resumed + settled,
         slowest_ack=acks.slowest,
     )
-    assert count(engine, Community) - 1 == acked_setups == len(keys) and set(keys.values()) <= {1}
+    # a set-up stored just before the kill may have lost its answer: stored >= acked, each posted once
+    assert count(engine, Community) - 1 == len(keys) >= acked_setups and set(keys.values()) <= {1}
     assert welcomed >= acked_joins and _handled(engine) == count(engine, ProcessedEvent)
     assert resumed < 15 and acks.slowest < ACK_LIMIT
 

@@ -4,6 +4,7 @@ shortcut and event copbot listens to."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import random
@@ -16,7 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from copbot.slack import ids
+from copbot.communities import ids as community_ids
+from copbot.reviews import ids as review_ids
 from copbot.slack.limits import COMMAND_TEXT_MAX, FIELD_MAX
 from tests.conftest import SIGNING_SECRET, ServerThread
 from tests.fakes.slack_api import FakeSlack
@@ -32,6 +34,10 @@ from tests.fakes.slack_client import (
 from tests.reliability.conftest import ACK_LIMIT, Acks
 from tests.reliability.helpers import make_community
 
+ID_MODULES = [
+    importlib.import_module(f"copbot.{name}.ids")
+    for name in ("slack", "communities", "health", "people", "recognition", "reviews", "rituals")
+]
 SEED = 1313
 REQUESTS = 160
 HUGE = "x" * 50_000
@@ -51,7 +57,10 @@ def test_oversized_input_is_answered_where_it_was_typed(
 ) -> None:
     make_community(engine)
     started = time.monotonic()
-    for action_id, block_id in ((ids.ReviewField.RELATED, "related"), (ids.Action.TIMEZONE, "timezone")):
+    for action_id, block_id in (
+        (review_ids.ReviewField.RELATED, "related"),
+        (community_ids.Action.TIMEZONE, "timezone"),
+    ):
         answer = slack.block_suggestion(action_id, HUGE, block_id=block_id)
         assert answer.status_code == 200 and "options" in answer.json()
     searched = slack.command("/cop", "search " + HUGE).json()
@@ -96,8 +105,8 @@ def _values(kind: type[StrEnum]) -> list[str]:
 
 def _enums(suffixes: tuple[str, ...]) -> list[str]:
     found: list[str] = []
-    for name in dir(ids):
-        kind = getattr(ids, name)
+    kinds = [(name, getattr(module, name)) for module in ID_MODULES for name in dir(module)]
+    for name, kind in kinds:
         is_ids = isinstance(kind, type) and issubclass(kind, StrEnum) and kind is not StrEnum
         if is_ids and name.endswith(suffixes):
             found.extend(_values(kind))
@@ -123,8 +132,8 @@ class Fuzzer:
         self.actions = _enums(("Action",))
         self.views = _enums(("View",))
         self.blocks = _enums(("Block", "Field"))
-        self.shortcuts = _values(ids.Shortcut)
-        self.commands = _values(ids.Command)
+        self.shortcuts = _enums(("Shortcut",))
+        self.commands = _enums(("Command",))
 
     def text(self) -> str:
         pick = self.rng.randrange(10)
