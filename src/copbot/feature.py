@@ -8,14 +8,15 @@ never probes a module for optional functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from slack_bolt import App
-    from sqlalchemy.orm import Session
+    from slack_sdk import WebClient
+    from sqlalchemy.orm import Session, sessionmaker
 
     from copbot.communities.models import Community
     from copbot.communities.setup import SetupExtension
@@ -42,6 +43,8 @@ Export = Callable[["Session", "list[Community]"], Records]
 Forget = Callable[["Session", Person], Counts]
 Purge = Callable[["Session", datetime, str], int]  # (session, cutoff, team_id) -> rows deleted
 DeliveryFailure = Callable[["Session", "OutboxMessage", str], None]
+# Brings one Slack object (a user group, a canvas) to the state an outbox SYNC message carries.
+Syncer = Callable[["sessionmaker[Session]", "WebClient", "OutboxMessage"], None]
 
 
 def _no_jobs() -> Sequence[Job]:
@@ -60,6 +63,8 @@ class Feature:
     - `forget(session, person)`: delete or anonymise every row of its tables naming the person.
     - `purge(session, cutoff, team_id)`: retention, one workspace's raw records older than cutoff.
     - `on_delivery_failure(session, message, error)`: told when the outbox gives up on a message.
+    - `syncers`: the outbox SYNC targets it delivers, by name (Web API calls bringing a Slack object,
+      such as a user group or a canvas, to the state a message carries).
     """
 
     name: str
@@ -71,6 +76,7 @@ class Feature:
     forget: Forget | None = None
     purge: Purge | None = None
     on_delivery_failure: DeliveryFailure | None = None
+    syncers: Mapping[str, Syncer] = field(default_factory=dict)
 
 
 Features = Sequence[Feature]

@@ -4,6 +4,7 @@ from copbot.communities.models import Community, Member, MemberRole, Workspace
 from copbot.db import Base
 from copbot.health.models import HealthSnapshot, HealthVersion, QuarterlyReview
 from copbot.inbox.models import ProcessedEvent
+from copbot.native.models import NativeSettings, StepRun
 from copbot.outbox.models import OutboxMessage
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question
 from copbot.recognition.models import (
@@ -33,3 +34,4 @@ __all__ += ["Digest", "Nomination", "NominationQuota", "Nominee", "RecognitionSe
 __all__ += ["Attendance", "AwayPeriod", "Exclusion", "FacilitatorAsk", "Occurrence", "PulseAnswer"]
 __all__ += ["RitualSchedule", "RotationMember"]
 __all__ += ["HealthSnapshot", "HealthVersion", "QuarterlyReview"]
+__all__ += ["NativeSettings", "StepRun"]

@@ -78,12 +78,14 @@ class Runtime:
     def sender(self) -> OutboxSender:
         """The outbox sender."""
         hooks = [f.on_delivery_failure for f in FEATURES if f.on_delivery_failure is not None]
+        syncers = {name: run for f in FEATURES for name, run in f.syncers.items()}
         return OutboxSender(
             self.deps.sessions,
             self.tokens,
             api_url=self.settings.slack_api_url,
             timeout=self.settings.slack_timeout,
             failure_hooks=hooks,
+            syncers=syncers,
             identity=self.deps.identity,
             lease_seconds=self.settings.lease_seconds,
             reconcile_seconds=self.settings.reconcile_seconds,

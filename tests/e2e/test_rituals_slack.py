@@ -40,6 +40,7 @@ from rituals_helpers import (
     occurrences,
     posts,
     run_tick,
+    started_sessions,
 )
 
 pytestmark = pytest.mark.e2e
@@ -109,15 +110,7 @@ def test_rsvp_counts_update_in_place(
 def test_i_was_there_once_the_session_started(
     slack: SlackSender, session: Session, runtime: Runtime, fake_slack: FakeSlack, engine: Engine
 ) -> None:
-    community = make_community(session)
-    start = (datetime.now(UTC) - timedelta(minutes=10)).astimezone(ZoneInfo(ZONE))
-    live_sessions(
-        session,
-        community,
-        first=start.date(),
-        at=start.time().replace(second=0, microsecond=0),
-        now=datetime.now(UTC) - timedelta(days=1),
-    )
+    started_sessions(session, make_community(session))
     run_tick(runtime, datetime.now(UTC))
     (post,) = posts(fake_slack)
     assert "I was there" in blocks_text(post)  # posted late within grace: attendance already open

@@ -25,7 +25,20 @@ from urllib.parse import parse_qs, urlsplit
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 DEFAULT_TEAM = "T1"
-JSON_PARAMS = frozenset({"blocks", "view", "metadata", "attachments", "files", "users"})
+JSON_PARAMS = frozenset(
+    {
+        "blocks",
+        "view",
+        "metadata",
+        "attachments",
+        "files",
+        "users",
+        "outputs",
+        "document_content",
+        "changes",
+        "criteria",
+    }
+)
 NO_AUTH_METHODS = frozenset({"oauth.v2.access", "oauth.v2.exchange", "oauth.access"})
 
 Params = dict[str, Any]
@@ -41,6 +54,18 @@ class Call:
     token: str | None
     headers: dict[str, str]
     outcome: str = "ok"
+
+
+@dataclass
+class FunctionExecution:
+    """A custom step Slack started (function_executed) and waits to hear the end of."""
+
+    execution_id: str
+    token: str
+    required_outputs: tuple[str, ...] = ()
+    state: str = "running"  # running | completed | failed
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +291,10 @@ class FakeSlack:
         self.files: dict[str, dict[str, Any]] = {}
         self.oauth_responses: dict[str, dict[str, Any]] = {}
         self.socket_mode_url: str | None = None  # apps.connections.open's answer when set
+        self.executions: dict[str, FunctionExecution] = {}  # custom workflow steps Slack is running
+        self.usergroups: dict[str, dict[str, Any]] = {}  # by id, as usergroups.* return them
+        self.canvases: dict[str, list[dict[str, str]]] = {}  # canvas id -> its elements, in order
+        self.channel_canvases: dict[str, str] = {}  # channel id -> its channel canvas
         self.errors: list[str] = []
         self.ts_clock: Callable[[], float] = time.time
         self.delays: dict[str, float] = {}  # a slow Slack: seconds each method waits before answering
@@ -434,6 +463,29 @@ class FakeSlack:
             self.users[user_id] = user
         return user
 
+    def start_execution(
+        self, execution_id: str, *, token: str, required_outputs: tuple[str, ...] = ()
+    ) -> FunctionExecution:
+        """Record a custom step Slack is running (before sending its function_executed event)."""
+        execution = FunctionExecution(execution_id, token, tuple(required_outputs))
+        with self._cond:
+            self.executions[execution_id] = execution
+            self.tokens.setdefault(token, DEFAULT_TEAM)
+        return execution
+
+    def add_channel_canvas(self, channel: str, markdown: str) -> str:
+        """A channel canvas as if people had made it; return its id."""
+        with self._cond:
+            canvas_id = self._next_id("F")
+            self.canvases[canvas_id] = _canvas_elements(markdown, self._next_id)
+            self.channel_canvases[channel] = canvas_id
+            return canvas_id
+
+    def canvas_markdown(self, canvas_id: str) -> str:
+        """A canvas's content, one line per element, as markdown."""
+        with self._cond:
+            return "\n".join(_element_markdown(e) for e in self.canvases[canvas_id])
+
     def add_message(
         self, channel: str, text: str = "", *, user: str = "U1", thread_ts: str | None = None, **extra: Any
     ) -> dict[str, Any]:
@@ -592,6 +644,17 @@ class FakeSlack:
             "is_private": channel[:1] in ("G", "D"),
             "is_archived": channel in self.archived,
             "is_member": channel in self.joined or channel not in self.needs_join,
+            "properties": (
+                {
+                    "canvas": {
+                        "file_id": self.channel_canvases[channel],
+                        "is_empty": False,
+                        "quip_thread_id": "",
+                    }
+                }
+                if channel in self.channel_canvases
+                else {}
+            ),
         }
 
     # ----------------------------------------------------------------- Web API methods
@@ -619,6 +682,15 @@ class FakeSlack:
             "files.completeUploadExternal": self._files_complete_upload,
             "oauth.v2.access": self._oauth_v2_access,
             "apps.connections.open": self._apps_connections_open,
+            "usergroups.create": self._usergroups_create,
+            "usergroups.users.update": self._usergroups_users_update,
+            "usergroups.disable": self._usergroups_disable,
+            "usergroups.enable": self._usergroups_enable,
+            "conversations.canvases.create": self._conversations_canvases_create,
+            "canvases.sections.lookup": self._canvases_sections_lookup,
+            "canvases.edit": self._canvases_edit,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
         }
 
     def _auth_test(self, params: Params, token: str | None) -> Params:
@@ -827,6 +899,164 @@ class FakeSlack:
     def _apps_connections_open(self, params: Params, token: str | None) -> Params:
         return {"url": self.socket_mode_url or "wss://127.0.0.1:1/never"}
 
+    def _usergroups_create(self, params: Params, token: str | None) -> Params:
+        name = _require(params, "name", "missing_argument")
+        handle = str(params.get("handle") or "")
+        taken = {(g["name"], g["handle"]) for g in self.usergroups.values()}
+        if any(name == n or (handle and handle == h) for n, h in taken):
+            raise ApiError("name_already_exists")
+        stamp = int(self.ts_clock())
+        group = {
+            "id": self._next_id("S"),
+            "team_id": self._team(token),
+            "is_usergroup": True,
+            "is_subteam": True,
+            "name": name,
+            "description": str(params.get("description") or ""),
+            "handle": handle,
+            "is_external": False,
+            "date_create": stamp,
+            "date_update": stamp,
+            "date_delete": 0,
+            "auto_type": None,
+            "auto_provision": False,
+            "enterprise_subteam_id": "",
+            "created_by": BOT_USER_ID,
+            "updated_by": BOT_USER_ID,
+            "deleted_by": None,
+            "prefs": {"channels": [], "groups": []},
+            "users": [],
+            "user_count": 0,
+        }
+        self.usergroups[group["id"]] = group
+        return {"usergroup": dict(group)}
+
+    def _usergroup(self, params: Params) -> dict[str, Any]:
+        group = self.usergroups.get(str(params.get("usergroup") or ""))
+        if group is None:
+            raise ApiError("no_such_subteam")
+        return group
+
+    def _usergroups_users_update(self, params: Params, token: str | None) -> Params:
+        group = self._usergroup(params)
+        users = params.get("users")
+        if isinstance(users, str):
+            users = [u.strip() for u in users.split(",") if u.strip()]
+        if not users:
+            raise ApiError("no_users_provided")  # Slack refuses to empty a group
+        if not all(isinstance(u, str) and u[:1] in ("U", "W") for u in users):
+            raise ApiError("invalid_users")
+        group.update(users=list(users), user_count=len(users), date_update=int(self.ts_clock()))
+        return {"usergroup": dict(group)}
+
+    def _usergroups_disable(self, params: Params, token: str | None) -> Params:
+        group = self._usergroup(params)
+        if group["date_delete"]:
+            raise ApiError("already_disabled")
+        group.update(date_delete=int(self.ts_clock()), deleted_by=BOT_USER_ID)
+        return {"usergroup": dict(group)}
+
+    def _usergroups_enable(self, params: Params, token: str | None) -> Params:
+        group = self._usergroup(params)
+        if not group["date_delete"]:
+            raise ApiError("already_enabled")
+        group.update(date_delete=0, deleted_by=None, date_update=int(self.ts_clock()))
+        return {"usergroup": dict(group)}
+
+    def _document(self, params: Params) -> str:
+        content = params.get("document_content")
+        if content in (None, ""):
+            return ""
+        if not isinstance(content, dict) or content.get("type") != "markdown":
+            raise ApiError("invalid_arguments")
+        return str(content.get("markdown") or "")
+
+    def _conversations_canvases_create(self, params: Params, token: str | None) -> Params:
+        channel = _require(params, "channel_id", "channel_not_found")
+        if channel in self.archived:
+            raise ApiError("is_archived")
+        if channel in self.channel_canvases:
+            raise ApiError("channel_canvas_already_exists")
+        canvas_id = self._next_id("F")
+        self.canvases[canvas_id] = _canvas_elements(self._document(params), self._next_id)
+        self.channel_canvases[channel] = canvas_id
+        return {"canvas_id": canvas_id}
+
+    def _canvas(self, params: Params) -> list[dict[str, str]]:
+        canvas = self.canvases.get(str(params.get("canvas_id") or ""))
+        if canvas is None:
+            raise ApiError("canvas_not_found")
+        return canvas
+
+    def _canvases_sections_lookup(self, params: Params, token: str | None) -> Params:
+        canvas = self._canvas(params)
+        criteria = params.get("criteria")
+        if not isinstance(criteria, dict) or not (
+            criteria.get("section_types") or criteria.get("contains_text")
+        ):
+            raise ApiError("invalid_arguments")
+        types = set(criteria.get("section_types") or [])
+        text = criteria.get("contains_text")
+        found = [
+            {"id": e["id"]}
+            for e in canvas
+            if (not types or e["type"] in types or ("any_header" in types and e["type"] in HEADERS))
+            and (text is None or text in e["text"])
+        ]
+        return {"sections": found}
+
+    def _canvases_edit(self, params: Params, token: str | None) -> Params:
+        canvas = self._canvas(params)
+        changes = params.get("changes")
+        if not isinstance(changes, list) or len(changes) != 1 or not isinstance(changes[0], dict):
+            raise ApiError("invalid_arguments")  # one change per call
+        change = changes[0]
+        content = change.get("document_content")
+        added = _canvas_elements(self._document({"document_content": content}), self._next_id)
+        operation, section = change.get("operation"), change.get("section_id")
+        at = next((i for i, e in enumerate(canvas) if e["id"] == section), None)
+        if section and at is None:
+            raise ApiError("canvas_editing_failed")
+        if operation == "insert_at_end":
+            canvas.extend(added)
+        elif operation == "insert_at_start":
+            canvas[:0] = added
+        elif operation == "replace" and at is None:
+            canvas[:] = added
+        elif operation == "replace" and at is not None:
+            canvas[at : _section_end(canvas, at)] = added
+        elif operation in ("insert_after", "insert_before") and at is not None:
+            index = at + 1 if operation == "insert_after" else at
+            canvas[index:index] = added
+        elif operation == "delete" and at is not None:
+            del canvas[at]
+        else:
+            raise ApiError("invalid_arguments")
+        return {}
+
+    def _running_execution(self, params: Params, token: str | None) -> FunctionExecution:
+        execution = self.executions.get(str(params.get("function_execution_id") or ""))
+        if execution is None:
+            raise ApiError("function_execution_not_found")
+        if token != execution.token and not str(token or "").startswith("xoxb-"):
+            raise ApiError("access_denied")
+        if execution.state != "running":
+            raise ApiError("execution_not_in_running_state")
+        return execution
+
+    def _functions_complete_success(self, params: Params, token: str | None) -> Params:
+        execution = self._running_execution(params, token)
+        outputs = params.get("outputs")
+        if not isinstance(outputs, dict) or any(name not in outputs for name in execution.required_outputs):
+            raise ApiError("parameter_validation_failed")
+        execution.state, execution.outputs = "completed", outputs
+        return {}
+
+    def _functions_complete_error(self, params: Params, token: str | None) -> Params:
+        execution = self._running_execution(params, token)
+        execution.state, execution.error = "failed", str(_require(params, "error", "invalid_arguments"))
+        return {}
+
 
 # --------------------------------------------------------------------------- small pure helpers
 
@@ -841,6 +1071,40 @@ def _require(params: Params, key: str, error: str) -> str:
     if value in (None, ""):
         raise ApiError(error)
     return str(value)
+
+
+HEADERS = ("h1", "h2", "h3")
+
+
+def _canvas_elements(markdown: str, next_id: Callable[[str], str]) -> list[dict[str, str]]:
+    """Markdown as canvas elements: a heading per `#`-line, a paragraph per other non-empty line."""
+    elements = []
+    for line in markdown.splitlines():
+        if not line.strip():
+            continue
+        hashes = len(line) - len(line.lstrip("#"))
+        kind = f"h{hashes}" if 1 <= hashes <= 3 and line[hashes : hashes + 1] == " " else "p"
+        text = line[hashes + 1 :] if kind != "p" else line
+        elements.append({"id": f"temp:C:{next_id('x')}", "type": kind, "text": text})
+    return elements
+
+
+def _element_markdown(element: dict[str, str]) -> str:
+    kind = element["type"]
+    return f"{'#' * int(kind[1])} {element['text']}" if kind in HEADERS else element["text"]
+
+
+def _section_end(canvas: list[dict[str, str]], at: int) -> int:
+    """Where the section at `at` ends: the next heading of its level or higher (a paragraph: itself)."""
+    kind = canvas[at]["type"]
+    if kind not in HEADERS:
+        return at + 1
+    level = int(kind[1])
+    for index in range(at + 1, len(canvas)):
+        other = canvas[index]["type"]
+        if other in HEADERS and int(other[1]) <= level:
+            return index
+    return len(canvas)
 
 
 def _user(user_id: str, team_id: str, real_name: str | None) -> dict[str, Any]:

@@ -320,6 +320,50 @@ def event_envelope(
     }
 
 
+def fresh_execution_id() -> str:
+    """A unique function_execution_id shaped like Slack's (``Fx...``)."""
+    return f"Fx{uuid.uuid4().hex[:10].upper()}"
+
+
+def _parameters(declared: Payload) -> list[Payload]:
+    """A manifest's parameter declarations as the event lists them (name first, every field kept)."""
+    return [{"name": name, **spec} for name, spec in (declared.get("properties") or {}).items()]
+
+
+def function_executed_event(
+    callback_id: str,
+    inputs: Payload,
+    *,
+    definition: Payload,
+    execution_id: str | None = None,
+    bot_access_token: str | None = None,
+) -> Payload:
+    """A ``function_executed`` event for a custom step, shaped after bolt-python's recorded payloads:
+    the function object carries the manifest's definition (parameters as lists), then the inputs, the
+    execution id and the short-lived workflow token (``xwfp-``) the step answers with."""
+    return {
+        "type": "function_executed",
+        "function": {
+            "id": f"Fn{abs(hash(callback_id)) % 10**9:09d}",
+            "callback_id": callback_id,
+            "title": definition["title"],
+            "description": definition.get("description", ""),
+            "type": "app",
+            "input_parameters": _parameters(definition.get("input_parameters") or {}),
+            "output_parameters": _parameters(definition.get("output_parameters") or {}),
+            "app_id": APP_ID,
+            "date_created": 1700000000,
+            "date_updated": 1700000000,
+            "date_deleted": 0,
+        },
+        "inputs": inputs,
+        "function_execution_id": execution_id or fresh_execution_id(),
+        "workflow_execution_id": f"Wx{uuid.uuid4().hex[:10].upper()}",
+        "event_ts": fresh_ts(),
+        "bot_access_token": bot_access_token or f"xwfp-{uuid.uuid4().hex[:24]}",
+    }
+
+
 # --------------------------------------------------------------------------- the sender
 
 

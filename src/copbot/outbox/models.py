@@ -20,6 +20,7 @@ class Kind(StrEnum):
     DM = "dm"  # conversations.open + chat.postMessage to a user
     UPDATE = "update"  # chat.update of a message the bot posted
     HOME = "home"  # views.publish of a user's App Home
+    SYNC = "sync"  # bring a Slack object (user group, canvas) to a state, by a feature's syncer
     UPLOAD = "upload"  # files.uploadV2 of a file into the conversation of a message the bot delivered
 
 

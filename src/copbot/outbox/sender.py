@@ -49,6 +49,8 @@ TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "req
 CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 
 FailureHook = Callable[[Session, OutboxMessage, str], None]
+# Brings one Slack object to the state a SYNC message carries (a feature's own Web API calls).
+Syncer = Callable[[sessionmaker[Session], WebClient, OutboxMessage], None]
 
 
 class Notifier:
@@ -122,6 +124,7 @@ class OutboxSender:
         api_url: str,
         timeout: float = 10.0,
         failure_hooks: Iterable[FailureHook] = (),
+        syncers: dict[str, Syncer] | None = None,
         clock: Callable[[], datetime] = clock_now,
         identity: str | None = None,
         lease_seconds: float = 10.0,
@@ -132,6 +135,7 @@ class OutboxSender:
         self._api_url = api_url
         self._timeout = timeout
         self._hooks = list(failure_hooks)
+        self._syncers = dict(syncers or {})
         self._clock = clock
         self._clients: dict[str, WebClient] = {}
         self.identity = identity or process_identity()
@@ -309,6 +313,12 @@ class OutboxSender:
             self._send_update(client, message)
         elif message.kind == Kind.UPLOAD:
             self._send_upload(client, message)
+        elif message.kind == Kind.SYNC:
+            syncer = self._syncers.get(message.payload.get("target", ""))
+            if syncer is None:
+                raise _Outcome(Status.FAILED, "no_syncer")
+            message.attempts += 1
+            self._call(message, lambda: syncer(self._sessions, client, message))
         else:
             self._send_post(client, message)
 

@@ -6,11 +6,12 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
-from copbot.db import dialect_insert
+from copbot.db import affected, dialect_insert
 from copbot.outbox.models import Kind, OutboxMessage, Status
 
 
@@ -124,3 +125,48 @@ def find(session: Session, *, team_id: str, key: str) -> OutboxMessage | None:
     return session.scalar(
         select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)
     )
+
+
+def sync(
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    target: str,
+    subject_id: int,
+    state: dict[str, Any],
+    not_before: datetime | None = None,
+) -> bool:
+    """Owe bringing one Slack object (a user group, a canvas) to `state`, by the `target` feature's syncer."""
+    payload = {"target": target, "subject_id": subject_id, "state": state}
+    return enqueue(session, team_id=team_id, key=key, kind=Kind.SYNC, payload=payload, not_before=not_before)
+
+
+def pending(session: Session, *, team_id: str, key_prefix: str) -> OutboxMessage | None:
+    """The oldest message under `key_prefix` still owed (not delivered, not failed)."""
+    return session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.key.startswith(key_prefix, autoescape=True),
+            OutboxMessage.status.in_([Status.PENDING, Status.SENDING, Status.UNCERTAIN]),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+
+
+def restate(session: Session, message: OutboxMessage, *, state: dict[str, Any]) -> bool:
+    """Give an owed SYNC message a newer state, unless a sender has claimed it meanwhile."""
+    at = now()
+    changed = session.execute(
+        sql_update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == Status.PENDING,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < at),
+        )
+        .values(payload={**message.payload, "state": state})
+        .execution_options(synchronize_session=False)
+    )
+    return affected(changed) == 1

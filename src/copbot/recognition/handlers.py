@@ -323,7 +323,7 @@ def save_nomination(deps: Deps, body: dict[str, Any], client: WebClient) -> dict
     meta = json.loads(view.get("private_metadata") or "{}")
     form = read_form(view["state"]["values"], meta)
     try:
-        _check_unknown_nominees(
+        check_unknown_nominees(
             deps, client, team_id=team_id, nominees=[u for u in form.nominees if u != user_id]
         )
         with session_scope(deps.sessions) as session:
@@ -344,7 +344,7 @@ def save_nomination(deps: Deps, body: dict[str, Any], client: WebClient) -> dict
     return {"response_action": "update", "view": blocks.thanks_view(nomination, left=done.left, held=held)}
 
 
-def _check_unknown_nominees(deps: Deps, client: WebClient, *, team_id: str, nominees: list[str]) -> None:
+def check_unknown_nominees(deps: Deps, client: WebClient, *, team_id: str, nominees: list[str]) -> None:
     """Learn about nominees the cache does not know yet; refuse the submission if Slack did not say."""
     with session_scope(deps.sessions) as session:
         unknown = service.stale_users(session, team_id=team_id, user_ids=nominees)

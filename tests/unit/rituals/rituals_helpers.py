@@ -86,6 +86,22 @@ def live_sessions(
     return schedule
 
 
+def started_sessions(session: Session, community: Community, *, minutes_ago: int = 10) -> datetime:
+    """Weekly sessions whose first one started `minutes_ago` (live since a day before); its local start."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    start = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).astimezone(ZoneInfo(community.timezone))
+    live_sessions(
+        session,
+        community,
+        first=start.date(),
+        at=start.time().replace(second=0, microsecond=0),
+        now=datetime.now(UTC) - timedelta(days=1),
+    )
+    return start
+
+
 def live_cycle(
     session: Session,
     community: Community,
