@@ -51,6 +51,8 @@ NOT_PEOPLE = {
     "bot_id",
     "bot_user_id",  # the bot itself
     "incoming_webhook_channel_id",
+    "usergroup_id",  # a Slack user group's id (S…), not a person
+    "canvas_id",  # a canvas file's id (F…)
 }
 # JSON columns of words people chose (tags, links, values) or of row ids: they never hold a user id.
 NOT_PEOPLE_JSON = {"tags", "links", "related_ids", "values"}
@@ -71,6 +73,7 @@ CURRENT_STATE = {
     "processed_events",
     "slack_installations",
     "review_lessons",
+    "native_settings",  # a community's @handle and canvas: who is in the group now
 }
 
 
