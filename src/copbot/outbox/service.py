@@ -149,7 +149,7 @@ def pending(session: Session, *, team_id: str, key_prefix: str) -> OutboxMessage
         .where(
             OutboxMessage.team_id == team_id,
             OutboxMessage.key.startswith(key_prefix, autoescape=True),
-            OutboxMessage.status.in_([Status.PENDING, Status.SENDING, Status.UNCERTAIN]),
+            OutboxMessage.status.in_([Status.PENDING, Status.UNCERTAIN]),
         )
         .order_by(OutboxMessage.id)
         .limit(1)
