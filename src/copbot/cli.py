@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     manifest_parser = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
     manifest_parser.add_argument("--url", help="public base URL, e.g. https://copbot.example.com")
     manifest_parser.add_argument("--socket-mode", action="store_true", help="the Socket Mode manifest")
+    manifest_parser.add_argument(
+        "--org", action="store_true", help="Enterprise Grid: allow an org-wide install (org_deploy_enabled)"
+    )
 
     tick = commands.add_parser("tick", help="run what is due at an instant, deliver the outbox, exit")
     tick.add_argument("--at", required=True, type=parse_instant, help="ISO-8601 instant; no offset means UTC")
@@ -81,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.command == "manifest":
-            sys.stdout.write(manifest.render(url=args.url, socket_mode=args.socket_mode))
+            sys.stdout.write(manifest.render(url=args.url, socket_mode=args.socket_mode, org=args.org))
             return 0
         _require(settings, args)
     except SettingsError as error:

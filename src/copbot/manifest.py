@@ -18,10 +18,25 @@ def manifests_dir() -> Path:
     raise FileNotFoundError("copbot's manifests are missing from this installation")
 
 
-def render(*, url: str | None = None, socket_mode: bool = False) -> str:
-    """Return the manifest YAML; in HTTP mode, with `url` as the base of every request URL."""
+ORG_DEPLOY_OFF = "  org_deploy_enabled: false\n"
+ORG_DEPLOY_ON = (
+    "  # Enterprise Grid: install once for the whole organisation (OAuth mode; an org admin chooses the\n"
+    "  # workspaces). Communities still belong to the workspace of their channel.\n"
+    "  org_deploy_enabled: true\n"
+)
+
+
+def render(*, url: str | None = None, socket_mode: bool = False, org: bool = False) -> str:
+    """Return the manifest YAML; in HTTP mode, with `url` as the base of every request URL.
+
+    `org`: the Enterprise Grid variant, ready for an org-wide install (`org_deploy_enabled: true`).
+    """
     name = "socket-mode.yaml" if socket_mode else "http.yaml"
     text = (manifests_dir() / name).read_text(encoding="utf-8")
     if url and not socket_mode:
         text = text.replace(PLACEHOLDER, url.rstrip("/"))
+    if org:
+        if ORG_DEPLOY_OFF not in text:
+            raise ValueError(f"{name} has no `org_deploy_enabled: false` line to switch on")
+        text = text.replace(ORG_DEPLOY_OFF, ORG_DEPLOY_ON)
     return text

@@ -22,6 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
+from copbot import manifest
+from tests.slack_reference.scopes import METHOD_SCOPES, conversation_kind, needed_scopes
+
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 DEFAULT_TEAM = "T1"
@@ -278,6 +283,10 @@ class FakeSlack:
     def __init__(self) -> None:
         self.tokens: dict[str, str] = {}
         self.strict_tokens = False
+        # The bot scopes the installed app was granted: the manifest's, as Slack grants them on install.
+        # A method that needs another answers `missing_scope`, as Slack does.
+        self.bot_scopes: set[str] = manifest_bot_scopes()
+        self.mpim_channels: set[str] = set()  # G... ids that are group DMs rather than private channels
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_names: dict[str, str] = {}
         self.archived: set[str] = set()
@@ -591,12 +600,28 @@ class FakeSlack:
     def _call_api(self, method: str, params: Params, token: str | None) -> Reply:
         if self.strict_tokens and method not in NO_AUTH_METHODS and token not in self.tokens:
             return Reply.json({"ok": False, "error": "invalid_auth"})
+        missing = self._missing_scopes(method, params)
+        if missing:
+            needed = ",".join(sorted(missing))
+            provided = ",".join(sorted(self.bot_scopes))
+            return Reply.json({"ok": False, "error": "missing_scope", "needed": needed, "provided": provided})
         handler = self._api.get(method)
         try:
             data = handler(params, token) if handler else {}
         except ApiError as exc:
             return Reply.json({"ok": False, "error": exc.code})
         return Reply.json({"ok": True, **data})
+
+    def _missing_scopes(self, method: str, params: Params) -> set[str]:
+        if method not in METHOD_SCOPES:
+            return set()
+        if not isinstance(METHOD_SCOPES[method], dict):
+            return needed_scopes(method) - self.bot_scopes
+        channel = self._channel_for(str(params.get("channel") or ""))
+        if not channel:
+            return set()  # the handler answers channel_not_found
+        kind = conversation_kind(channel, mpim=channel in self.mpim_channels)
+        return needed_scopes(method, [kind]) - self.bot_scopes
 
     def _upload(self, file_id: str, body: bytes) -> Reply:
         self.uploads[file_id] = body
@@ -1059,6 +1084,11 @@ class FakeSlack:
 
 
 # --------------------------------------------------------------------------- small pure helpers
+
+
+def manifest_bot_scopes() -> set[str]:
+    """The bot scopes copbot's manifest declares."""
+    return set(yaml.safe_load(manifest.render())["oauth_config"]["scopes"]["bot"])
 
 
 def _pop_token(params: Params) -> str | None:

@@ -473,3 +473,16 @@ def test_ts_clock_oldest_and_paging(fake: FakeSlack, client: WebClient) -> None:
 def test_seeded_human_message(fake: FakeSlack, client: WebClient) -> None:
     seeded = fake.add_message("C1", "from a person", user="U2")
     assert client.conversations_history(channel="C1")["messages"][0]["ts"] == seeded["ts"]
+
+
+def test_fake_refuses_methods_the_manifest_has_no_scope_for() -> None:
+    with FakeSlack() as fake:
+        client = WebClient(token="xoxb-1", base_url=fake.url)
+        fake.add_message("D1", "hello")
+        assert client.conversations_history(channel="D1")["ok"]  # im:history is declared
+        fake.bot_scopes.discard("im:history")
+        with pytest.raises(SlackApiError) as refused:
+            client.conversations_history(channel="D1")
+        assert refused.value.response["error"] == "missing_scope"
+        assert refused.value.response["needed"] == "im:history"
+        assert client.conversations_history(channel="C1")["ok"]  # channels:history still granted

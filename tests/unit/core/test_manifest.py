@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from slack_bolt import App
@@ -14,6 +17,48 @@ from copbot.config import Settings
 from copbot.features import FEATURES
 from copbot.runtime import Runtime
 from copbot.slack.ids import Command
+
+# Slack's app manifest schema (slackapi/manifest-schema), vendored with its origin in tests/slack_reference.
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "slack_reference" / "slack-manifest.schema.json").read_text(encoding="utf-8")
+)
+VARIANTS = {
+    "http": {"url": "https://bot.example.org"},
+    "socket-mode": {"socket_mode": True},
+    "http-org": {"url": "https://bot.example.org", "org": True},
+    "socket-mode-org": {"socket_mode": True, "org": True},
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_manifest_passes_slacks_schema(variant: str) -> None:
+    declared = yaml.safe_load(manifest.render(**VARIANTS[variant]))
+    validator = jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    errors = validator.iter_errors(declared)
+    problems = [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in errors]
+    assert problems == []
+
+
+def test_the_schema_catches_what_slack_refused() -> None:
+    """The name Slack refused (30 characters > 24) fails here too, so the test above can fail."""
+    declared = yaml.safe_load(manifest.render())
+    declared["features"]["shortcuts"][0]["name"] = "Capture as after-action review"
+    with pytest.raises(jsonschema.ValidationError, match="too long"):
+        jsonschema.validate(declared, SCHEMA)
+
+
+def test_org_variant_only_switches_on_org_deploy() -> None:
+    plain, org = (yaml.safe_load(manifest.render(org=flag)) for flag in (False, True))
+    assert plain["settings"]["org_deploy_enabled"] is False
+    assert org["settings"]["org_deploy_enabled"] is True
+    org["settings"]["org_deploy_enabled"] = False
+    assert org == plain
+
+
+def test_shortcut_names_fit_and_keep_their_callback_ids() -> None:
+    declared = yaml.safe_load(manifest.render())
+    names = {s["callback_id"]: s["name"] for s in declared["features"]["shortcuts"]}
+    assert names == {"capture_review": "Capture as review", "recognize_message": "Recognize this"}
 
 
 @pytest.fixture(scope="module")
