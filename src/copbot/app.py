@@ -46,10 +46,11 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
             )
         }
     else:
-        from copbot.oauth.flow import oauth_settings
+        from copbot.oauth.flow import installation_authorize, oauth_settings
 
         authorization = {
-            "oauth_settings": oauth_settings(settings, installations.store, installations.states)
+            "oauth_settings": oauth_settings(settings, installations.store, installations.states),
+            "authorize": installation_authorize(settings, installations.store),
         }
     lanes = LaneRunner.sized(settings.listener_threads)
     app = CopbotApp(

@@ -110,6 +110,7 @@ def _check_budget(*_args: Any) -> None:
     if left is not None and left <= 0:
         raise OverBudget("the request's time budget is spent")
 
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -203,9 +204,7 @@ def create_db_engine(url: str | URL, *, pool_size: int = 10) -> Engine:
         # No pool_pre_ping: a round trip on every checkout costs more than many of the statements it
         # guards. Connections are recycled after RECYCLE_SECONDS, and one idle longer than
         # IDLE_PING_SECONDS (a server restart or an idle timeout may have closed it) is checked once.
-        engine = create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_SECONDS
-        )
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_SECONDS)
         _ping_when_idle(engine)
     event.listen(engine, "begin", _bound_transaction)
     event.listen(engine, "before_cursor_execute", _check_budget)

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -221,6 +223,30 @@ def test_expiring_token_is_rotated_before_use(
     assert _bots(engine)["T1"] == "xoxe.xoxb-new"
     assert oauth_runtime.tokens.bot_token("T1") == "xoxe.xoxb-new"  # 12 hours left: no rotation
     assert len(fake_slack.calls_to("oauth.v2.access")) == 2
+
+
+def test_a_request_rotates_an_expiring_token_through_the_configured_api_url(
+    oauth_server: ServerThread, fake_slack: FakeSlack, engine: Engine
+) -> None:
+    """Bolt's own authorize path refreshes through SLACK_API_URL (the fake), never slack.com."""
+    _install(oauth_server, fake_slack, "T1", "xoxe.xoxb-old", refresh="xoxe-1-refresh", expires_in=600)
+    fake_slack.oauth_responses["xoxe-1-refresh"] = {
+        **_access("T1", "xoxe.xoxb-new", refresh="xoxe-1-refresh-2", expires_in=43200)
+    }
+    fake_slack.strict_tokens = True
+    slack = SlackSender(oauth_server.url, SIGNING_SECRET)
+    assert slack.command("/cop", "setup", team_id="T1", trigger_id="trig-rot").status_code == 200
+    (opened,) = fake_slack.wait_for("views.open")
+    assert opened.token == "xoxe.xoxb-new" and opened.outcome == "ok"
+    (refresh,) = [c for c in fake_slack.calls_to("oauth.v2.access") if c.params.get("grant_type")]
+    assert (
+        refresh.params["grant_type"] == "refresh_token"
+        and refresh.params["refresh_token"] == "xoxe-1-refresh"
+    )
+    assert _bots(engine)["T1"] == "xoxe.xoxb-new"
+    with pytest.raises(SlackApiError) as expired:  # the old token is dead at Slack now
+        WebClient(base_url=fake_slack.url).auth_test(token="xoxe.xoxb-old")
+    assert expired.value.response["error"] == "token_expired"
 
 
 def test_single_workspace_mode_has_no_install_pages(server: ServerThread) -> None:

@@ -287,6 +287,7 @@ class FakeSlack:
         # A method that needs another answers `missing_scope`, as Slack does.
         self.bot_scopes: set[str] = manifest_bot_scopes()
         self.mpim_channels: set[str] = set()  # G... ids that are group DMs rather than private channels
+        self.expired_tokens: set[str] = set()  # rotated away: `token_expired`, as Slack answers
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_names: dict[str, str] = {}
         self.archived: set[str] = set()
@@ -600,6 +601,8 @@ class FakeSlack:
     def _call_api(self, method: str, params: Params, token: str | None) -> Reply:
         if self.strict_tokens and method not in NO_AUTH_METHODS and token not in self.tokens:
             return Reply.json({"ok": False, "error": "invalid_auth"})
+        if token in self.expired_tokens:
+            return Reply.json({"ok": False, "error": "token_expired"})
         missing = self._missing_scopes(method, params)
         if missing:
             needed = ",".join(sorted(missing))
@@ -919,7 +922,19 @@ class FakeSlack:
         response = self.oauth_responses.pop(str(key), None)
         if response is None:
             raise ApiError("invalid_code")
+        if params.get("grant_type") == "refresh_token":
+            self._rotate(response)
         return response
+
+    def _rotate(self, response: Params) -> None:
+        """A refresh retires the workspace's previous tokens: they answer `token_expired` from now on."""
+        new_token = response.get("access_token")
+        team = (response.get("team") or {}).get("id") or (response.get("enterprise") or {}).get("id")
+        for token, owner in list(self.tokens.items()):
+            if owner == team and token != new_token:
+                self.expired_tokens.add(token)
+        if new_token and team:
+            self.tokens[new_token] = team
 
     def _apps_connections_open(self, params: Params, token: str | None) -> Params:
         return {"url": self.socket_mode_url or "wss://127.0.0.1:1/never"}

@@ -294,9 +294,19 @@ def block_suggestion_payload(
 
 
 def event_envelope(
-    event: Payload, *, team_id: str = "T1", event_id: str | None = None, event_time: int | None = None
+    event: Payload,
+    *,
+    team_id: str = "T1",
+    event_id: str | None = None,
+    event_time: int | None = None,
+    installed_team_id: str | None = None,
 ) -> Payload:
-    """An Events API ``event_callback`` envelope around ``event``."""
+    """An Events API ``event_callback`` envelope around ``event``.
+
+    ``installed_team_id``: a Slack Connect channel, where the envelope's ``team_id`` is the other
+    organisation's workspace and ``authorizations`` names the one copbot is installed in.
+    """
+    installed = installed_team_id or team_id
     return {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
@@ -310,13 +320,13 @@ def event_envelope(
         "authorizations": [
             {
                 "enterprise_id": None,
-                "team_id": team_id,
+                "team_id": installed,
                 "user_id": BOT_USER_ID,
                 "is_bot": True,
                 "is_enterprise_install": False,
             }
         ],
-        "is_ext_shared_channel": False,
+        "is_ext_shared_channel": installed != team_id,
     }
 
 
@@ -511,9 +521,16 @@ class SlackSender:
         timestamp: int | None = None,
         bad_signature: bool = False,
         unsigned: bool = False,
+        installed_team_id: str | None = None,
     ) -> httpx.Response:
-        """Send an Events API event (optionally as a retry)."""
-        envelope = event_envelope(event, team_id=team_id, event_id=event_id, event_time=event_time)
+        """Send an Events API event (optionally as a retry, or from a Slack Connect channel)."""
+        envelope = event_envelope(
+            event,
+            team_id=team_id,
+            event_id=event_id,
+            event_time=event_time,
+            installed_team_id=installed_team_id,
+        )
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}

@@ -17,6 +17,7 @@ from copbot.errors import CopbotError, InvalidInput
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
+from copbot.slack.workspace import workspace_id
 
 FORM_FIELDS = {
     Block.NAME: Action.NAME,
@@ -59,7 +60,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     def join_from_button(body: dict[str, Any], respond: Respond) -> None:
         channel_id = body.get("channel", {}).get("id", "")
-        request = {"team_id": body["team"]["id"], "user_id": body["user"]["id"], "channel_id": channel_id}
+        request = {"team_id": workspace_id(body), "user_id": body["user"]["id"], "channel_id": channel_id}
         try:
             with session_scope(deps.sessions) as session:
                 community, joined = service.join(session, **request)
@@ -112,7 +113,7 @@ def save_setup(deps: Deps, body: dict[str, Any], extensions: SetupExtensions | N
     view = body["view"]
     values = view["state"]["values"]
     channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    team_id, user_id = workspace_id(body), body["user"]["id"]
     try:
         form, extra = _parse_form(values, extensions or SetupExtensions())
         setup = flows.Setup(team_id=team_id, channel_id=channel_id, user_id=user_id, form=form, extra=extra)

@@ -31,6 +31,8 @@ class Workspace(Base):
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    # Enterprise Grid: the organisation the workspace belongs to, so an org-wide install's token is found.
+    enterprise_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     # Set when the app is uninstalled (or its bot token revoked): schedules stop, data stays.
     uninstalled_at: Mapped[datetime | None] = mapped_column()

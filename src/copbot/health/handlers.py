@@ -28,7 +28,8 @@ from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
 from copbot.slack.lanes import opens_view
 from copbot.slack.listeners import acknowledge, tell
-from copbot.slack.payloads import SubcommandRequest, team_id_of
+from copbot.slack.payloads import SubcommandRequest
+from copbot.slack.workspace import workspace_id
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,12 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
         key = f"health-home:{event['user']}:{body.get('event_id', '')}"
-        publish(session, team_id=body.get("team_id", ""), user_id=event["user"], key=key, at=now())
+        publish(session, team_id=workspace_id(body), user_id=event["user"], key=key, at=now())
 
     on_event(app, deps, "app_home_opened", publish_on_open)
 
     def refresh(body: dict[str, Any]) -> None:
-        user_id, team_id = body["user"]["id"], team_id_of(body)
+        user_id, team_id = body["user"]["id"], workspace_id(body)
         stamp = body.get("actions", [{}])[0].get("action_ts") or now().timestamp()
         key = f"health-home:{user_id}:refresh:{stamp}"
         with session_scope(deps.sessions) as session:
@@ -77,7 +78,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         try:
             view = community_handlers.setup_view(
                 deps,
-                team_id=team_id_of(body),
+                team_id=workspace_id(body),
                 channel_id=body.get("actions", [{}])[0].get("value", ""),
                 user_id=body["user"]["id"],
                 extensions=SetupExtensions.of(deps.features),
@@ -186,5 +187,5 @@ def _tell(deps: Deps, respond: Respond, body: dict[str, Any], text: str) -> None
     user_id, stamp = body["user"]["id"], body.get("actions", [{}])[0].get("action_ts", "")
     with session_scope(deps.sessions) as session:
         key = f"health-refusal:{user_id}:{stamp or now().timestamp()}"
-        outbox.direct_message(session, team_id=team_id_of(body), user_id=user_id, key=key, text=text)
+        outbox.direct_message(session, team_id=workspace_id(body), user_id=user_id, key=key, text=text)
     deps.outbox.notify()

@@ -18,6 +18,7 @@ from copbot.rituals.models import Attendance, Occurrence
 HELD_STAGES = ("posted", "started", "done")  # an occurrence that took place (not excluded, not missed)
 ASKED_STATUSES = (QuestionStatus.OPEN.value, QuestionStatus.CLOSED.value)
 
+
 def _kind(name: str) -> ColumnElement[str]:
     # A literal in the SQL text, not a bound parameter: PostgreSQL cannot type parameters in a UNION.
     return literal_column(f"'{name}'", String(16))

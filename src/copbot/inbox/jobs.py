@@ -15,6 +15,7 @@ from copbot.slack.middleware import REPLAY
 log = logging.getLogger(__name__)
 
 UNLEASED_STRANDED_AFTER = timedelta(minutes=2)  # events recorded before leases existed
+MAX = service.MAX_REPLAYS
 KEEP_FOR = timedelta(hours=48)  # Slack retries within minutes; the issue asks for at least 25 hours
 
 
@@ -31,9 +32,17 @@ def replay_stranded_events(ctx: JobContext) -> None:
             until=ctx.at + lease,
             received_before=ctx.at - UNLEASED_STRANDED_AFTER,
         )
-        payloads = [event.payload for event in stranded]
-    for payload in payloads:
-        log.warning("replaying event %s, acked but not handled", payload.get("event_id"))
+        claimed = [(event.payload, event.attempts) for event in stranded]
+    for payload, attempt in claimed:
+        event_id = payload.get("event_id")
+        log.warning("replaying event %s, acked but not handled (replay %d of %d)", event_id, attempt, MAX)
+        if attempt >= MAX:
+            log.error(
+                "event %s is replayed for the last time (%d replays): if this fails too it stays unhandled "
+                "in the inbox until purged",
+                event_id,
+                MAX,
+            )
         # socket_mode marks an internal request: the signature was verified when the event arrived.
         ctx.app.dispatch(BoltRequest(body=payload, mode="socket_mode", context={REPLAY: True}))
 

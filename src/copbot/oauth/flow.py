@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import html
+import logging
 from typing import TYPE_CHECKING
 
 from slack_bolt import BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
 
 from copbot import manifest
 from copbot.config import Settings
@@ -73,4 +76,21 @@ def oauth_settings(settings: Settings, store: InstallationStore, states: StateSt
         installation_store_bot_only=True,
         state_store=states,
         callback_options=CallbackOptions(success=_success, failure=_failure),
+    )
+
+
+def installation_authorize(settings: Settings, store: InstallationStore) -> InstallationStoreAuthorize:
+    """Bolt's authorize for OAuth mode, with its token rotator talking to `SLACK_API_URL`.
+
+    Left to itself Bolt builds this from the OAuth settings with a client of its own, which refreshes
+    tokens through https://slack.com/api/ whatever the configured base URL says.
+    """
+    secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else None
+    return InstallationStoreAuthorize(
+        logger=logging.getLogger("copbot.oauth"),
+        installation_store=store,
+        client_id=settings.slack_client_id,
+        client_secret=secret,
+        bot_only=True,
+        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),
     )

@@ -31,13 +31,32 @@ class InstallationStore(SQLAlchemyInstallationStore):
         self._sessions = session_factory(engine)
 
     def save(self, installation: Installation) -> None:
-        """Store the installation and mark its workspace installed."""
+        """Store the installation and mark its workspace (or, org-wide, its organisation's) installed."""
         super().save(installation)
+        enterprise_id = installation.enterprise_id
         with session_scope(self._sessions) as session:
+            if installation.is_enterprise_install and enterprise_id:
+                resumed = workspaces.mark_organisation(session, enterprise_id=enterprise_id, installed=True)
+                log.info(
+                    "installed org-wide in organisation %s (%d known workspaces)", enterprise_id, resumed
+                )
+                return
             workspaces.mark_installed(
-                session, team_id=installation.team_id or "", name=installation.team_name
+                session,
+                team_id=installation.team_id or "",
+                name=installation.team_name,
+                enterprise_id=enterprise_id,
             )
         log.info("installed in workspace %s", installation.team_id)
+
+    def find_workspace_bot(self, team_id: str) -> Bot | None:
+        """The bot of a workspace: its own install, else its organisation's org-wide install (Grid)."""
+        with session_scope(self._sessions) as session:
+            enterprise_id = workspaces.enterprise_of(session, team_id)
+        bot = self.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if bot is None and enterprise_id:
+            bot = self.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
+        return bot
 
 
 class StateStore(SQLAlchemyOAuthStateStore):
@@ -69,7 +88,7 @@ class InstallationTokens:
 
     def bot_token(self, team_id: str) -> str | None:
         """Return the workspace's bot token, refreshing it first when token rotation is on."""
-        bot = self._store.find_bot(enterprise_id=None, team_id=team_id)
+        bot = self._store.find_workspace_bot(team_id)
         if bot is None:
             return None
         if bot.bot_refresh_token:

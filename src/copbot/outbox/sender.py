@@ -175,12 +175,14 @@ class OutboxSender:
     def release_claims(self) -> int:
         """Give up this sender's leases (an orderly stop), so another sender need not wait them out."""
         with session_scope(self._sessions) as session:
-            return affected(session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.claimed_by == self.identity, OutboxMessage.status.in_(OWED))
-                .values(claimed_until=None, claimed_by=None)
-                .execution_options(synchronize_session=False)
-            ))
+            return affected(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.claimed_by == self.identity, OutboxMessage.status.in_(OWED))
+                    .values(claimed_until=None, claimed_by=None)
+                    .execution_options(synchronize_session=False)
+                )
+            )
 
     # -- claiming -------------------------------------------------------------------------------
 
@@ -211,12 +213,14 @@ class OutboxSender:
         """Renew this sender's lease on a claimed row and load it; None when the claim was lost."""
         at = self._clock()
         with session_scope(self._sessions) as session:
-            taken = affected(session.execute(
-                update(OutboxMessage)
-                .where(self._held(message_id), OutboxMessage.status.in_(OWED))
-                .values(claimed_until=at + self._lease)
-                .execution_options(synchronize_session=False)
-            ))
+            taken = affected(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(self._held(message_id), OutboxMessage.status.in_(OWED))
+                    .values(claimed_until=at + self._lease)
+                    .execution_options(synchronize_session=False)
+                )
+            )
             return session.get(OutboxMessage, message_id) if taken else None
 
     def _held(self, message_id: int) -> ColumnElement[bool]:
@@ -226,12 +230,14 @@ class OutboxSender:
         """Write a delivery's outcome back, unless the lease was lost meanwhile (then the new holder
         owns the row); a message that failed for good is told to the features' hooks."""
         with session_scope(self._sessions) as session:
-            saved = affected(session.execute(
-                update(OutboxMessage)
-                .where(self._held(message.id))
-                .values({column: getattr(message, column) for column in OUTCOME_COLUMNS})
-                .execution_options(synchronize_session=False)
-            ))
+            saved = affected(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(self._held(message.id))
+                    .values({column: getattr(message, column) for column in OUTCOME_COLUMNS})
+                    .execution_options(synchronize_session=False)
+                )
+            )
             if not saved:
                 log.warning("outbox %s: lease lost before its outcome was saved", message.key)
                 return
@@ -357,17 +363,19 @@ class OutboxSender:
         a sender that lost its lease stops here."""
         message.status, message.in_flight_at = Status.UNCERTAIN, self._clock()
         with session_scope(self._sessions) as session:
-            marked = affected(session.execute(
-                update(OutboxMessage)
-                .where(self._held(message.id), OutboxMessage.status.in_(OWED))
-                .values(
-                    status=Status.UNCERTAIN,
-                    in_flight_at=message.in_flight_at,
-                    attempts=message.attempts,
-                    sent_channel_id=message.sent_channel_id,
+            marked = affected(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(self._held(message.id), OutboxMessage.status.in_(OWED))
+                    .values(
+                        status=Status.UNCERTAIN,
+                        in_flight_at=message.in_flight_at,
+                        attempts=message.attempts,
+                        sent_channel_id=message.sent_channel_id,
+                    )
+                    .execution_options(synchronize_session=False)
                 )
-                .execution_options(synchronize_session=False)
-            ))
+            )
         if not marked:
             raise _LeaseLost
 

@@ -39,6 +39,7 @@ from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
 from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
+from copbot.slack.workspace import workspace_id
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ def _record_profile(session: Session, *, team_id: str, user_id: str, found: Slac
 
 
 def _joiner(event: dict[str, Any], body: dict[str, Any]) -> tuple[str, str, str]:
-    return body.get("team_id") or event.get("team", ""), event.get("channel", ""), event.get("user", "")
+    return workspace_id(body), event.get("channel", ""), event.get("user", "")
 
 
 def profile_of_joiner(deps: Deps, event: dict[str, Any], body: dict[str, Any]) -> SlackProfile | None:
@@ -428,7 +429,7 @@ def save_ask(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     """Validate and post the modal's question; return the `ack()` arguments."""
     view = body["view"]
     channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    team_id, user_id = workspace_id(body), body["user"]["id"]
     text = state_value(view["state"]["values"], PeopleBlock.ASK_TEXT, PeopleAction.ASK_INPUT) or ""
     try:
         with session_scope(deps.sessions) as session:
@@ -457,7 +458,7 @@ def _action_target(body: dict[str, Any]) -> tuple[str, int, str]:
     value = action.get("value", "")
     if not value.isdigit():
         raise InvalidInput({"question": "That button is out of date."})
-    return body["team"]["id"], int(value), action["action_id"]
+    return workspace_id(body), int(value), action["action_id"]
 
 
 def _question_action(deps: Deps, body: dict[str, Any]) -> str:
@@ -560,7 +561,7 @@ def _register_privacy(app: App, deps: Deps, router: CopRouter) -> None:
     )
 
     def forget_me(body: dict[str, Any], respond: Respond) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        team_id, user_id = workspace_id(body), body["user"]["id"]
         with session_scope(deps.sessions) as session:
             person = Person(team_id, user_id, hash_key_for(deps.settings))
             report = privacy.forget(session, deps.features, person)

@@ -48,6 +48,7 @@ from copbot.slack.errors import user_message
 from copbot.slack.lanes import opens_view, refuse_after_ack
 from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import CommandRequest, SubcommandRequest, state_value
+from copbot.slack.workspace import workspace_id
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     """Register the recognition listeners and `/cop` subcommands."""
 
     def acknowledge_nominate(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        command = CommandRequest.model_validate(body)
+        command = CommandRequest.parse(body)
         try:
             with session_scope(deps.sessions) as session:
                 _start(
@@ -72,7 +73,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     @opens_view
     def open_from_command(body: dict[str, Any], client: WebClient) -> None:
-        command = CommandRequest.model_validate(body)
+        command = CommandRequest.parse(body)
         nominees, story = service.parse_command_text(command.text)
         try:
             open_modal(deps, client, body=body, channel_id=command.channel_id, nominees=nominees, story=story)
@@ -98,7 +99,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         value = body["actions"][0].get("value", "")
         try:
             with session_scope(deps.sessions) as session:
-                item = learning.item_for_thanks(session, team_id=body["team"]["id"], value=value)
+                item = learning.item_for_thanks(session, team_id=workspace_id(body), value=value)
             open_modal(
                 deps,
                 client,
@@ -264,9 +265,9 @@ def open_modal(
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:
     """The team and user of a slash command (flat ids) or of an interaction (nested objects)."""
-    if "team_id" in body and "user_id" in body:
-        return body["team_id"], body["user_id"]
-    return body["team"]["id"], body["user"]["id"]
+    if "user_id" in body:  # a slash command's form body
+        return workspace_id(body), body["user_id"]
+    return workspace_id(body), body["user"]["id"]
 
 
 def fetch_facts(client: WebClient, user_ids: Sequence[str]) -> list[service.Fact]:
@@ -319,7 +320,7 @@ def read_form(values: dict[str, Any], meta: dict[str, Any]) -> service.Nominatio
 def save_nomination(deps: Deps, body: dict[str, Any], client: WebClient) -> dict[str, Any]:
     """Validate and store a submitted nomination with its DMs and post; return the `ack()` arguments."""
     view = body["view"]
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    team_id, user_id = workspace_id(body), body["user"]["id"]
     meta = json.loads(view.get("private_metadata") or "{}")
     form = read_form(view["state"]["values"], meta)
     try:

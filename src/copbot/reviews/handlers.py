@@ -33,7 +33,8 @@ from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.events import on_event
 from copbot.slack.lanes import opens_view
 from copbot.slack.listeners import acknowledge, answering, modal_errors, tell
-from copbot.slack.payloads import SubcommandRequest, state_value, team_id_of
+from copbot.slack.payloads import SubcommandRequest, state_value
+from copbot.slack.workspace import workspace_domain, workspace_id
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     @app.options(ReviewField.RELATED)
     def suggest_related(ack: Ack, body: dict[str, Any]) -> None:
         with session_scope(deps.sessions) as session:
-            found = service.find_reviews(session, team_id=team_id_of(body), text=body.get("value", ""))
+            found = service.find_reviews(session, team_id=workspace_id(body), text=body.get("value", ""))
             ack(**blocks.related_options(found))
 
     _register_buttons(app, deps, acknowledge)
@@ -138,14 +139,14 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     def turn_page(body: dict[str, Any], respond: Respond) -> None:
         with answering(respond):
             query, page = blocks.parse_page_value(_action(body).get("value", ""))
-            domain = body.get("team", {}).get("domain")
-            respond(replace_original=True, **render_search(deps, team_id_of(body), query, page, domain))
+            domain = workspace_domain(body)
+            respond(replace_original=True, **render_search(deps, workspace_id(body), query, page, domain))
 
     @opens_view
     def open_playbook_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
             with session_scope(deps.sessions) as session:
-                community = _community_by_id(session, team_id_of(body), _action(body).get("value"))
+                community = _community_by_id(session, workspace_id(body), _action(body).get("value"))
             view = blocks.playbook_modal(metadata={"community_id": community.id}, community=community)
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -158,7 +159,10 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
         with answering(respond):
             with session_scope(deps.sessions) as session:
                 lesson = service.get_lesson(
-                    session, team_id=team_id_of(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
+                    session,
+                    team_id=workspace_id(body),
+                    lesson_id=_int_value(body),
+                    user_id=body["user"]["id"],
                 )
                 view = blocks.lesson_modal(lesson)
             client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -257,7 +261,7 @@ def _open_review(
     occurrence_id: int | None = None,
 ) -> None:
     """Open the review modal for the channel's community, or with a community choice when it has none."""
-    team_id = team_id_of(body)
+    team_id = workspace_id(body)
     with session_scope(deps.sessions) as session:
         community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
         choices = [] if community else service.workspace_communities(session, team_id=team_id)
@@ -291,7 +295,7 @@ def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     metadata = _metadata(body)
     try:
         entry = flows.ReviewEntry(
-            team_id=team_id_of(body),
+            team_id=workspace_id(body),
             user_id=body["user"]["id"],
             form=service.ReviewForm.parse(_field_values(body, REVIEW_FIELDS)),
             review_id=_int(metadata, "review_id"),
@@ -329,7 +333,7 @@ def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     metadata = _metadata(body)
     try:
         entry = flows.PlaybookEntry(
-            team_id=team_id_of(body),
+            team_id=workspace_id(body),
             user_id=body["user"]["id"],
             form=service.PlaybookForm.parse(_field_values(body, PLAYBOOK_FIELDS)),
             community_id=_chosen_community(body, metadata),
@@ -352,7 +356,7 @@ def save_lesson(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
         with session_scope(deps.sessions) as session:
             service.rewrite_lesson(
                 session,
-                team_id=team_id_of(body),
+                team_id=workspace_id(body),
                 lesson_id=int(lesson_id or 0),
                 user_id=body["user"]["id"],
                 text=state_value(values, ReviewField.LESSON_TEXT, ReviewField.LESSON_TEXT) or "",
@@ -370,7 +374,7 @@ def save_lesson(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
 def open_review_editor(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     """Open the review modal pre-filled with a review, for one of its authors."""
     with session_scope(deps.sessions) as session:
-        review = service.get_review(session, team_id=team_id_of(body), review_id=_int_value(body))
+        review = service.get_review(session, team_id=workspace_id(body), review_id=_int_value(body))
         service.require_editor(review, user_id=body["user"]["id"])
         related = service.reviews_by_id(session, team_id=review.team_id, ids=review.related_ids)
         community = session.get_one(Community, review.community_id)
@@ -384,7 +388,7 @@ def open_review_editor(deps: Deps, body: dict[str, Any], client: WebClient) -> N
 def open_promotion(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     """Open the playbook modal pre-filled from a review's lessons, linked back to it."""
     with session_scope(deps.sessions) as session:
-        review = service.get_review(session, team_id=team_id_of(body), review_id=_int_value(body))
+        review = service.get_review(session, team_id=workspace_id(body), review_id=_int_value(body))
         community = session.get_one(Community, review.community_id)
         view = blocks.playbook_modal(
             metadata={"community_id": community.id, "review_id": review.id},
@@ -401,7 +405,7 @@ def applied(deps: Deps, body: dict[str, Any]) -> str:
     kind, _, raw_id = str(_action(body).get("value", "")).partition(":")
     if not raw_id.isdigit():
         raise NotFound("That button is out of date.")
-    team_id, user_id = team_id_of(body), body["user"]["id"]
+    team_id, user_id = workspace_id(body), body["user"]["id"]
     with session_scope(deps.sessions) as session:
         recorded = flows.mark_applied(
             session, team_id=team_id, user_id=user_id, kind=kind, item_id=int(raw_id)
@@ -418,7 +422,7 @@ def lesson_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     change = service.retire_lesson if retire else service.verify_lesson
     with session_scope(deps.sessions) as session:
         lesson = change(
-            session, team_id=team_id_of(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
+            session, team_id=workspace_id(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
         )
         return blocks.lesson_answered(lesson, at=now())
 
@@ -476,7 +480,7 @@ def handle_reaction(session: Session, event: dict[str, Any], body: dict[str, Any
     flows.offer_capture(
         session,
         flows.Reaction(
-            team_id=body.get("team_id", ""),
+            team_id=workspace_id(body),
             channel_id=item.get("channel", ""),
             message_ts=str(item.get("ts", "")),
             emoji=event.get("reaction", ""),

@@ -37,6 +37,7 @@ from copbot.slack.errors import user_message
 from copbot.slack.lanes import opens_view
 from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
+from copbot.slack.workspace import workspace_id
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWor
 def _ids(body: dict[str, Any]) -> tuple[str, str, str, str]:
     """(team_id, user_id, action_id, value) of a button click."""
     action = body["actions"][0]
-    return body["team"]["id"], body["user"]["id"], action["action_id"], action.get("value", "")
+    return workspace_id(body), body["user"]["id"], action["action_id"], action.get("value", "")
 
 
 # --- buttons on posts ------------------------------------------------------------------------------
@@ -382,7 +383,7 @@ def save_schedule(deps: Deps, body: dict[str, Any], kind: ScheduleKind) -> dict[
     view = body["view"]
     values = view["state"]["values"]
     metadata = json.loads(view.get("private_metadata") or "{}")
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    team_id, user_id = workspace_id(body), body["user"]["id"]
     names = CYCLE_FIELDS if kind == ScheduleKind.CYCLE else SESSION_FIELDS
     fields = {name: state_value(values, FIELD_BLOCKS[name], FIELD_BLOCKS[name]) for name in names}
     try:

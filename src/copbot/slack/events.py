@@ -13,11 +13,11 @@ from copbot.clock import now
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.inbox import service as inbox
+from copbot.slack.workspace import workspace_id
 
 log = logging.getLogger(__name__)
 
 RETRY_FAILED_AFTER = timedelta(seconds=30)
-
 
 
 def _ack(ack: Ack) -> None:
@@ -39,7 +39,7 @@ def on_event(
     """
 
     def process(body: dict[str, Any]) -> None:
-        ids = {"team_id": body.get("team_id", ""), "event_id": body.get("event_id", "")}
+        ids = {"team_id": workspace_id(body), "event_id": body.get("event_id", "")}
         try:
             extra = () if prepare is None else (prepare(body["event"], body),)
             with session_scope(deps.sessions) as session:
@@ -58,5 +58,5 @@ def on_event(
 def acknowledge_unhandled_event(deps: Deps, body: dict[str, Any], response: BoltResponse) -> None:
     """Answer 200 to an event no feature listens for (Slack disables apps that fail too often)."""
     with session_scope(deps.sessions) as session:
-        inbox.mark_processed(session, team_id=body.get("team_id", ""), event_id=body.get("event_id", ""))
+        inbox.mark_processed(session, team_id=workspace_id(body), event_id=body.get("event_id", ""))
     response.status, response.body = 200, ""

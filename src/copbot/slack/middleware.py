@@ -13,6 +13,7 @@ from copbot.clock import now
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.inbox import service as inbox
+from copbot.slack.workspace import workspace_id
 
 log = logging.getLogger("copbot.requests")
 
@@ -45,7 +46,7 @@ def inbox_middleware(deps: Deps) -> Callable[..., BoltResponse | None]:
 
     def record_event(req: BoltRequest, resp: BoltResponse, next: Callable[[], None]) -> BoltResponse | None:
         body = req.body
-        team_id = req.context.team_id or body.get("team_id")
+        team_id = workspace_id(body)  # the key `mark_processed` uses too, so a handled event is done
         # No user id here: it would name the author of an anonymous question (`/cop ask`) at DEBUG.
         log.debug("%s team=%s", describe(body), team_id)
         if body.get("type") != "event_callback" or req.context.get(REPLAY):
@@ -54,7 +55,7 @@ def inbox_middleware(deps: Deps) -> Callable[..., BoltResponse | None]:
         with session_scope(deps.sessions) as session:
             fresh = inbox.record(
                 session,
-                team_id=team_id or "",
+                team_id=team_id,
                 event_id=body.get("event_id", ""),
                 event_type=body.get("event", {}).get("type", ""),
                 payload=body,

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from copbot.slack.workspace import workspace_id
+
 
 class CommandRequest(BaseModel):
     """A slash command, as Slack posts it."""
@@ -20,6 +22,11 @@ class CommandRequest(BaseModel):
     text: str = ""
     trigger_id: str = ""
     response_url: str = ""
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> CommandRequest:
+        """Read a command's form body; its workspace is the resolved one, as for every other request."""
+        return cls.model_validate({**body, "team_id": workspace_id(body)})
 
     @property
     def words(self) -> list[str]:
@@ -39,7 +46,7 @@ class SubcommandRequest(BaseModel):
     @classmethod
     def parse(cls, body: dict[str, Any]) -> SubcommandRequest:
         """Split `/cop NAME ARGS` into its parts."""
-        command = CommandRequest.model_validate(body)
+        command = CommandRequest.parse(body)
         name, _, args = command.text.strip().partition(" ")
         return cls(command=command, name=name.lower(), args=args.strip())
 
@@ -66,14 +73,3 @@ def state_value(values: dict[str, dict[str, dict[str, Any]]], block_id: str, act
     if kind == "timepicker":
         return element.get("selected_time")
     return element.get("value")
-
-
-def team_id_of(body: dict[str, Any]) -> str:
-    """The workspace a request comes from, for every payload kind.
-
-    Interactivity payloads (buttons, modals, shortcuts) carry `team.id` (null in an org-wide
-    install, where the user's `team_id` names it); commands and events carry a top-level `team_id`.
-    """
-    team = body.get("team") or {}
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    return str(team.get("id") or (user or {}).get("team_id") or body.get("team_id") or "")

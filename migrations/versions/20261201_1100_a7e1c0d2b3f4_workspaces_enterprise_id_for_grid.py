@@ -1,0 +1,28 @@
+"""workspaces.enterprise_id: the Enterprise Grid organisation of a workspace (org-wide installs)
+
+Revision ID: a7e1c0d2b3f4
+Revises: 62be9c3b1b68
+Create Date: 2026-12-01 11:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "a7e1c0d2b3f4"
+down_revision: str | None = "62be9c3b1b68"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("workspaces") as batch:
+        batch.add_column(sa.Column("enterprise_id", sa.String(length=32), nullable=True))
+        batch.create_index("ix_workspaces_enterprise_id", ["enterprise_id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("workspaces") as batch:
+        batch.drop_index("ix_workspaces_enterprise_id")
+        batch.drop_column("enterprise_id")
