@@ -138,7 +138,7 @@ class ServerThread:
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        app = create_http_app(runtime.app, runtime.engine, threads=16)
+        app = create_http_app(runtime.app, runtime.engine, threads=16, signing_secret=SIGNING_SECRET)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -143,8 +143,14 @@ def _serve_http(runtime: Runtime, host: str, port: int, head: str | None) -> Non
 
     from copbot.server import create_http_app
 
-    threads = runtime.settings.listener_threads
-    http_app = create_http_app(runtime.app, runtime.engine, threads=threads, head=head)
+    secret = runtime.settings.slack_signing_secret
+    http_app = create_http_app(
+        runtime.app,
+        runtime.engine,
+        threads=runtime.settings.listener_threads,
+        head=head,
+        signing_secret=secret.get_secret_value() if secret else None,
+    )
     log.info("copbot listening on http://%s:%d/slack/events", host, port)
     # ws="none": copbot serves no WebSocket, so uvicorn need not load a WebSocket library.
     uvicorn.run(

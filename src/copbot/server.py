@@ -20,6 +20,7 @@ from starlette.routing import Route
 from copbot import migrate
 from copbot.app import RECEIVED_AT
 from copbot.oauth.flow import INSTALL_PATH, REDIRECT_PATH
+from copbot.slack import gate
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,22 @@ def health(engine: Engine, head: str | None) -> tuple[int, dict[str, Any]]:
     return 200, {"status": "ok", "database": "ok", "schema": revision}
 
 
-def create_http_app(bolt: App, engine: Engine, *, threads: int = 40, head: str | None = None) -> Starlette:
+def create_http_app(
+    bolt: App,
+    engine: Engine,
+    *,
+    threads: int = 40,
+    head: str | None = None,
+    signing_secret: str | None = None,
+) -> Starlette:
     """Build the ASGI app around the Bolt app; Bolt runs on the thread pool, never on the event loop.
 
     `head` is the schema revision the code expects (`copbot serve` has it from the migration child);
-    without it, Alembic is asked here.
+    without it, Alembic is asked here. `signing_secret` (default: the Bolt app's) lets the edge refuse
+    unsigned or malformed requests before Bolt's listeners see them.
     """
     head = head or migrate.head_revision()
+    secret = signing_secret or bolt._signing_secret
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -54,17 +64,23 @@ def create_http_app(bolt: App, engine: Engine, *, threads: int = 40, head: str |
 
     async def slack_events(request: Request) -> Response:
         received_at = time.monotonic()  # the ack budget counts the wait for a thread too
-        body = (await request.body()).decode("utf-8", errors="replace")
-        try:
-            bolt_request = BoltRequest(
-                body=body,
-                query=request.url.query,
-                headers=dict(request.headers),
-                context={RECEIVED_AT: received_at},
-            )
-        except ValueError:  # a form body whose `payload` is not JSON: not from Slack
-            log.warning("refused a request whose body could not be parsed")
-            return Response("malformed request", status_code=400)
+        raw = await request.body()
+        refusal = gate.check(raw, request.headers, secret)
+        if refusal is None:
+            try:
+                bolt_request = BoltRequest(
+                    body=raw.decode("utf-8"),
+                    query=request.url.query,
+                    headers=dict(request.headers),
+                    context={RECEIVED_AT: received_at},
+                )
+            except gate.PARSE_ERRORS:
+                refusal = gate.NOT_PARSED
+            else:
+                refusal = gate.shape(bolt_request.body)
+        if refusal is not None:
+            gate.refuse(refusal)
+            return Response(status_code=refusal.status)
         return _to_starlette(await run_in_threadpool(bolt.dispatch, bolt_request))
 
     async def oauth(request: Request) -> Response:
