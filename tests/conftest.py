@@ -94,6 +94,7 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.start()
     yield fake
     fake.stop()
+    assert fake.invalid_payloads == [], "Block Kit that Slack would refuse was sent"
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from copbot import manifest
+from tests.fakes.blockkit import VIEW_METHODS, problems_in_call
 from tests.slack_reference.scopes import METHOD_SCOPES, conversation_kind, needed_scopes
 
 BOT_USER_ID = "UBOT"
@@ -288,6 +289,8 @@ class FakeSlack:
         self.bot_scopes: set[str] = manifest_bot_scopes()
         self.mpim_channels: set[str] = set()  # G... ids that are group DMs rather than private channels
         self.expired_tokens: set[str] = set()  # rotated away: `token_expired`, as Slack answers
+        # Block Kit that slack-sdk's models refuse, one line per call: the fixture fails the test on any.
+        self.invalid_payloads: list[str] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_names: dict[str, str] = {}
         self.archived: set[str] = set()
@@ -571,7 +574,10 @@ class FakeSlack:
     ) -> Reply:
         with self._cond:
             failure = self._take_failure(method) or self._rate_limited(method, params)
-            if failure is None:
+            refused = self._refused_blocks(method, params)
+            if refused is not None:
+                reply = refused
+            elif failure is None:
                 reply = effect()
             else:
                 if failure.apply:
@@ -583,6 +589,15 @@ class FakeSlack:
                 reply = _failure_reply(failure)
             self._record(Call(method, params, token, headers, reply.outcome))
         return reply
+
+    def _refused_blocks(self, method: str, params: Params) -> Reply | None:
+        """Slack refuses a view or blocks its own models refuse: `invalid_arguments` / `invalid_blocks`."""
+        problems = problems_in_call(method, params)
+        if not problems:
+            return None
+        self.invalid_payloads.append(f"{method}: " + "; ".join(problems))
+        error = "invalid_arguments" if method in VIEW_METHODS else "invalid_blocks"
+        return Reply.json({"ok": False, "error": error, "response_metadata": {"messages": problems}})
 
     def _take_failure(self, method: str) -> Failure | None:
         queue = self._failures.get(method)
@@ -723,6 +738,17 @@ class FakeSlack:
 
     def _auth_test(self, params: Params, token: str | None) -> Params:
         team = self._team(token)
+        if team.startswith("E"):  # an org-wide (Enterprise Grid) token: the org, no workspace
+            return {
+                "url": f"https://{team.lower()}.enterprise.example.slack.com/",
+                "team": None,
+                "team_id": None,
+                "enterprise_id": team,
+                "user": "copbot",
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": True,
+            }
         return {
             "url": f"https://{team.lower()}.example.slack.com/",
             "team": "Team",

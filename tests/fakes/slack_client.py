@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from tests.fakes.blockkit import answer_problems
+
 APP_ID = "A1"
 BOT_USER_ID = "UBOT"
 VERIFICATION_TOKEN = "legacy-verification-token"
@@ -420,8 +422,13 @@ class SlackSender:
         }
 
     def post_raw(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        """POST ``body`` with exactly ``headers`` (no signing)."""
-        return self.client.post(self.endpoint, content=body, headers=headers)
+        """POST ``body`` with exactly ``headers`` (no signing); an answer with Block Kit that Slack would
+        refuse fails here, in the test that sent the request."""
+        response = self.client.post(self.endpoint, content=body, headers=headers)
+        if response.headers.get("content-type", "").startswith("application/json") and response.content:
+            problems = answer_problems(response.json())
+            assert not problems, f"copbot answered with Block Kit that Slack would refuse: {problems}"
+        return response
 
     def post_signed(
         self,

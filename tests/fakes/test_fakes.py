@@ -124,13 +124,19 @@ def test_join_info_and_archive(fake: FakeSlack, client: WebClient) -> None:
 
 
 def test_views_echo_and_publish(fake: FakeSlack, client: WebClient) -> None:
-    view = {"type": "modal", "callback_id": "cb", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]
+    view = {
+        "type": "modal",
+        "callback_id": "cb",
+        "title": {"type": "plain_text", "text": "T"},
+        "blocks": blocks,
+    }
     opened = client.views_open(trigger_id="t", view=view)["view"]
     assert opened["callback_id"] == "cb" and opened["id"].startswith("V") and opened["hash"].startswith("h")
     assert fake.calls_to("views.open")[0].params["view"]["callback_id"] == "cb"
     updated = client.views_update(view_id=opened["id"], view=view)["view"]
     assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
-    client.views_publish(user_id="U1", view={"type": "home", "blocks": []})
+    client.views_publish(user_id="U1", view={"type": "home", "blocks": blocks})
     assert fake.home_views["U1"]["type"] == "home"
 
 
@@ -486,3 +492,19 @@ def test_fake_refuses_methods_the_manifest_has_no_scope_for() -> None:
         assert refused.value.response["error"] == "missing_scope"
         assert refused.value.response["needed"] == "im:history"
         assert client.conversations_history(channel="C1")["ok"]  # channels:history still granted
+
+
+def test_fake_refuses_block_kit_that_slack_sdk_models_refuse() -> None:
+    with FakeSlack() as fake:
+        client = WebClient(token="xoxb-1", base_url=fake.url)
+        long_title = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": []}
+        with pytest.raises(SlackApiError) as refused:
+            client.views_open(trigger_id="t", view=long_title)
+        assert refused.value.response["error"] == "invalid_arguments"
+        bad_blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+        with pytest.raises(SlackApiError) as refused:
+            client.chat_postMessage(channel="C1", text="t", blocks=bad_blocks)
+        assert refused.value.response["error"] == "invalid_blocks"
+        assert len(fake.invalid_payloads) == 2 and fake.messages_in("C1") == []
+        fine = [{"type": "section", "text": {"type": "mrkdwn", "text": "ok"}}]
+        assert client.chat_postMessage(channel="C1", text="t", blocks=fine)["ok"]
