@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,26 +13,14 @@ from copbot.oauth.models import bots_table
 from copbot.runtime import Runtime
 from tests.conftest import SIGNING_SECRET, ServerThread
 from tests.e2e.test_oauth_workspaces import Browser, oauth_runtime, oauth_server  # noqa: F401 (fixtures)
+from tests.e2e.test_slack_edge import SETUP_VALUES
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_client import (
-    SlackSender,
-    block_action_payload,
-    external,
-    plain,
-    view_submission_payload,
-)
+from tests.fakes.slack_client import SlackSender, block_action_payload, view_submission_payload
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 ORG, WORKSPACE = "E0ORG", "T0WORK"
-SETUP_VALUES = {
-    "name": {"name_input": plain("Platform Guild")},
-    "purpose": {"purpose_input": plain("Share what the platform teams learn.")},
-    "learning_goals": {"learning_goals_input": plain("")},
-    "boundaries": {"boundaries_input": plain(None)},
-    "norms": {"norms_input": plain(None)},
-    "timezone": {"timezone_select": external("UTC")},
-}
 
 
 def _org_shaped(payload: dict) -> dict:
@@ -132,9 +119,6 @@ def test_org_wide_install_serves_every_workspace_of_the_org_until_uninstalled(
         with Session(engine) as session:
             return session.get(Workspace, WORKSPACE).uninstalled_at is not None
 
-    deadline = time.monotonic() + 5
-    while not gone():
-        assert time.monotonic() < deadline, "the org's workspaces were not stopped"
-        time.sleep(0.02)
+    wait_until(gone, "the org's workspaces to stop")
     with engine.connect() as connection:
         assert connection.execute(select(bots_table.c.bot_token)).all() == []

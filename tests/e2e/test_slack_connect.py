@@ -19,20 +19,14 @@ from copbot.people.models import Onboarding
 from copbot.runtime import Runtime
 from copbot.scheduling.runner import tick
 from copbot.slack.events import on_event
+from tests.e2e.test_slack_edge import SETUP_VALUES
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_client import SlackSender, external, plain, view_submission_payload
+from tests.fakes.slack_client import SlackSender, view_submission_payload
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 HOME, OTHER = "T1", "T0OTHER"  # copbot is installed in T1; T0OTHER is the partner organisation
-SETUP_VALUES = {
-    "name": {"name_input": plain("Shared Guild")},
-    "purpose": {"purpose_input": plain("Learn across both companies.")},
-    "learning_goals": {"learning_goals_input": plain("")},
-    "boundaries": {"boundaries_input": plain(None)},
-    "norms": {"norms_input": plain(None)},
-    "timezone": {"timezone_select": external("UTC")},
-}
 
 
 def _connect_setup(slack: SlackSender, user_id: str = "U1") -> dict:
@@ -48,15 +42,6 @@ def _connect_setup(slack: SlackSender, user_id: str = "U1") -> dict:
     response = slack.interaction(payload)
     assert response.status_code == 200, response.text
     return payload
-
-
-def _wait(predicate, what: str) -> None:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _event_row(engine: Engine, event_id: str) -> ProcessedEvent | None:
@@ -86,7 +71,7 @@ def test_connect_event_takes_effect_once_and_is_marked_done(
         "team": OTHER,
     }
     assert slack.event(joined, team_id=OTHER, installed_team_id=HOME, event_id="EvConnect").status_code == 200
-    _wait(lambda: (row := _event_row(engine, "EvConnect")) is not None and row.processed_at, "the mark")
+    wait_until(lambda: (row := _event_row(engine, "EvConnect")) is not None and row.processed_at, "the mark")
     row = _event_row(engine, "EvConnect")
     assert row.team_id == HOME  # recorded and marked under the same workspace
     with Session(engine) as session:
@@ -134,7 +119,7 @@ def test_replays_stop_at_the_cap_with_a_clear_log_line(
     for minute in range(inbox.MAX_REPLAYS + 3):
         tick(at + timedelta(minutes=minute), deps=runtime.deps, app=runtime.app, sender=runtime.sender)
         runtime.app.listener_runner.listener_executor.submit(lambda: None).result()  # let lazy work start
-    _wait(lambda: len(runs) == inbox.MAX_REPLAYS, "five replays")
+    wait_until(lambda: len(runs) == inbox.MAX_REPLAYS, "five replays")
     time.sleep(0.2)
     assert len(runs) == inbox.MAX_REPLAYS
     last = [r.getMessage() for r in caplog.records if "for the last time" in r.getMessage()]

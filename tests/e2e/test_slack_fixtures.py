@@ -27,6 +27,7 @@ from tests.conftest import SIGNING_SECRET, ServerThread
 from tests.e2e.test_oauth_workspaces import oauth_runtime, oauth_server  # noqa: F401 (fixtures)
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.fakes.slack_client import FORM, JSON, SlackSender
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -78,14 +79,6 @@ def _rows(engine: Engine, table_name: str, where: dict[str, Any]) -> list[Any]:
         return list(session.execute(select(table).where(and_(*conditions))).all())
 
 
-def _eventually(check: Any, what: str) -> None:
-    deadline = time.monotonic() + 5
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(what)
-        time.sleep(0.02)
-
-
 def _check(
     name: str, fixture: dict[str, Any], response: Any, engine: Engine, fake: FakeSlack, since: int
 ) -> None:
@@ -94,11 +87,11 @@ def _check(
     if "options_include" in expect:
         assert expect["options_include"] in response.text, f"{name}: {response.text}"
     for method in expect.get("web_api", []):
-        _eventually(
+        wait_until(
             lambda m=method: any(c.method == m for c in fake.calls[since:]), f"{name}: no {method} call"
         )
     for table, where in expect.get("rows", []):
-        _eventually(lambda t=table, w=where: _rows(engine, t, w), f"{name}: no {table} row {where}")
+        wait_until(lambda t=table, w=where: _rows(engine, t, w), f"{name}: no {table} row {where}")
     for table, where in expect.get("no_rows", []):
         assert not _rows(engine, table, where), f"{name}: unexpected {table} row {where}"
 
