@@ -97,6 +97,6 @@ def shape(body: Any) -> Refusal | None:
     value = body.get(part)
     if not isinstance(value, expected) or (expected is list and not value):
         return Refusal(400, f"a {kind} payload without `{part}`")
-    if kind == "block_actions" and not all(isinstance(action, dict) for action in value):
+    if kind == "block_actions" and not all(isinstance(action, dict) for action in body["actions"]):
         return Refusal(400, "a block_actions payload whose actions are not objects")
     return None
