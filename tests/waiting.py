@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 5.0) -> None:
+def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
     """Poll `predicate` until it is truthy; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -18,6 +18,9 @@ from copbot.outbox.sender import METADATA_EVENT, OutboxSender, Report, renew_cla
 from copbot.tokens import SingleWorkspaceTokens
 from tests.fakes.slack_api import FakeSlack
 
+# Slack (and slack-sdk's View model) wants 1 to 100 blocks in a view.
+HOME_VIEW = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}]}
+
 
 class Clock:
     """A clock the test moves by hand."""
@@ -335,7 +338,7 @@ def test_update_waits_for_the_original_then_edits_it(
 
 
 def test_home_view_is_published(engine: Engine, sender: OutboxSender, fake_slack: FakeSlack) -> None:
-    view = {"type": "home", "blocks": []}
+    view = HOME_VIEW
     with session_scope(session_factory(engine)) as session:
         outbox.publish_home(session, team_id="T1", user_id="U3", key="home:U3:1", view=view)
     assert sender.deliver_due().delivered == 1
@@ -372,9 +375,7 @@ def test_home_view_retries_count_too(
     engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
 ) -> None:
     with session_scope(session_factory(engine)) as session:
-        outbox.publish_home(
-            session, team_id="T1", user_id="U3", key="home:U3:2", view={"type": "home", "blocks": []}
-        )
+        outbox.publish_home(session, team_id="T1", user_id="U3", key="home:U3:2", view=HOME_VIEW)
     fake_slack.fail_next("views.publish", status=503)
     sender.deliver_due()
     row = _row(engine, "home:U3:2")
