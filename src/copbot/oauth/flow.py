@@ -92,5 +92,6 @@ def installation_authorize(settings: Settings, store: InstallationStore) -> Inst
         client_id=settings.slack_client_id,
         client_secret=secret,
         bot_only=True,
-        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),
+        # slack-sdk annotates the timeout as int; a float works
+        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),  # type: ignore[arg-type]
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from copbot.clock import now
 from copbot.communities.models import Workspace
 from copbot.communities.service import ensure_workspace
+from copbot.db import affected
 
 
 def mark_installed(
@@ -39,7 +40,7 @@ def mark_organisation(session: Session, *, enterprise_id: str, installed: bool) 
         .where(Workspace.enterprise_id == enterprise_id)
         .values(uninstalled_at=None if installed else now())
     )
-    return result.rowcount
+    return affected(result)
 
 
 def remember_organisation(session: Session, *, team_id: str, enterprise_id: str) -> None:

@@ -61,13 +61,16 @@ def _names_a_workspace(candidate: Any, enterprise_id: str | None) -> bool:
 
 def _acting_workspace(body: dict[str, Any], enterprise_id: str | None) -> str | None:
     """Org-wide installs: the workspace the view was opened, the event happened or the person acted in."""
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    view, user, event = (_part(body, name) for name in ("view", "user", "event"))
     for candidate in (view.get("team_id"), body.get("team_id"), event.get("team"), user.get("team_id")):
         if _names_a_workspace(candidate, enterprise_id):
             return candidate
     return None
+
+
+def _part(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name)
+    return value if isinstance(value, dict) else {}
 
 
 def workspace_domain(body: dict[str, Any]) -> str | None:

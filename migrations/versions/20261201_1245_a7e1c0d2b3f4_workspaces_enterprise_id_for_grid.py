@@ -1,8 +1,8 @@
 """workspaces.enterprise_id: the Enterprise Grid organisation of a workspace (org-wide installs)
 
 Revision ID: a7e1c0d2b3f4
-Revises: 8d3f6b1a2c57
-Create Date: 2026-12-01 12:30:00
+Revises: a7e4c2d9b318
+Create Date: 2026-12-01 12:45:00
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7e1c0d2b3f4"
-down_revision: str | None = "8d3f6b1a2c57"
+down_revision: str | None = "a7e4c2d9b318"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
