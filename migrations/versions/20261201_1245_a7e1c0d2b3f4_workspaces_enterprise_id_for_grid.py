@@ -1,7 +1,7 @@
 """workspaces.enterprise_id: the Enterprise Grid organisation of a workspace (org-wide installs)
 
 Revision ID: a7e1c0d2b3f4
-Revises: a7e4c2d9b318
+Revises: a7e3c1d2b9f4
 Create Date: 2026-12-01 12:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7e1c0d2b3f4"
-down_revision: str | None = "a7e4c2d9b318"
+down_revision: str | None = "a7e3c1d2b9f4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

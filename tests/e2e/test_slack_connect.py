@@ -80,7 +80,10 @@ def test_connect_event_takes_effect_once_and_is_marked_done(
     assert any(c.params.get("channel") == "DU77" for c in fake_slack.calls_to("chat.postMessage"))
     # minutes later the replay job finds nothing stranded: no loop
     with Session(engine) as session:
-        assert inbox.claim_stranded(session, received_before=now() + timedelta(hours=1)) == []
+        later = now() + timedelta(hours=1)
+        assert (
+            inbox.claim_stranded(session, at=later, identity="test", until=later, received_before=later) == []
+        )
 
 
 def test_replays_stop_at_the_cap_with_a_clear_log_line(

@@ -138,8 +138,21 @@ class Fuzzer:
     def text(self) -> str:
         pick = self.rng.randrange(10)
         words = [
-            "<@U0001|bob>", "<#C1|general>", "2027-02-30", "-1", "9" * 30, "'; DROP TABLE communities; --",
-            "%_%", "\\", "ünïcödé 🎉", "\x00", "<!channel>", "*bold*", "null", "{}", "[]",
+            "<@U0001|bob>",
+            "<#C1|general>",
+            "2027-02-30",
+            "-1",
+            "9" * 30,
+            "'; DROP TABLE communities; --",
+            "%_%",
+            "\\",
+            "ünïcödé 🎉",
+            "\x00",
+            "<!channel>",
+            "*bold*",
+            "null",
+            "{}",
+            "[]",
         ]
         if pick == 0:
             return ""
