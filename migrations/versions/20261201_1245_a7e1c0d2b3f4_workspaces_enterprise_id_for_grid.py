@@ -1,7 +1,7 @@
 """workspaces.enterprise_id: the Enterprise Grid organisation of a workspace (org-wide installs)
 
 Revision ID: a7e1c0d2b3f4
-Revises: a7e3c1d2b9f4
+Revises: 72ce3ca8584a
 Create Date: 2026-12-01 12:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7e1c0d2b3f4"
-down_revision: str | None = "a7e3c1d2b9f4"
+down_revision: str | None = "72ce3ca8584a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
