@@ -35,6 +35,8 @@ def render(*, url: str | None = None, socket_mode: bool = False, org: bool = Fal
     text = (manifests_dir() / name).read_text(encoding="utf-8")
     if url and not socket_mode:
         text = text.replace(PLACEHOLDER, url.rstrip("/"))
+    if org and ORG_DEPLOY_OFF not in text and "org_deploy_enabled: true" in text:
+        return text  # the manifest is org-ready already (custom workflow steps need it)
     if org:
         if ORG_DEPLOY_OFF not in text:
             raise ValueError(f"{name} has no `org_deploy_enabled: false` line to switch on")

@@ -65,6 +65,9 @@ METHOD_SCOPES: dict[str, str | dict[str, str] | None] = {
     "usergroups.create": "usergroups:write",
     "usergroups.update": "usergroups:write",
     "usergroups.users.update": "usergroups:write",
+    "usergroups.enable": "usergroups:write",
+    "usergroups.disable": "usergroups:write",
+    "canvases.sections.lookup": "canvases:read",
     "canvases.create": "canvases:write",
     "canvases.edit": "canvases:write",
     "conversations.canvases.create": "canvases:write",
@@ -76,8 +79,13 @@ METHOD_SCOPES: dict[str, str | dict[str, str] | None] = {
 READ_ANY_CONVERSATION = ("conversations.history", "conversations.replies")
 
 
-def needed_scopes(method: str, kinds: Iterable[str] = CONVERSATION_KINDS) -> set[str]:
+# Methods copbot calls on its communities' channels only (public or private), never on DMs.
+CHANNELS_ONLY = {"conversations.info": (PUBLIC, PRIVATE)}
+
+
+def needed_scopes(method: str, kinds: Iterable[str] | None = None) -> set[str]:
     """The scopes `method` needs for conversations of `kinds` (KeyError: a method not in the table)."""
+    kinds = kinds if kinds is not None else CHANNELS_ONLY.get(method, CONVERSATION_KINDS)
     need = METHOD_SCOPES[method]
     if need is None:
         return set()

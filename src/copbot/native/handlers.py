@@ -32,6 +32,7 @@ from copbot.recognition.handlers import check_unknown_nominees
 from copbot.scheduling.jobs import Job, JobContext
 from copbot.slack.commands import CopRouter, Subcommand
 from copbot.slack.payloads import SubcommandRequest
+from copbot.slack.workspace import workspace_id
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def step_input(body: dict[str, Any]) -> steps.StepInput:
     """The flows' view of a `function_executed` event."""
     event = body["event"]
     return steps.StepInput(
-        team_id=body.get("team_id") or event.get("function", {}).get("team_id", ""),
+        team_id=workspace_id(body) or event.get("function", {}).get("team_id", ""),
         execution_id=event["function_execution_id"],
         callback_id=event["function"]["callback_id"],
         inputs=event.get("inputs") or {},

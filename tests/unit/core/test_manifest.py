@@ -49,9 +49,8 @@ def test_the_schema_catches_what_slack_refused() -> None:
 
 def test_org_variant_only_switches_on_org_deploy() -> None:
     plain, org = (yaml.safe_load(manifest.render(org=flag)) for flag in (False, True))
-    assert plain["settings"]["org_deploy_enabled"] is False
     assert org["settings"]["org_deploy_enabled"] is True
-    org["settings"]["org_deploy_enabled"] = False
+    plain["settings"]["org_deploy_enabled"] = True
     assert org == plain
 
 
