@@ -10,12 +10,13 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
-from copbot.blockkit import escape
+from copbot.blockkit import escape, mention
 from copbot.communities import blocks as community_blocks
-from copbot.db import is_over_budget, time_budget
+from copbot.communities import service as communities
+from copbot.db import is_over_budget, session_scope, time_budget
 from copbot.deps import Deps
 from copbot.slack.auth import build_authorize
-from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.commands import TOPICS, CopRouter, Subcommand, Topic
 from copbot.slack.errors import handle_error
 from copbot.slack.events import acknowledge_unhandled_event
 from copbot.slack.lanes import LaneRunner, refuse_after_ack
@@ -71,10 +72,19 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     app.use(inbox_middleware(deps))
     app.error(lambda error, body, response, context: _on_error(deps, error, body, response, context))
     router = CopRouter()
-    router.add(Subcommand("help", "/cop help", "this list", on_ack=lambda request: help_reply(router)))
+    router.add(
+        Subcommand(
+            "help",
+            "/cop help [topic]",
+            "what copbot can do",
+            on_ack=lambda request: help_reply(deps, router, request),
+            listed=False,
+            topic=Topic.YOU,
+        )
+    )
     # `/cop` first: Bolt tries listeners in order, each try costs a few microseconds, and slash
     # commands are the requests people wait on. The router reads its subcommands when called.
-    router.register(app, fallback=lambda request: help_reply(router, unknown=request))
+    router.register(app, fallback=lambda request: help_reply(deps, router, request, unknown=True))
     for feature in deps.features:
         feature.register(app, deps, router)
     if installations is not None:
@@ -119,10 +129,38 @@ def _on_error(
     handle_error(error, body, response)
 
 
-def help_reply(router: CopRouter, *, unknown: SubcommandRequest | None = None) -> dict[str, Any]:
-    """The `/cop help` answer; for an unknown subcommand it says so first."""
-    lines = [*router.other_commands, *((s.usage, s.summary) for s in router.listed)]
-    intro = None
-    if unknown is not None and unknown.name:
-        intro = f"I don't know `/cop {escape(unknown.name[:40])}`. Here is what I can do:"
-    return community_blocks.help_message(lines, intro=intro)
+def help_reply(
+    deps: Deps, router: CopRouter, request: SubcommandRequest, *, unknown: bool = False
+) -> dict[str, Any]:
+    """`/cop help [topic]` (and the answer to an unknown subcommand): grouped by what people want to
+    do; the leads' commands only for the channel community's leads."""
+    command = request.command
+    with session_scope(deps.sessions) as session:
+        community = communities.community_for_channel(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        leads = communities.leads(session, community=community) if community else []
+    shown = [t for t in Topic if t != Topic.LEAD or command.user_id in leads]
+    topics = {t: _help_topic(router, t) for t in shown}
+    asked = request.args.strip() if not unknown else ""
+    if asked:
+        topic = router.topic_for(asked)
+        if topic in topics:
+            return community_blocks.help_topic(topics[topic])
+        if topic != Topic.LEAD:
+            intro = f"There is no help topic `{escape(asked[:40])}`. Here is what I can do:"
+        elif leads:
+            intro = f"`{escape(asked[:40])}` is for this community's leads: {', '.join(map(mention, leads))}."
+        else:
+            intro = "That is for leads: `/cop setup` in a channel makes you the lead of a new community."
+    elif unknown and request.name:
+        intro = f"I don't know `/cop {escape(request.name[:40])}`. Here is what I can do:"
+    else:
+        intro = None
+    footer = None if community else "No community lives here yet: `/cop setup` makes this channel its home."
+    return community_blocks.help_overview(list(topics.values()), intro=intro, footer=footer)
+
+
+def _help_topic(router: CopRouter, topic: Topic) -> community_blocks.HelpTopic:
+    emoji, title, blurb = TOPICS[topic]
+    return community_blocks.HelpTopic(topic.value, emoji, title, blurb, router.entries(topic))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import struct
 import time
 from datetime import timedelta
 
@@ -12,9 +13,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from copbot.communities import service as communities
+from copbot.health import chart
 from copbot.health import jobs as health_jobs
 from copbot.health.models import QuarterlyReview
 from copbot.outbox.models import Kind, OutboxMessage, Status
+from copbot.reviews import service as reviews
 from copbot.runtime import Runtime
 from copbot.scheduling.jobs import JobContext
 from copbot.scheduling.runner import tick
@@ -47,6 +51,24 @@ def test_home_is_published_when_opened(
     assert len(view["blocks"]) <= 100
 
 
+def test_the_lead_who_just_made_a_community_is_not_welcomed_as_its_newcomer(
+    slack: SlackSender, runtime: Runtime, fake_slack: FakeSlack, engine: Engine
+) -> None:
+    form = communities.CommunityForm.parse({"name": "Fresh", "purpose": "Learn together.", "timezone": "UTC"})
+    with Session(engine) as session:
+        communities.save_community(session, team_id="T1", channel_id="C7", user_id="UNEW", form=form)
+        communities.join(session, team_id="T1", channel_id="C7", user_id="UJOINED")
+        session.commit()
+    for user in ("UNEW", "UJOINED"):
+        slack.event({"type": "app_home_opened", "user": user, "tab": "home", "channel": "D1"})
+    deadline = time.monotonic() + 5
+    while len({"UNEW", "UJOINED"} & set(fake_slack.home_views)) < 2 and time.monotonic() < deadline:
+        runtime.sender.drain()
+        time.sleep(0.02)
+    assert "New to Fresh?" not in json.dumps(fake_slack.home_views["UNEW"])  # the lead who created it
+    assert "New to Fresh?" in json.dumps(fake_slack.home_views["UJOINED"])  # a member who just joined
+
+
 def _stats(slack: SlackSender, fake_slack: FakeSlack, text: str, **kwargs: str) -> dict:
     seen = len(fake_slack.calls_to("response_url"))
     name = f"s{seen}"
@@ -62,6 +84,31 @@ def test_stats_answers_after_the_ack(slack: SlackSender, fake_slack: FakeSlack, 
     assert "Guild" in text and "Q" in text and "Participation" in text and "Fairness" not in text
     assert "Fairness" in json.dumps(_stats(slack, fake_slack, "stats", user_id="U1"))
     assert "no community" in _stats(slack, fake_slack, "stats week", channel_id="C404")["text"]
+
+
+def test_stats_counts_read_as_english(slack: SlackSender, fake_slack: FakeSlack, engine: Engine) -> None:
+    form = communities.CommunityForm.parse({"name": "Small", "purpose": "Learn together.", "timezone": "UTC"})
+    with Session(engine) as session:
+        community, _ = communities.save_community(
+            session, team_id="T1", channel_id="C8", user_id="UA", form=form
+        )
+        for user in ("UB", "UC"):
+            communities.join(session, team_id="T1", channel_id="C8", user_id=user)
+        review_form = reviews.ReviewForm.parse(
+            {
+                "template": "after_action",
+                "title": "One",
+                "context": "Context here",
+                "happened": "It happened",
+                "lessons": "A lesson",
+            }
+        )
+        reviews.create_review(session, team_id="T1", user_id="UB", community=community, form=review_form)
+        session.commit()
+    body = _stats(slack, fake_slack, "stats month", user_id="UA", channel_id="C8")
+    shown = json.dumps(body)
+    assert body["text"].endswith("1 contributor of 3 members")  # was "1 contributors of 3 members"
+    assert "1 review" in shown and "1 reviews" not in shown and "1 contributed" in shown
 
 
 def test_stats_refuses_an_unknown_period_in_the_ack(slack: SlackSender, fake_slack: FakeSlack, guild) -> None:
@@ -125,7 +172,7 @@ def test_quarterly_review_once_per_quarter_with_chart(
     uploads = fake_slack.calls_to("files.completeUploadExternal")  # each chart follows its delivered DM
     assert sorted(c.params["channel_id"] for c in uploads) == ["DU1", "DU20"]
     png = fake_slack.uploads[uploads[0].params["files"][0]["id"]]
-    assert png.startswith(b"\x89PNG")
+    assert png.startswith(b"\x89PNG") and struct.unpack(">II", png[16:24]) == (chart.WIDTH, chart.HEIGHT)
     tick(end, deps=runtime.deps, app=runtime.app, sender=runtime.sender)  # the same instant again
     for at in (end + timedelta(minutes=20), end + timedelta(days=3)):
         health_jobs.run_quarterly(JobContext(deps=runtime.deps, at=at))

@@ -178,6 +178,10 @@ def test_a_public_nomination_is_stored_dmed_and_posted(
     by_channel = {c.params["channel"]: json.dumps(c.params["blocks"]) for c in posts}
     assert set(by_channel) == {"DU2", "DU3", "C1"}
     assert "<@U1> recognised you for *Mentoring*" in by_channel["DU2"]
+    # The notification, all many people read, says who too.
+    texts = {c.params["channel"]: c.params["text"] for c in posts}
+    assert texts["DU2"] == "<@U1> recognised you for Mentoring in Incident Guild"
+    assert texts["C1"] == "<@U1> recognised <@U2>, <@U3> for Mentoring"
     assert STORY in by_channel["C1"] and "<@U2>, <@U3>" in by_channel["C1"] and permalink in by_channel["C1"]
 
 
@@ -271,8 +275,8 @@ def test_values_are_edited_by_leads(slack: SlackSender, fake_slack: FakeSlack, c
 
 
 def test_help_lists_recognition(slack: SlackSender) -> None:
-    listing = json.dumps(slack.command("/cop", "help").json()["blocks"])
-    for usage in ("/nominate", "/cop digest", "/cop values", "/cop recognition"):
+    listing = json.dumps(slack.command("/cop", "help recognise").json()["blocks"])
+    for usage in ("/nominate", "/cop values", "Recognize this", "Thank the author"):
         assert usage in listing
 
 

@@ -157,6 +157,32 @@ def test_review_is_stored_and_posted_escaped(
     assert "<@U1>" in rendered and "<https://wiki.example.com/failover|" in rendered
 
 
+def test_review_post_names_owners_by_their_part_and_labels_links(
+    slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    community_id = make_community(engine)
+    values = review_values(
+        decisions="- Write the failover script\n- Alert on replica lag",
+        links="https://wiki.example.com/runbooks/failover\nhttps://team-t1.slack.com/archives/C1/p123",
+    )
+    values["review_action_owners"] = {"review_action_owners": users(["U2", "U3", "U5"])}
+    values["review_lesson_owner"] = {"review_lesson_owner": user("U4")}
+    slack.view_submission(
+        "review_modal", values, user_id="U1", private_metadata=json.dumps({"community_id": community_id})
+    )
+    runtime.sender.drain()
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    texts = [b["text"]["text"] for b in post.params["blocks"] if b["type"] == "section"]
+    lessons = next(t for t in texts if t.startswith("*Lessons*"))
+    assert lessons.startswith("*Lessons* · owner <@U4>, who re-checks them\n• Check replication lag first")
+    actions = next(t for t in texts if t.startswith("*Decisions"))
+    assert "• Write the failover script → <@U2>\n• Alert on replica lag → <@U3>" in actions
+    assert "Also following up: <@U5>" in actions
+    links = next(t for t in texts if t.startswith("*Links*"))
+    assert "<https://wiki.example.com/runbooks/failover|wiki.example.com: failover>" in links
+    assert "<https://team-t1.slack.com/archives/C1/p123|Slack thread>" in links
+
+
 def test_author_edits_and_the_post_is_updated_in_place(
     slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
@@ -165,7 +191,12 @@ def test_author_edits_and_the_post_is_updated_in_place(
     runtime.sender.drain()
     with Session(engine) as session:
         review_id = session.scalar(select(Review.id))
-    slack.block_action("review_edit", value=str(review_id), user_id="U1", trigger_id="trig-e")
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert "review_edit" not in json.dumps(post.params["blocks"])  # the channel sees no Edit it can't use
+    found = slack.command("/cop", "search failover", user_id="U1").json()["blocks"]
+    (edit,) = [b["accessory"] for b in found if "accessory" in b]  # the author's own results carry it
+    assert "review_edit" not in json.dumps(slack.command("/cop", "search failover", user_id="U7").json())
+    slack.block_action(edit["action_id"], value=edit["value"], user_id="U1", trigger_id="trig-e")
     (call,) = fake_slack.wait_for("views.open")
     view = call.params["view"]
     assert json.loads(view["private_metadata"]) == {"review_id": review_id}
@@ -202,7 +233,7 @@ def test_search_ranks_paginates_and_links(
     slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
 ) -> None:
     community_id = make_community(engine)
-    for n in range(7):
+    for n in range(12):
         submit_review(
             slack,
             {"community_id": community_id},
@@ -223,14 +254,38 @@ def test_search_ranks_paginates_and_links(
     nav = next(b for b in first["blocks"] if b.get("block_id") == "review_search_nav")
     (next_button,) = nav["elements"]
     assert json.loads(next_button["value"]) == {"q": "kafka", "p": 2}
-    slack.block_action(
-        "review_search_page", value=next_button["value"], response_url=fake_slack.response_url("page")
+    page_two = _turn(slack, fake_slack, next_button, "page-2")
+    titles = json.dumps(page_two["blocks"])
+    assert titles.count("Kafka incident") == 5 and "(page 2)" in titles
+    # A middle page carries both buttons in one block: each needs its own action id (it used to crash).
+    nav = next(b for b in page_two["blocks"] if b.get("block_id") == "review_search_nav")
+    previous, following = nav["elements"]
+    assert (previous["text"]["text"], following["text"]["text"]) == ("Previous", "Next")
+    assert previous["action_id"] != following["action_id"]
+    page_three = json.dumps(_turn(slack, fake_slack, following, "page-3")["blocks"])
+    assert page_three.count("Kafka incident") == 2 and "(page 3)" in page_three
+    assert "Something went wrong" not in page_three
+    back = json.dumps(_turn(slack, fake_slack, previous, "page-1")["blocks"])
+    assert "(page 1)" in back and back.count("Kafka incident") == 5
+
+
+def test_search_snippets_show_tags_as_words(slack: SlackSender, engine: Engine) -> None:
+    community_id = make_community(engine)
+    submit_review(
+        slack, {"community_id": community_id}, context="Calm.", to_change="", tags="tag, zookeeper"
     )
-    (page_two,) = fake_slack.wait_for("response_url")
-    titles = json.dumps(page_two.params["blocks"])
-    assert page_two.params["replace_original"] is True
-    assert titles.count("Kafka incident") == 2 and "(page 2)" in titles and "Previous" in titles
-    assert "No community" not in titles
+    (result,) = [b for b in slack.command("/cop", "search zookeeper").json()["blocks"] if "Review" in str(b)]
+    snippet = result["text"]["text"].splitlines()[2]
+    assert "tag *zookeeper*" in snippet and "[" not in snippet and "&quot;" not in snippet
+
+
+def _turn(slack: SlackSender, fake_slack: FakeSlack, button: dict, name: str) -> dict:
+    """Click a paging button; return the replacement page copbot sends to the response_url."""
+    url = fake_slack.response_url(name)
+    slack.block_action(button["action_id"], value=button["value"], response_url=url)
+    call = fake_slack.wait_for_call(lambda c: c.method == "response_url" and c.params.get("_path") == name)
+    assert call.params["replace_original"] is True
+    return call.params
 
 
 def test_search_needs_words(slack: SlackSender) -> None:
@@ -244,8 +299,12 @@ def test_promote_to_playbook_and_applied_once_per_member(
 ) -> None:
     community_id = make_community(engine)
     submit_review(slack, {"community_id": community_id})
+    runtime.sender.drain()
+    fake_slack.wait_for("chat.postMessage")
     with Session(engine) as session:
         review_id = session.scalar(select(Review.id))
+        key = f"review:{review_id}"
+        review_ts = session.scalar(select(OutboxMessage.sent_ts).where(OutboxMessage.key == key))
     slack.block_action("review_promote", value=str(review_id), user_id="U3")
     (call,) = fake_slack.wait_for("views.open")
     view = call.params["view"]
@@ -266,6 +325,11 @@ def test_promote_to_playbook_and_applied_once_per_member(
         assert playbook.source_review_id == review_id and playbook.steps == "Check lag\nRun the script"
     listing = json.dumps(slack.command("/cop", "playbook").json()["blocks"])
     assert "Failover playbook" in listing
+    runtime.sender.drain()
+    playbook_post = fake_slack.calls_to("chat.postMessage")[-1]
+    byline = playbook_post.params["blocks"][1]["elements"][0]["text"]
+    review_url = f"https://team-t1.slack.com/archives/C1/p{review_ts.replace('.', '')}"
+    assert f"from the review <{review_url}|Database failover drill>" in byline
 
     for _ in range(2):
         slack.block_action(
@@ -280,6 +344,7 @@ def test_promote_to_playbook_and_applied_once_per_member(
     runtime.sender.drain()
     (update,) = fake_slack.calls_to("chat.update")
     assert "Applied by 1 member" in json.dumps(update.params["blocks"])
+    assert review_url in json.dumps(update.params["blocks"])  # the link survives the update
 
 
 def test_thread_capture_prefills_the_modal(slack: SlackSender, engine: Engine, fake_slack: FakeSlack) -> None:

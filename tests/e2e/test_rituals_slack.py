@@ -26,7 +26,7 @@ from copbot.rituals.models import (
 )
 from copbot.runtime import Runtime
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_client import SlackSender, datepicker, plain, static, timepicker
+from tests.fakes.slack_client import SlackSender, datepicker, plain, radio, static, timepicker, view_shape
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "rituals"))
 from rituals_helpers import (
@@ -365,6 +365,77 @@ def test_schedule_saved_as_draft_then_preview_live_pause_delete(
     assert count(engine, RitualSchedule) == 0
 
 
+def test_a_member_sees_the_rituals_but_no_buttons_they_cannot_use(
+    slack: SlackSender, session: Session, runtime: Runtime
+) -> None:
+    community = make_community(session)
+    add_member(session, community, "U2")
+    live_sessions(session, community, first=future(7), now=datetime.now(UTC))
+    run_tick(runtime, datetime.now(UTC))  # the coming sessions are recorded
+    _submit(slack, "ritual_cycle_modal", _cycle_values(future(5), future(12), future(20)) | _then("draft"))
+    member = slack.command("/cop", "schedule", user_id="U2").json()
+    shown = json.dumps(member["blocks"])
+    assert "Incident drills" in shown and "live" in shown and "<!date^" in shown
+    assert "Spring" not in shown  # a draft is the planners' business
+    assert not [b for b in member["blocks"] if b["type"] == "actions"]
+    assert "ritual_" not in shown and "Plan a cycle" not in shown
+    lead = json.dumps(slack.command("/cop", "schedule", user_id="U1").json()["blocks"])
+    assert "Spring" in lead and "ritual_go_live" in lead and "ritual_new_cycle" in lead
+
+
+def _then(choice: str) -> dict:
+    return {"ritual_then": {"ritual_then": radio(choice)}}
+
+
+def test_the_schedule_modal_goes_live_by_default_and_says_what_is_posted_when(
+    slack: SlackSender, session: Session, runtime: Runtime, fake_slack: FakeSlack, engine: Engine
+) -> None:
+    make_community(session)
+    slack.command("/cop", "schedule sessions", trigger_id="t1")
+    (opened,) = fake_slack.wait_for("views.open")
+    modal = opened.params["view"]
+    assert modal["submit"]["text"] == "Save and go live"
+    (then,) = [b for b in modal["blocks"] if b.get("block_id") == "ritual_then"]
+    assert then["element"]["initial_option"]["value"] == "live" and then["dispatch_action"] is True
+
+    # Choosing "draft" relabels the submit button in place, keeping what was typed.
+    ((view_id, stored),) = fake_slack.views.items()
+    slack.block_action(
+        "ritual_then",
+        block_id="ritual_then",
+        action_type="radio_buttons",
+        extra_action={"selected_option": {"value": "draft", "text": {"type": "plain_text", "text": "x"}}},
+        view=view_shape(
+            "ritual_sessions_modal",
+            values=_sessions_values(future(7)) | _then("draft"),
+            private_metadata=modal["private_metadata"],
+            view_id=view_id,
+            hash=stored["hash"],
+        ),
+    )
+    (relabelled,) = fake_slack.wait_for("views.update")
+    assert relabelled.outcome == "ok" and relabelled.params["view_id"] == view_id
+    assert relabelled.params["view"]["submit"]["text"] == "Save as draft"
+
+    # Submitted as it comes: live at once, and the saved view lists the coming posts in the reader's time.
+    reply = _submit(slack, "ritual_sessions_modal", _sessions_values(future(7)) | _then("live"))
+    shown = json.dumps(reply["view"])
+    assert "is live" in shown and "I'll post in <#C1>" in shown and "the session reminder" in shown
+    assert shown.count("<!date^") >= 5 and "ritual_go_live" not in shown
+    with Session(engine) as check:
+        assert check.scalars(select(RitualSchedule)).one().status == ScheduleStatus.ACTIVE
+    reminder_posted(runtime, session)
+    assert posts(fake_slack)  # it posts without anyone finding "Go live"
+
+    # "Preview to me" keeps a draft and sends the preview by DM.
+    reply = _submit(slack, "ritual_sessions_modal", _sessions_values(future(9)) | _then("preview"))
+    shown = json.dumps(reply["view"])
+    assert "saved as a draft: nothing is posted until it goes live" in shown and "on its way" in shown
+    assert "ritual_go_live" in shown
+    runtime.sender.drain()
+    assert len(dms(fake_slack, "U1")) == 2  # the intro and the session reminder as members will see it
+
+
 def test_exclusion_skips_the_session_with_a_note(
     slack: SlackSender, session: Session, runtime: Runtime, fake_slack: FakeSlack, engine: Engine
 ) -> None:
@@ -401,18 +472,57 @@ def test_rotation_command_opt_in_out_and_order(slack: SlackSender, session: Sess
     community = make_community(session)
     add_member(session, community, "U2")
     add_member(session, community, "U3", role=Role.FACILITATOR)
+    add_member(session, community, "U4")
     assert "Join the community first" in slack.command("/cop", "rotation in", user_id="U9").json()["text"]
-    for user in ("U2", "U3"):
-        assert "You are in the rotation" in slack.command("/cop", "rotation in", user_id=user).json()["text"]
-    assert (
-        "Only a lead or a facilitator"
-        in slack.command("/cop", "rotation order <@U3|c> <@U2|b>", user_id="U2").json()["text"]
-    )
+    # The facilitator role is the rotation.
+    assert "already in the facilitator rotation" in _cop(slack, "rotation in", "U3")
+    joined = _cop(slack, "rotation in", "U2")
+    assert "You are in the facilitator rotation of *Incident Guild* (2 of 2)" in joined
+    assert "Only a lead or a facilitator" in _cop(slack, "rotation order <@U3|c> <@U2|b>", "U4")
     reply = slack.command("/cop", "rotation order <@U3|c> <@U2|b>", user_id="U3").json()
     listing = json.dumps(reply["blocks"])
     assert listing.index("<@U3>") < listing.index("<@U2>")
-    assert "out of the rotation" in slack.command("/cop", "rotation out", user_id="U2").json()["text"]
-    assert "opted out" in json.dumps(slack.command("/cop", "rotation").json()["blocks"])
+    assert "out of the facilitator rotation" in _cop(slack, "rotation out", "U2")
+    assert "<@U2>" not in json.dumps(slack.command("/cop", "rotation").json()["blocks"])
+    assert "were not in the facilitator rotation" in _cop(slack, "rotation out", "U2")
+
+
+def test_every_door_into_the_rotation_is_one(
+    slack: SlackSender, session: Session, engine: Engine, runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    """`/cop facilitate on`, `/cop rotation in` and a lead's grant put people in the one rotation that is
+    asked to facilitate; `/cop facilitate off` and a lead's removal take them out."""
+    community = make_community(session)
+    for user in ("U2", "U3", "U4"):
+        add_member(session, community, user)
+    assert "You are in the facilitator rotation of *Incident Guild* (1 of 1)" in _cop(
+        slack, "facilitate on", "U2"
+    )
+    assert "(2 of 2)" in _cop(slack, "rotation in", "U3")
+    granted = _cop(slack, "role <@U4|d> facilitator", "U1")
+    assert "is now a *facilitator*" in granted and "in the facilitator rotation" in granted
+    listing = json.dumps(slack.command("/cop", "rotation").json()["blocks"])
+    assert listing.index("<@U2>") < listing.index("<@U3>") < listing.index("<@U4>")
+    roles = json.dumps(slack.command("/cop", "roles").json()["blocks"])
+    assert all(f"<@{u}>" in roles for u in ("U2", "U3", "U4"))
+    assert "already in the facilitator rotation" in _cop(slack, "facilitate on", "U3")
+    assert "out of the facilitator rotation" in _cop(slack, "facilitate off", "U2")
+    assert "out of the facilitator rotation" in _cop(slack, "role <@U3|c> -facilitator", "U1")
+    assert "Usage" in _cop(slack, "facilitate maybe", "U2")
+
+    # The one left is the one asked: the lead's grant counts, as the others did.
+    live_sessions(session, community, first=future(10), now=datetime.now(UTC), rotation_days=3)
+    run_tick(runtime, datetime.now(UTC) + timedelta(days=8))
+    assert [user for user, _ in _asks(engine)] == ["U4"]
+    assert dms(fake_slack, "U4")
+    # Back in: the old place is kept.
+    _cop(slack, "facilitate on", "U2")
+    listing = json.dumps(slack.command("/cop", "rotation").json()["blocks"])
+    assert listing.index("<@U2>") < listing.index("<@U4>")
+
+
+def _cop(slack: SlackSender, text: str, user: str) -> str:
+    return slack.command("/cop", text, user_id=user).json()["text"]
 
 
 def test_help_lists_the_rituals_commands(slack: SlackSender) -> None:

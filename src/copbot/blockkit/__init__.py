@@ -19,7 +19,7 @@ from copbot.blockkit.elements import (
 )
 from copbot.blockkit.limits import LIMITS, BlockKitLimitError, Limits, Surface, check, violations
 from copbot.blockkit.message import Message, message
-from copbot.blockkit.text import channel_link, escape, link, mention, truncate
+from copbot.blockkit.text import channel_link, escape, link, local_time, mention, plural, truncate
 
 __all__ = [
     "LIMITS",
@@ -38,11 +38,13 @@ __all__ = [
     "fields",
     "header",
     "link",
+    "local_time",
     "mention",
     "message",
     "mrkdwn",
     "option",
     "plain",
+    "plural",
     "section",
     "truncate",
     "violations",

@@ -9,6 +9,7 @@ fields show text as typed, so they need no escaping (escaping them would show `&
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
@@ -56,6 +57,18 @@ def _require_safe_url(url: str) -> None:
         raise ValueError(f"only http(s) urls may be linked: {url!r}")
 
 
+def plural(count: int, singular: str, plural: str | None = None) -> str:
+    """`1 review`, `2 reviews`, `0 reviews`; irregular plurals are given (`1 person`, `3 people`)."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+def local_time(at: datetime, *, style: str = "{date_short_pretty} at {time}") -> str:
+    """A `<!date>` token: each reader sees the instant in their own time zone (UTC text as a fallback)."""
+    stamp = int(at.timestamp())
+    fallback = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{stamp}^{style}|{fallback}>"
+
+
 # --- truncation ------------------------------------------------------------------------------------
 
 
@@ -67,8 +80,18 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
         return text
     if len(ellipsis) >= limit:
         return ellipsis[:limit]
-    cut = _safe_cut(text, limit - len(ellipsis))
+    cut = _word_cut(text, _safe_cut(text, limit - len(ellipsis)))
     return text[:cut] + ellipsis
+
+
+def _word_cut(text: str, cut: int) -> int:
+    """Move `cut` back to the end of a word when it falls inside one, unless that loses over a third."""
+    if cut > 0 and not text[cut].isspace() and not text[cut - 1].isspace():
+        space = max(text.rfind(" ", 0, cut), text.rfind("\n", 0, cut))
+        if space < cut * 2 // 3:
+            return cut  # one long word (a URL, an id): cut it rather than lose most of the text
+        cut = space
+    return len(text[:cut].rstrip(" \n,;:-"))  # "word…", never "word …" or "word,…"
 
 
 def _safe_cut(text: str, cut: int) -> int:

@@ -4,30 +4,70 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from copbot.blockkit import channel_link, check, escape, mention, plain, section, truncate
 from copbot.communities.ids import Action, Block, View
 from copbot.communities.models import Community
+from copbot.slack.commands import HelpEntry
 
-HelpLine = tuple[str, str]  # (usage, summary)
+
+@dataclass(frozen=True)
+class HelpTopic:
+    """One group of `/cop help`: its key (`/cop help <key>`), how it is shown, and its entries."""
+
+    key: str
+    emoji: str
+    title: str
+    blurb: str
+    entries: Sequence[HelpEntry]
 
 
-def help_message(lines: Sequence[HelpLine], *, intro: str | None = None) -> dict[str, Any]:
-    """The ephemeral `/cop help`: every command with a line on what it does."""
-    listing = "\n".join(f"`{usage}` {summary}" for usage, summary in lines)
+USAGE_KEY = (
+    "`&lt;word&gt;`: yours to fill in · `[…]`: optional · `a|b`: one of them · `/cop help`: every topic"
+)
+
+
+def help_overview(
+    topics: Sequence[HelpTopic], *, intro: str | None = None, footer: str | None = None
+) -> dict[str, Any]:
+    """The ephemeral `/cop help`: one short section per thing people want to do, naming its commands."""
+    blocks: list[dict[str, Any]] = [section(intro)] if intro else []
+    for topic in topics:
+        names = " · ".join(_usage(_command_name(e.usage)) for e in topic.entries)
+        blocks.append(
+            section(f"{topic.emoji} *{topic.title}*: {topic.blurb}\n{names}")
+        )
+    hint = "`/cop help &lt;topic&gt;` for more: " + ", ".join(f"`{t.key}`" for t in topics) + "."
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
+    if footer:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
+    return check({"text": "What copbot can do", "blocks": blocks}, surface="message")
+
+
+def help_topic(topic: HelpTopic, *, intro: str | None = None) -> dict[str, Any]:
+    """The ephemeral `/cop help <topic>`: each command of the topic, how to call it and what it does."""
+    lines = "\n".join(f"{_usage(e.usage)}  {escape(e.summary)}" for e in topic.entries)
     blocks = [
-        {"type": "header", "text": plain("copbot: your community of practice, in Slack")},
         *([section(intro)] if intro else []),
-        section(truncate(listing, 3000)),
-        {
-            "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": "Run `/cop setup` in a channel to make it a community's home."}
-            ],
-        },
+        section(f"{topic.emoji} *{topic.title}*\n{truncate(lines, 2900)}"),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": USAGE_KEY}]},
     ]
-    return check({"text": "copbot commands", "blocks": blocks}, surface="message")
+    return check({"text": f"copbot help: {topic.title}", "blocks": blocks}, surface="message")
+
+
+def _command_name(usage: str) -> str:
+    """`/cop search <words>` -> `/cop search`; a shortcut's name stays whole."""
+    if not usage.startswith("/"):
+        return usage
+    words = usage.split()
+    return " ".join(words[:2]) if words[0] == "/cop" and len(words) > 1 else words[0]
+
+
+def _usage(usage: str) -> str:
+    """A command in code style, a shortcut or button by name in italics; `<…>` escaped for mrkdwn."""
+    return f"`{escape(usage)}`" if usage.startswith("/") else f"_{escape(usage)}_"
 
 
 def _text_input(

@@ -14,7 +14,7 @@ from copbot.communities.setup import SetupExtensions
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
-from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import SubcommandRequest, state_value
 from copbot.slack.workspace import workspace_id
@@ -36,17 +36,24 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         Subcommand(
             "setup",
             "/cop setup",
-            "create or edit this channel's community (leads)",
+            "make this channel a community's home, or edit its charter",
             on_ack=lambda request: None,
             after_ack=lambda request, client: open_setup(deps, request, client, extensions),
             opens_view=True,
+            topic=Topic.LEAD,
         )
     )
     router.add(
-        Subcommand("join", "/cop join", "join this channel's community", on_ack=lambda r: join(deps, r))
+        Subcommand(
+            "join",
+            "/cop join",
+            "join this channel's community",
+            on_ack=lambda r: join(deps, r),
+            topic=Topic.YOU,
+        )
     )
     router.add(
-        Subcommand("leave", "/cop leave", "leave this channel's community", on_ack=lambda r: leave(deps, r))
+        Subcommand("leave", "/cop leave", "leave it", on_ack=lambda r: leave(deps, r), topic=Topic.YOU)
     )
 
     @app.view(View.COMMUNITY_SETUP)

@@ -161,6 +161,23 @@ def leads(session: Session, *, community: Community) -> list[str]:
     return holders(session, community=community, roles=[Role.LEAD])
 
 
+def set_role(session: Session, *, member: Member, role: Role, on: bool) -> bool:
+    """Give or take a member's role; False when nothing changed."""
+    held = {r.role: r for r in member.roles}
+    if on == (role.value in held):
+        return False
+    if on:
+        try:
+            with session.begin_nested():
+                member.roles.append(MemberRole(team_id=member.team_id, role=role.value))
+        except IntegrityError:  # granted by a concurrent request a moment ago (a double click)
+            return False
+        return True
+    member.roles.remove(held[role.value])
+    session.flush()
+    return True
+
+
 def require_role(
     session: Session, *, community: Community, user_id: str, roles: Iterable[Role], action: str
 ) -> None:

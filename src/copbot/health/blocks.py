@@ -17,7 +17,9 @@ from copbot.blockkit import (
     escape,
     fields,
     header,
+    local_time,
     mention,
+    plural,
     section,
     truncate,
 )
@@ -29,13 +31,13 @@ from copbot.reviews.ids import ReviewAction
 
 SPARKS = "▁▂▃▄▅▆▇█"
 NONE = "\u2013"  # an en dash: the figure cannot be told (too few people, or nothing to divide)
-KIND_LABELS = {
-    "review": "reviews",
-    "playbook": "playbooks",
-    "nomination": "recognitions",
-    "question": "questions",
-    "facilitation": "sessions facilitated",
-    "attendance": "attendances",
+KIND_LABELS = {  # (one, many)
+    "review": ("review", "reviews"),
+    "playbook": ("playbook", "playbooks"),
+    "nomination": ("recognition", "recognitions"),
+    "question": ("question", "questions"),
+    "facilitation": ("session facilitated", "sessions facilitated"),
+    "attendance": ("attendance", "attendances"),
 }
 OCCURRENCE_LABELS = {"session": "Session", "kickoff": "Kickoff", "midpoint": "Mid-point", "finale": "Finale"}
 
@@ -54,8 +56,7 @@ def percent(value: float | None) -> str:
 
 
 def _when(at: datetime) -> str:
-    stamp = int(at.timestamp())
-    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+    return local_time(at)
 
 
 def metric_fields(m: Metrics) -> list[tuple[str, str]]:
@@ -66,17 +67,18 @@ def metric_fields(m: Metrics) -> list[tuple[str, str]]:
         ("Contributions", str(m.contributions)),
         ("Voice balance", _voice(m)),
         ("Cross-team reach", _reach(m)),
-        ("Adoption", f"{m.adoptions} applications by {m.adopters} people"),
+        ("Adoption", f"{plural(m.adoptions, 'application')} by {plural(m.adopters, 'person', 'people')}"),
     ]
     if m.sessions is not None:
         attendance = (
-            f"{percent(m.attendance_rate)} of places over {m.sessions} sessions, {m.regulars} regulars"
+            f"{percent(m.attendance_rate)} of places over {plural(m.sessions, 'session')}, "
+            f"{plural(m.regulars, 'regular')}"
             if m.sessions
             else "no sessions held"
         )
         pairs.append(("Attendance", attendance))
         lag = (
-            f"{m.review_lag_hours:.0f} h on average ({m.reviewed_sessions} reviews)"
+            f"{m.review_lag_hours:.0f} h on average ({plural(m.reviewed_sessions, 'review')})"
             if m.reviewed_sessions
             else NONE
         )
@@ -95,7 +97,7 @@ def _voice(m: Metrics) -> str:
 def _reach(m: Metrics) -> str:
     if m.teams_reached is None:
         return f"{NONE} (fewer than {MIN_GROUP} contributors)"
-    return f"{m.teams_reached} teams; {percent(m.outside_share)} from outside the leads' teams"
+    return f"{plural(m.teams_reached, 'team')}; {percent(m.outside_share)} from outside the leads' teams"
 
 
 def _pulse(m: Metrics) -> str:
@@ -110,7 +112,7 @@ def _pulse(m: Metrics) -> str:
 
 
 def _by_kind(m: Metrics) -> str:
-    found = [f"{n} {KIND_LABELS[k]}" for k, n in m.by_kind.items() if n]
+    found = [plural(n, *KIND_LABELS[k]) for k, n in m.by_kind.items() if n]
     return ", ".join(found) or "nothing yet"
 
 
@@ -184,7 +186,7 @@ def stats_message(
     ]
     text = (
         f"{escape(community.name)} health, {m.period.label}: "
-        f"{m.contributors} contributors of {m.members} members"
+        f"{plural(m.contributors, 'contributor')} of {plural(m.members, 'member')}"
     )
     return check({"text": text, "blocks": blocks}, surface="message")
 
@@ -233,9 +235,9 @@ def fit(blocks: list[dict[str, Any]], tail: list[dict[str, Any]], limit: int) ->
 
 def _membership(m: Membership) -> dict[str, Any]:
     roles = ", ".join(m.roles) or "member"
-    part = f"{m.contributions} contributions this quarter"
+    part = f"{plural(m.contributions, 'contribution')} this quarter"
     if m.sessions:
-        part += f", {m.attended} of {m.sessions} sessions attended"
+        part += f", {m.attended} of {plural(m.sessions, 'session')} attended"
     return section(
         f"*{escape(m.community.name)}* in {channel_link(m.community.channel_id)} · {roles}\n{part}"
     )

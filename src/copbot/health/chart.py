@@ -1,98 +1,87 @@
-"""A small PNG chart of weekly trends, written with zlib and struct only (no plotting dependency)."""
+"""The quarterly chart: a community's weekly trends as a PNG a lead can read on a phone.
+
+Drawn with matplotlib's Agg canvas on a `Figure` of its own (no pyplot, so no global state shared
+between threads). matplotlib is imported inside `weekly_chart` only: it costs tens of megabytes, and a
+process that never draws a chart should not carry it.
+"""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
+import textwrap
 from collections.abc import Sequence
-from itertools import pairwise
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-Color = tuple[int, int, int]
-WHITE: Color = (255, 255, 255)
-GRID: Color = (225, 228, 232)
-AXIS: Color = (90, 96, 105)
-SERIES_COLORS: tuple[Color, ...] = ((29, 53, 87), (230, 126, 34), (42, 157, 143))  # navy, orange, teal
-LEGEND = "bars: contributions (navy); lines: contributors (orange) and attendances (teal)"
-
-
-class Canvas:
-    """An RGB raster with the few drawing operations a chart needs."""
-
-    def __init__(self, width: int, height: int, background: Color = WHITE):
-        self.width, self.height = width, height
-        self.pixels = bytearray(bytes(background) * (width * height))
-
-    def dot(self, x: int, y: int, color: Color) -> None:
-        """Paint one pixel; points outside the canvas are ignored."""
-        if 0 <= x < self.width and 0 <= y < self.height:
-            i = (y * self.width + x) * 3
-            self.pixels[i : i + 3] = bytes(color)
-
-    def rect(self, x0: int, y0: int, x1: int, y1: int, color: Color) -> None:
-        """Fill the rectangle with corners (x0, y0) and (x1, y1), inclusive."""
-        for y in range(max(0, min(y0, y1)), min(self.height, max(y0, y1) + 1)):
-            for x in range(max(0, min(x0, x1)), min(self.width, max(x0, x1) + 1)):
-                self.dot(x, y, color)
-
-    def line(self, x0: int, y0: int, x1: int, y1: int, color: Color, width: int = 2) -> None:
-        """Draw a line (Bresenham), `width` pixels thick."""
-        dx, dy = abs(x1 - x0), -abs(y1 - y0)
-        sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
-        err = dx + dy
-        while True:
-            self.rect(x0, y0, x0 + width - 1, y0 + width - 1, color)
-            if x0 == x1 and y0 == y1:
-                return
-            e2 = 2 * err
-            if e2 >= dy:
-                err, x0 = err + dy, x0 + sx
-            if e2 <= dx:
-                err, y0 = err + dx, y0 + sy
-
-    def png(self) -> bytes:
-        """Encode as PNG: 8-bit RGB, no filtering, zlib-compressed."""
-        stride = self.width * 3
-        raw = b"".join(
-            b"\x00" + bytes(self.pixels[y * stride : (y + 1) * stride]) for y in range(self.height)
-        )
-        header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return (
-            b"\x89PNG\r\n\x1a\n"
-            + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(raw, 9))
-            + _chunk(b"IEND", b"")
-        )
+WIDTH, HEIGHT, DPI = 1200, 1000, 150  # pixels: about 3:2.5, so it fills a phone's width and stays legible
+SERIES = (  # (label, colour): colour-blind-safe (Okabe-Ito)
+    ("Contributions", "#0072B2"),
+    ("People contributing", "#E69F00"),
+    ("Attendances", "#009E73"),
+)
+LEGEND = "bars: contributions per week; lines: people contributing and attendances per week"
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return (
-        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    )
+def weekly_chart(
+    weeks: Sequence[tuple[datetime, int, int, int]],
+    *,
+    title: str,
+    zone: str,
+    goals: str = "",
+) -> bytes:
+    """A PNG of WIDTH x HEIGHT pixels: one bar per week (contributions), a line each for the people
+    contributing and the attendances, weeks dated in `zone`, and the charter's learning goals below."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    goal_lines = _goal_lines(goals)
+    plot, notes = figure.subplots(2, 1, height_ratios=[4.2, 0.45 + 0.28 * len(goal_lines)])
+    labels = [start.astimezone(ZoneInfo(zone)).strftime("%-d %b") for start, *_ in weeks]
+    positions = range(len(weeks))
+    series = list(zip(*(values for _, *values in weeks), strict=True)) if weeks else [(), (), ()]
+    (bar_label, bar_colour), *lines = SERIES
+    bars = plot.bar(positions, series[0], color=bar_colour, width=0.62, label=bar_label, zorder=2)
+    handles = [bars]
+    for (label, colour), values in zip(lines, series[1:], strict=True):
+        (line,) = plot.plot(positions, values, color=colour, marker="o", linewidth=3, markersize=7)
+        line.set_label(label)
+        handles.append(line)
+    # Each bar's value on top of it, on a white patch so a line crossing it cannot hide it.
+    patch = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"}
+    values = [str(v) if v else "" for v in series[0]]
+    plot.bar_label(bars, labels=values, padding=3, fontsize=11, weight="bold", color=bar_colour, bbox=patch)
+    plot.set_title(title, fontsize=16, fontweight="bold", loc="left", pad=34)
+    plot.set_ylabel("Per week", fontsize=12)
+    plot.set_xlabel(f"Week starting ({zone})", fontsize=12)
+    plot.set_xticks(list(positions), labels, rotation=45, ha="right", fontsize=11)
+    plot.tick_params(axis="y", labelsize=11)
+    plot.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+    plot.set_ylim(0, max(4, *(max(s, default=0) for s in series)) * 1.15)
+    plot.set_xlim(-0.6, max(len(weeks), 1) - 0.4)
+    plot.grid(axis="y", color="#dde1e6", zorder=0)
+    plot.spines[["top", "right"]].set_visible(False)
+    plot.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False,
+                fontsize=12, borderaxespad=0.3, handlelength=1.5, columnspacing=1.4)  # fmt: skip
+    notes.axis("off")
+    notes.text(0, 1, "Charter goals", fontsize=13, fontweight="bold", va="top", transform=notes.transAxes)
+
+    step = 1 / (1 + len(goal_lines))
+    for n, line in enumerate(goal_lines, start=1):  # one text each: even spacing whatever the glyphs
+        notes.text(0, 1 - n * step, line, fontsize=12, va="top", transform=notes.transAxes)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
 
 
-def weekly_chart(bars: Sequence[int], *lines: Sequence[int], width: int = 640, height: int = 240) -> bytes:
-    """A PNG with one bar per week for `bars` and a line per extra series, all on one scale."""
-    canvas = Canvas(width, height)
-    left, right, top, bottom = 16, width - 16, 16, height - 20
-    peak = max([1, *bars, *(v for series in lines for v in series)])
-    for step in range(1, 5):  # horizontal grid at quarters of the peak
-        y = bottom - (bottom - top) * step // 4
-        canvas.rect(left, y, right, y, GRID)
-    count = max(1, len(bars))
-    slot = (right - left) // count
-
-    def y_of(value: int) -> int:
-        return bottom - round((bottom - top) * value / peak)
-
-    for i, value in enumerate(bars):
-        x0 = left + i * slot + slot // 5
-        canvas.rect(x0, y_of(value), x0 + slot * 3 // 5, bottom, SERIES_COLORS[0])
-    for series, color in zip(lines, SERIES_COLORS[1:], strict=False):
-        points = [(left + i * slot + slot // 2, y_of(v)) for i, v in enumerate(series)]
-        for (x0, y0), (x1, y1) in pairwise(points):
-            canvas.line(x0, y0, x1, y1, color)
-        for x, y in points:
-            canvas.rect(x - 2, y - 2, x + 2, y + 2, color)
-    canvas.rect(left, bottom, right, bottom + 1, AXIS)
-    canvas.rect(left, top, left + 1, bottom, AXIS)
-    return canvas.png()
+def _goal_lines(goals: str, *, width: int = 78, most: int = 5) -> list[str]:
+    """The charter's learning goals as short bullet lines (the first `most`, each cut to one line)."""
+    items = [line.strip(" -•*\t") for line in goals.splitlines() if line.strip(" -•*\t")]
+    if not items:
+        return ["None written yet: a lead adds them with /cop setup."]
+    shown = [f"• {textwrap.shorten(item, width, placeholder='…')}" for item in items[:most]]
+    if len(items) > most:
+        shown.append(f"…and {len(items) - most} more in the charter")
+    return shown

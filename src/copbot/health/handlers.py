@@ -23,7 +23,7 @@ from copbot.health import blocks, home, snapshots
 from copbot.health.ids import HealthAction
 from copbot.health.periods import PeriodKind
 from copbot.outbox import service as outbox
-from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
 from copbot.slack.lanes import opens_view
@@ -42,18 +42,20 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         Subcommand(
             "stats",
             "/cop stats [week|month|quarter]",
-            "this community's health: participation, attendance, reach, adoption",
+            "how the community is doing: participation, attendance, reach, adoption",
             on_ack=check_stats,
             after_ack=lambda request, client: send_stats(deps, request),
+            topic=Topic.LEARN,
         )
     )
     router.add(
         Subcommand(
             "export",
             "/cop export",
-            "send this community's records to your DM as CSV (leads)",
+            "this community's records as CSV, in your DM",
             on_ack=lambda request: start_export(deps, request),
             after_ack=lambda request, client: send_export(deps, request, client),
+            topic=Topic.LEAD,
         )
     )
 

@@ -86,9 +86,14 @@ class Home:
 
     @property
     def newcomer_in(self) -> list[Membership]:
-        """The communities where the person is new (joined lately, or holds the newcomer role)."""
+        """The communities where the person is new (joined lately, or holds the newcomer role); never
+        where they lead: whoever just created a community is not its newcomer."""
         recent = self.at - timedelta(days=NEWCOMER_DAYS)
-        return [m for m in self.memberships if Role.NEWCOMER.value in m.roles or m.joined_at >= recent]
+        return [
+            m
+            for m in self.memberships
+            if not m.is_lead and (Role.NEWCOMER.value in m.roles or m.joined_at >= recent)
+        ]
 
 
 def home(session: Session, *, team_id: str, user_id: str, at: datetime, dashboards: bool = True) -> Home:

@@ -80,7 +80,10 @@ def queue_review(session: Session, *, community_id: int, at: datetime) -> int:
     before = service.period_metrics(session, community=community, period=previous, stop=previous.end)
     weeks = quarter_weeks(session, community=community, quarter=quarter)
     png = chart.weekly_chart(
-        [w.contributions for w in weeks], [w.contributors for w in weeks], [w.attendance for w in weeks]
+        [(w.start, w.contributions, w.contributors, w.attendance) for w in weeks],
+        title=f"{community.name} · {quarter.label}: weekly trends",
+        zone=community.timezone,
+        goals=community.learning_goals,
     )
     message = blocks.quarterly_review(community, this, before)
     review_id = _claim(

@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from copbot.blockkit import button, channel_link, check, context, escape, mention, plain, section, truncate
+from copbot.blockkit import (
+    button,
+    channel_link,
+    check,
+    context,
+    escape,
+    local_time,
+    mention,
+    plain,
+    plural,
+    section,
+    truncate,
+)
 from copbot.communities.blocks import community_summary
 from copbot.communities.models import Community, Role
 from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
@@ -54,9 +66,7 @@ class NextSession:
 def _next_session_line(next_session: NextSession | None) -> str:
     if next_session is None:
         return "*Next session*: none is scheduled yet; the channel will hear first."
-    stamp = int(next_session.starts_at.timestamp())
-    fallback = next_session.starts_at.strftime("%Y-%m-%d %H:%M UTC")
-    when = f"<!date^{stamp}^{{date_long_pretty}} at {{time}}|{fallback}>"  # shown in the reader's own zone
+    when = local_time(next_session.starts_at, style="{date_long_pretty} at {time}")
     return f"*Next session*: {escape(truncate(next_session.title, 150))}, {when}. Come along!"
 
 
@@ -164,7 +174,7 @@ def roles_message(community: Community, held: dict[Role, list[str]]) -> Message:
         section(truncate("\n".join(lines), 3000)),
         context(
             "Leads change roles with `/cop role @someone ROLE` or `-ROLE`. "
-            "Anyone can `/cop mentor on` or `/cop facilitate on`."
+            "Anyone can `/cop mentor on` or join the facilitator rotation with `/cop rotation in`."
         ),
     ]
     return _message(f"Roles in {escape(community.name)}", blocks)
@@ -175,32 +185,34 @@ def role_changed(user_id: str, role: Role, *, grant: bool, changed: bool) -> str
     who = mention(user_id)
     if not changed:
         return f"{who} {'already holds' if grant else 'does not hold'} the *{role.value}* role."
+    rotation = ""
+    if role == Role.FACILITATOR:  # the role is what puts someone in the facilitator rotation
+        rotation = (
+            " They are in the facilitator rotation: I'll ask them by DM when their turn comes."
+            if grant
+            else " They are out of the facilitator rotation."
+        )
     if grant:
-        return f":white_check_mark: {who} is now a *{role.value}*."
-    return f":white_check_mark: {who} is no longer a *{role.value}*."
+        return f":white_check_mark: {who} is now a *{role.value}*.{rotation}"
+    return f":white_check_mark: {who} is no longer a *{role.value}*.{rotation}"
 
 
 def opt_in_changed(role: Role, *, on: bool, changed: bool) -> str:
-    """The ephemeral answer to `/cop mentor|facilitate on|off`."""
+    """The ephemeral answer to `/cop mentor on|off`."""
     if not changed:
         return f"You {'already are' if on else 'are not'} a *{role.value}* here."
-    if role == Role.MENTOR:
-        return (
-            ":seedling: Thank you! You will be paired with newcomers as they join."
-            if on
-            else "You will get no new mentees. Your current ones keep you."
-        )
     return (
-        ":microphone: Thank you! You are in the facilitator rotation."
+        ":seedling: Thank you! You will be paired with newcomers as they join."
         if on
-        else "You are out of the facilitator rotation."
+        else "You will get no new mentees. Your current ones keep you."
     )
 
 
 def settings_message(settings: PeopleSettings) -> str:
     """The workspace's people settings, after a change."""
     field = f"`{settings.team_field_id}`" if settings.team_field_id else "none (members set `/cop team`)"
-    retention = f"{settings.retention_months} months" if settings.retention_months else "kept until deleted"
+    months = settings.retention_months
+    retention = plural(months, "month") if months else "kept until deleted"
     return (
         ":gear: Saved. Team profile field: "
         f"{field}; check-in after {settings.checkin_days} days; "

@@ -34,7 +34,7 @@ from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
 from copbot.people.models import Question
 from copbot.reviews import search
 from copbot.scheduling.jobs import Job, JobContext
-from copbot.slack.commands import CopRouter, Reply, Subcommand
+from copbot.slack.commands import CopRouter, Reply, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
 from copbot.slack.listeners import acknowledge, modal_errors, tell
@@ -44,16 +44,10 @@ from copbot.slack.workspace import workspace_id
 log = logging.getLogger(__name__)
 
 SETTINGS = {
-    "team-field": (
-        "/cop team-field Xf0123ABCD|off",
-        "take members' teams from this Slack profile field (leads)",
-    ),
-    "checkin-days": (
-        "/cop checkin-days N",
-        "days from a welcome to the mentoring check-in, default 14 (leads)",
-    ),
-    "ask-limit": ("/cop ask-limit N", "anonymous questions a person may ask a day, default 5 (leads)"),
-    "retention": ("/cop retention MONTHS|off", "delete raw records older than this (leads)"),
+    "team-field": ("/cop team-field <field id>|off", "take members' teams from this Slack profile field"),
+    "checkin-days": ("/cop checkin-days <days>", "days from a welcome to the mentor's check-in (14)"),
+    "ask-limit": ("/cop ask-limit <n>", "anonymous questions a person may ask a day (5)"),
+    "retention": ("/cop retention <months>|off", "delete raw records older than this"),
 }
 
 
@@ -106,22 +100,27 @@ def _register_roles(deps: Deps, router: CopRouter) -> None:
     router.add(
         Subcommand(
             "role",
-            "/cop role @someone ROLE|-ROLE",
-            "give or remove a role (leads)",
+            "/cop role @someone <role>|-<role>",
+            "give or remove a role",
             on_ack=_ack_step(deps, change_role),
+            topic=Topic.LEAD,
         )
     )
-    router.add(Subcommand("roles", "/cop roles", "who holds which role", on_ack=_ack_step(deps, list_roles)))
-    for name, role in (("mentor", Role.MENTOR), ("facilitate", Role.FACILITATOR)):
-        router.add(
-            Subcommand(
-                name,
-                f"/cop {name} on|off",
-                f"volunteer as a {role.value}, or stop",
-                on_ack=_ack_step(deps, partial(opt_in, role=role)),
-                after_ack=lambda request, client: refresh_profile(deps, request, client),
-            )
+    router.add(
+        Subcommand(
+            "roles", "/cop roles", "who holds which role", on_ack=_ack_step(deps, list_roles), topic=Topic.YOU
         )
+    )
+    router.add(
+        Subcommand(
+            "mentor",
+            "/cop mentor on|off",
+            "welcome newcomers as their mentor, or stop",
+            on_ack=_ack_step(deps, partial(opt_in, role=Role.MENTOR)),
+            after_ack=lambda request, client: refresh_profile(deps, request, client),
+            topic=Topic.LEARN,
+        )
+    )
 
 
 def change_role(session: Session, request: SubcommandRequest) -> Reply:
@@ -153,7 +152,7 @@ def list_roles(session: Session, request: SubcommandRequest) -> Reply:
 
 
 def opt_in(session: Session, request: SubcommandRequest, role: Role) -> Reply:
-    """Answer `/cop mentor on|off` and `/cop facilitate on|off`."""
+    """Answer `/cop mentor on|off` (`/cop facilitate on|off` is the rotation's: see rituals)."""
     word = request.args.lower()
     if word not in ("on", "off"):
         return f"Usage: `/cop {request.name} on` or `/cop {request.name} off`."
@@ -176,9 +175,10 @@ def _register_teams(deps: Deps, router: CopRouter) -> None:
     router.add(
         Subcommand(
             "team",
-            "/cop team NAME | /cop team @someone NAME",
-            "set your team (or someone's, leads)",
+            "/cop team [@someone] <name>",
+            "your team (a lead can set someone's)",
             on_ack=_ack_step(deps, set_team),
+            topic=Topic.YOU,
         )
     )
     for name, (usage, summary) in SETTINGS.items():
@@ -188,6 +188,7 @@ def _register_teams(deps: Deps, router: CopRouter) -> None:
                 usage,
                 summary,
                 on_ack=_ack_step(deps, partial(change_setting, name=name)),
+                topic=Topic.LEAD,
             )
         )
 
@@ -361,10 +362,11 @@ def _register_questions(app: App, deps: Deps, router: CopRouter) -> None:
         Subcommand(
             "ask",
             "/cop ask [question]",
-            "ask the community anonymously (a form opens without a question)",
+            "ask the community anonymously",
             on_ack=_ack_step(deps, lambda s, r: ask(deps, s, r)),
             after_ack=lambda request, client: open_ask(request, client),
             opens_view=True,
+            topic=Topic.LEARN,
         )
     )
 
@@ -555,8 +557,9 @@ def _register_privacy(app: App, deps: Deps, router: CopRouter) -> None:
         Subcommand(
             "forget-me",
             "/cop forget-me",
-            "delete or anonymise every record that names you (asks to confirm)",
+            "delete or anonymise every record that names you (asks first)",
             on_ack=lambda request: blocks.forget_confirmation(),
+            topic=Topic.YOU,
         )
     )
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from copbot.blockkit import mention
@@ -23,13 +22,14 @@ from copbot.db import affected, ensure_row
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.feature import Counts, Person
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
+from copbot.rituals import service as rituals
 
 REWELCOME_AFTER = timedelta(days=30)
 MENTORING_PERIOD = timedelta(days=90)  # a pairing counts towards a mentor's load this long
 MAX_TZ_GAP = timedelta(hours=6)
 QUESTION_MIN, QUESTION_MAX = 10, 2000
 TEAM_MAX = 120
-OPT_IN_ROLES = (Role.MENTOR, Role.FACILITATOR)
+OPT_IN_ROLES = (Role.MENTOR,)  # facilitating is the rotation's: rituals.service.set_facilitating
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -164,35 +164,20 @@ def change_role(
     if not grant and role == Role.LEAD and communities.leads(session, community=community) == [target_id]:
         raise PermissionDenied("A community needs a lead: make someone else lead before removing this one.")
     member = _membership(session, community=community, user_id=target_id, join=grant)
-    return community, _set_role(session, member=member, role=role, on=grant)
-
-
-def _set_role(session: Session, *, member: Member, role: Role, on: bool) -> bool:
-    held = {r.role: r for r in member.roles}
-    if on == (role.value in held):
-        return False
-    if on:
-        try:
-            with session.begin_nested():
-                member.roles.append(MemberRole(team_id=member.team_id, role=role.value))
-        except IntegrityError:  # granted by a concurrent request a moment ago (a double click)
-            return False
-        return True
-    else:
-        member.roles.remove(held[role.value])
-    session.flush()
-    return True
+    if role == Role.FACILITATOR:  # the role is a place in the rotation: one door for every way in
+        return community, rituals.facilitate(session, community=community, member=member, on=grant)
+    return community, communities.set_role(session, member=member, role=role, on=grant)
 
 
 def opt_in(
     session: Session, *, team_id: str, channel_id: str, user_id: str, role: Role, on: bool
 ) -> tuple[Community, bool]:
-    """A member takes up or drops mentoring or facilitation themselves; False when nothing changed."""
+    """A member takes up or drops mentoring themselves; False when nothing changed."""
     if role not in OPT_IN_ROLES:
         raise PermissionDenied(f"Only a lead can give the {role.value} role.")
     community = communities.require_community(session, team_id=team_id, channel_id=channel_id)
     member = _membership(session, community=community, user_id=user_id, join=False)
-    return community, _set_role(session, member=member, role=role, on=on)
+    return community, communities.set_role(session, member=member, role=role, on=on)
 
 
 def role_holders(
@@ -300,7 +285,7 @@ def onboard(
         select(func.count()).where(Onboarding.community_id == community.id, Onboarding.newcomer_id == user_id)
     )
     if first_time:
-        _set_role(session, member=member, role=Role.NEWCOMER, on=True)
+        communities.set_role(session, member=member, role=Role.NEWCOMER, on=True)
     session.execute(
         update(Onboarding)
         .where(

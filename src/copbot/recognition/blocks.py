@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from copbot.blockkit import channel_link, check, context, escape, link, mention, plain, section, truncate
+from copbot.blockkit import (
+    channel_link,
+    check,
+    context,
+    escape,
+    link,
+    local_time,
+    mention,
+    plain,
+    section,
+    truncate,
+)
 from copbot.communities.models import Community
 from copbot.recognition.ids import RecognitionField, RecognitionSetup, RecognitionView
 from copbot.recognition.models import Nomination, RecognitionSettings
@@ -199,9 +210,9 @@ def nominee_dm(nomination: Nomination, community: Community) -> dict[str, Any]:
         "It will be shared with the community." if nomination.public else "It was sent to you privately."
     )
     blocks.append(context(visibility))
-    return check(
-        {"text": f"You were recognised for {escape(nomination.value)}", "blocks": blocks}, surface="message"
-    )
+    # The notification is all many people read: it says who, as the message does.
+    text = f"{by} recognised you for {escape(nomination.value)} in {escape(community.name)}"
+    return check({"text": text, "blocks": blocks}, surface="message")
 
 
 def channel_post(nomination: Nomination) -> dict[str, Any]:
@@ -214,7 +225,8 @@ def channel_post(nomination: Nomination) -> dict[str, Any]:
         section(story_text(nomination)),
         context("Recognise someone with `/nominate`."),
     ]
-    return check({"text": f"Recognition for {escape(nomination.value)}", "blocks": blocks}, surface="message")
+    text = f"{by.capitalize() if by == 'a member' else by} recognised {who} for {escape(nomination.value)}"
+    return check({"text": text, "blocks": blocks}, surface="message")
 
 
 def settings_text(
@@ -227,9 +239,7 @@ def settings_text(
     public = "held for the weekly digest" if settings.hold_for_digest else "posted in the channel at once"
     if settings.digest_enabled and next_digest is not None:
         day = WEEKDAYS[settings.digest_weekday].capitalize()
-        stamp = int(next_digest.timestamp())
-        fallback = f"{next_digest:%Y-%m-%d %H:%M} UTC"
-        when = f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
+        when = local_time(next_digest)
         digest = f"{day}s at {settings.digest_time} ({escape(community.timezone)}); next {when}"
     else:
         digest = "off"

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from copbot.blockkit import check, escape, mention, plain, section, truncate
+from copbot.blockkit import check, escape, mention, plain, plural, section, truncate
 from copbot.communities.models import Community, Member
 from copbot.recognition import service
 from copbot.recognition.blocks import story_text
@@ -42,6 +42,7 @@ class DigestData:
     by_value: dict[str, list[Nomination]] = field(default_factory=dict)  # the stories shown
     value_counts: dict[str, int] = field(default_factory=dict)  # every public nomination, by value
     milestones: list[str] = field(default_factory=list)
+    first_kinds: dict[str, str] = field(default_factory=dict)  # user id -> kind of their first contribution
     sections: list[Section] = field(default_factory=list)
     after: list[Section] = field(default_factory=list)  # shown after milestones, even in a quiet week
 
@@ -173,7 +174,7 @@ def digest_message(data: DigestData) -> dict[str, Any]:
     count = data.nomination_count
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(truncate(f"This week in {name}", 150))},
-        section(f":sparkles: {count} recognition{'s' if count != 1 else ''} this week."),
+        section(f":sparkles: {plural(count, 'recognition')} this week."),
     ]
     # Keep room for the extra sections within Slack's 50 blocks.
     for value, nominations in list(data.by_value.items())[:30]:

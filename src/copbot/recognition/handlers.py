@@ -43,7 +43,7 @@ from copbot.recognition.ids import (
     RecognitionView,
 )
 from copbot.recognition.models import DEFAULT_VALUES
-from copbot.slack.commands import CopRouter, Reply, Subcommand
+from copbot.slack.commands import CopRouter, Reply, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.lanes import opens_view, refuse_after_ack
 from copbot.slack.listeners import acknowledge, modal_errors, tell
@@ -130,7 +130,12 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     app.command(RecognitionCommand.NOMINATE)(ack=acknowledge_nominate, lazy=[open_from_command])
     app.shortcut(RecognitionShortcut.RECOGNIZE_MESSAGE)(ack=acknowledge, lazy=[open_from_message])
     app.action(RecognitionAction.THANK_AUTHOR)(ack=acknowledge, lazy=[open_from_item])
-    router.document("/nominate [@someone] [what they did]", "recognise someone for something specific")
+    for usage, summary in (
+        ("/nominate [@someone] [what they did]", "recognise someone for something specific"),
+        ("Recognize this", "in a message's ⋯ menu: a nomination for its author"),
+        ("Thank the author", "the button on reviews and playbooks: a nomination of their authors"),
+    ):
+        router.document(usage, summary, topic=Topic.RECOGNISE)
     _register_subcommands(deps, router)
 
 
@@ -173,23 +178,29 @@ def _register_subcommands(deps: Deps, router: CopRouter) -> None:
 
     router.add(
         Subcommand(
-            "digest", "/cop digest", "preview the next recognition digest (leads)", on_ack=in_session(preview)
+            "digest",
+            "/cop digest",
+            "preview the next weekly recognition digest",
+            on_ack=in_session(preview),
+            topic=Topic.LEAD,
         )
     )
     router.add(
         Subcommand(
             "values",
-            "/cop values [set A, B, C]",
-            "the values people are recognised for",
+            "/cop values [set <A>, <B>, <C>]",
+            "the values people are recognised for (leads set them)",
             on_ack=in_session(values),
+            topic=Topic.RECOGNISE,
         )
     )
     router.add(
         Subcommand(
             "recognition",
-            "/cop recognition [setting]",
-            "recognition and digest settings (leads change them)",
+            "/cop recognition [<setting>]",
+            "recognition and digest settings",
             on_ack=in_session(recognition_settings),
+            topic=Topic.LEAD,
         )
     )
 

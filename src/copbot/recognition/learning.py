@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from copbot.blockkit import escape, mention, truncate
+from copbot.blockkit import escape, local_time, mention, plural, truncate
 from copbot.errors import NotFound
 from copbot.recognition.models import Nomination
 from copbot.reviews.models import Adoption, Playbook, Review
@@ -144,7 +144,7 @@ def lesson_of_the_week(session: Session, data: DigestData) -> None:
         if item is None or item.community_id != community_id:
             continue
         counts = [f"applied by {applied_n}"] if applied_n else []
-        counts += [f"thanked {thanked_n} time{'s' if thanked_n != 1 else ''}"] if thanked_n else []
+        counts += [f"thanked {plural(thanked_n, 'time')}"] if thanked_n else []
         line = (
             f":bulb: *{escape(truncate(item.title, 150))}* by {mention(item.author_id)}: {', '.join(counts)}"
         )
@@ -168,8 +168,7 @@ def next_rituals(session: Session, data: DigestData) -> None:
     ).all()
     lines = []
     for item, title in upcoming:
-        stamp = int(item.starts_at.timestamp())
-        when = f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{item.starts_at:%Y-%m-%d %H:%M} UTC>"
+        when = local_time(item.starts_at)
         host = f", facilitated by {mention(item.facilitator_id)}" if item.facilitator_id else ""
         lines.append(f":calendar: *{escape(truncate(title, 150))}* ({escape(item.kind)}) {when}{host}")
     _section(data, "Coming up", lines, after=True)
@@ -200,7 +199,9 @@ def first_facilitations(session: Session, data: DigestData) -> None:
             .distinct()
         )
     )
-    for user_id in sorted(u for u in week - earlier if u):
+    # Whose very first contribution was facilitating already has that milestone: one line per event.
+    told = {user for user, kind in data.first_kinds.items() if kind == "facilitation"}
+    for user_id in sorted(u for u in week - earlier - told if u):
         data.milestones.append(f":microphone: {mention(user_id)} facilitated for the first time")
 
 
@@ -281,6 +282,7 @@ def first_contributions(session: Session, data: DigestData) -> None:
     for user_id, kind in first_contributors(
         session, community_id=data.community.id, start=data.start, end=data.end
     ):
+        data.first_kinds[user_id] = kind
         data.milestones.append(
             f":seedling: {mention(user_id)} made their first contribution: {CONTRIBUTION_NAMES[kind]}"
         )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from copbot.blockkit import (
     button,
@@ -22,6 +23,7 @@ from copbot.blockkit import (
     mention,
     option,
     plain,
+    plural,
     section,
     truncate,
 )
@@ -228,7 +230,10 @@ def review_modal(
     blocks.append(_text_input(_LATER_FIELDS[0], draft.decisions))
     blocks.append(
         _users_input(
-            ReviewField.ACTION_OWNERS, "Action owners", draft.action_owners, "Who follows up the actions."
+            ReviewField.ACTION_OWNERS,
+            "Action owners",
+            draft.action_owners,
+            "In the order of the actions above: the first person follows up the first action, and so on.",
         )
     )
     blocks.append(_users_input(ReviewField.COAUTHORS, "Co-authors", draft.coauthors, "They can edit it too."))
@@ -276,11 +281,12 @@ def saved_view(review: Review, community: Community, *, created: bool) -> Block:
     """The modal shown after a review is saved."""
     verb = "shared" if created else "updated"
     text = f":white_check_mark: *{escape(review.title)}* is {verb} in {channel_link(community.channel_id)}."
+    later = "To change it later, find it with `/cop search`: your own reviews carry an *Edit* button there."
     view = {
         "type": "modal",
         "title": plain("Review saved"),
         "close": plain("Done"),
-        "blocks": [section(text)],
+        "blocks": [section(text), context(later)],
     }
     return check(view, surface="modal")
 
@@ -310,35 +316,68 @@ def review_message(
         ("What we would change", review.to_change),
     ]
     blocks += [section(f"*{label}*\n{escape(text)}") for label, text in parts if text]
-    lessons = "\n".join(f"• {escape(lesson.text)} ({mention(lesson.owner_id)})" for lesson in review.lessons)
-    blocks.append(section(f"*Lessons*\n{lessons}"))
+    blocks.append(section(_lessons_text(review)))
     if review.decisions or review.action_owners:
-        owners = f"\nOwners: {_mentions(review.action_owners)}" if review.action_owners else ""
-        blocks.append(section(f"*Decisions and follow-up actions*\n{escape(review.decisions)}{owners}"))
+        blocks.append(section(_actions_text(review)))
     if review.links:
-        blocks.append(
-            section("*Links*\n" + "\n".join(f"• {_safe_link(u, truncate(u, 80))}" for u in review.links))
-        )
+        links = "\n".join(f"• {_safe_link(url, link_label(url))}" for url in review.links)
+        blocks.append(section(f"*Links*\n{links}"))
     if related:
         blocks.append(section("*Related reviews*\n" + "\n".join(f"• {escape(r.title)}" for r in related)))
     notes = []
     if review.occurrence_id is not None:
         notes.append("Written after a community session.")
     if applied:
-        notes.append(f":raised_hands: Applied by {applied} member{'s' if applied != 1 else ''}.")
+        notes.append(f":raised_hands: Applied by {plural(applied, 'member')}.")
     if review.revision > 1:
         notes.append("Edited.")
     if notes:
         blocks.append(context(" ".join(notes)))
+    # Only what every member may do: its authors edit it from `/cop search` (see `saved_view`).
     buttons = [
         button("We applied this", ReviewAction.APPLIED, f"review:{review.id}", style="primary"),
         button("Promote to playbook", ReviewAction.PROMOTE, str(review.id)),
-        button("Edit", ReviewAction.EDIT, str(review.id)),
         _thank_button(f"review:{review.id}"),
     ]
     blocks.append({"type": "actions", "block_id": ReviewBlock.ACTIONS, "elements": buttons})
     text = f"{review.kind.label}: {escape(review.title)}"
     return check({"text": text, "blocks": blocks}, surface="message")
+
+
+def _lessons_text(review: Review) -> str:
+    """The lessons, each with who keeps it true (named once when one person owns them all)."""
+    owners = {lesson.owner_id for lesson in review.lessons}
+    if len(owners) == 1:
+        (owner,) = owners
+        lines = "\n".join(f"• {escape(lesson.text)}" for lesson in review.lessons)
+        return f"*Lessons* · owner {mention(owner)}, who re-checks them\n{lines}"
+    lines = "\n".join(
+        f"• {escape(lesson.text)} · _owner {mention(lesson.owner_id)}_" for lesson in review.lessons
+    )
+    return f"*Lessons*\n{lines}"
+
+
+def _actions_text(review: Review) -> str:
+    """Each action with its owner: the modal asks for owners in the actions' order."""
+    actions = [line.strip(" -•*\t") for line in review.decisions.splitlines() if line.strip(" -•*\t")]
+    owners = list(review.action_owners)
+    lines = [
+        f"• {escape(action)}" + (f" → {mention(owners[n])}" if n < len(owners) else "")
+        for n, action in enumerate(actions)
+    ]
+    if len(owners) > len(actions):
+        lines.append(f"Also following up: {_mentions(owners[len(actions):])}")
+    return "*Decisions and follow-up actions*\n" + "\n".join(lines)
+
+
+def link_label(url: str) -> str:
+    """A short, readable name for a link: its site and last path part, or "Slack thread"."""
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    if host.endswith("slack.com") and parts.path.startswith("/archives/"):
+        return "Slack thread"
+    last = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1]) if parts.path.strip("/") else ""
+    return truncate(f"{host}: {last}" if last else host, 80)
 
 
 # --- playbooks -------------------------------------------------------------------------------------
@@ -384,12 +423,15 @@ def playbook_modal(
     return check(view, surface="modal")
 
 
-def playbook_message(playbook: Playbook, *, source: Review | None = None, applied: int = 0) -> Block:
-    """The playbook as posted in the community channel."""
+def playbook_message(
+    playbook: Playbook, *, source: Review | None = None, source_url: str | None = None, applied: int = 0
+) -> Block:
+    """The playbook as posted in the community channel, linked back to the review it came from."""
     steps = "\n".join(f"{n}. {escape(step)}" for n, step in enumerate(playbook.steps.splitlines(), 1))
     byline = f"Playbook by {mention(playbook.author_id)}"
     if source is not None:
-        byline += f" · from the review *{escape(source.title)}*"
+        title = _safe_link(source_url, source.title) if source_url else f"*{escape(source.title)}*"
+        byline += f" · from the review {title}"
     blocks: list[Block] = [
         {"type": "header", "text": plain(truncate(f"Playbook: {playbook.title}", 150))},
         context(byline),
@@ -397,7 +439,7 @@ def playbook_message(playbook: Playbook, *, source: Review | None = None, applie
         section(f"*Steps*\n{steps}"),
     ]
     if applied:
-        blocks.append(context(f":raised_hands: Applied by {applied} member{'s' if applied != 1 else ''}."))
+        blocks.append(context(f":raised_hands: Applied by {plural(applied, 'member')}."))
     blocks.append(
         {
             "type": "actions",
@@ -443,8 +485,9 @@ def _snippet(raw: str) -> str:
     return escape(flat).replace(START, "*").replace(STOP, "*")
 
 
-def search_results(page: Page, found: Sequence[Found], *, at: datetime) -> Block:
-    """One page of search results, with Previous / Next buttons."""
+def search_results(page: Page, found: Sequence[Found], *, at: datetime, viewer: str) -> Block:
+    """One page of search results for `viewer`, with Previous / Next buttons, and Edit on their reviews
+    (the channel post shows only what every member may do)."""
     query = escape(truncate(page.query, 100))
     if not found:
         hint = "Try other or fewer words." if page.page == 1 else "No more results."
@@ -462,12 +505,16 @@ def search_results(page: Page, found: Sequence[Found], *, at: datetime) -> Block
                 for lesson in item.lessons[:3]
             )
         blocks.append({"type": "divider"})
-        blocks.append(section(text))
+        result = section(text)
+        if viewer in item.editors:
+            result["accessory"] = button("Edit", ReviewAction.EDIT, str(item.item_id))
+        blocks.append(result)
     buttons = []
     if page.page > 1:
-        buttons.append(button("Previous", ReviewAction.SEARCH_PAGE, _page_value(page.query, page.page - 1)))
+        previous = _page_value(page.query, page.page - 1)
+        buttons.append(button("Previous", ReviewAction.SEARCH_PREVIOUS, previous))
     if page.has_more:
-        buttons.append(button("Next", ReviewAction.SEARCH_PAGE, _page_value(page.query, page.page + 1)))
+        buttons.append(button("Next", ReviewAction.SEARCH_NEXT, _page_value(page.query, page.page + 1)))
     if buttons:
         blocks.append({"type": "actions", "block_id": ReviewBlock.SEARCH_NAV, "elements": buttons})
     return check({"text": f"Search results for {query}", "blocks": blocks}, surface="message")

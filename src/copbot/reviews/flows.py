@@ -82,6 +82,7 @@ class PlaybookEntry:
     form: service.PlaybookForm
     community_id: Any
     source_review_id: int | None = None
+    domain: str | None = None  # the workspace's slack.com subdomain, for the link to the review
 
 
 def save_playbook(session: Session, entry: PlaybookEntry) -> Playbook:
@@ -96,19 +97,24 @@ def save_playbook(session: Session, entry: PlaybookEntry) -> Playbook:
         source_review_id=entry.source_review_id,
     )
     key = search.post_key("playbook", playbook.id)
-    message = playbook_post(session, playbook)
+    message = playbook_post(session, playbook, domain=entry.domain)
     outbox.post(session, team_id=entry.team_id, channel_id=community.channel_id, key=key, **message)
     return playbook
 
 
-def mark_applied(session: Session, *, team_id: str, user_id: str, kind: str, item_id: int) -> bool:
+def mark_applied(
+    session: Session, *, team_id: str, user_id: str, kind: str, item_id: int, domain: str | None = None
+) -> bool:
     """Record "we applied this" once per member and item and owe the post's new count; False if known."""
     if not service.adopt(session, team_id=team_id, user_id=user_id, kind=kind, item_id=item_id):
         return False
     item = session.get(Review, item_id) if kind == "review" else session.get(Playbook, item_id)
     if item is None:
         return True
-    message = review_post(session, item) if isinstance(item, Review) else playbook_post(session, item)
+    if isinstance(item, Review):
+        message = review_post(session, item)
+    else:
+        message = playbook_post(session, item, domain=domain)
     key = f"{kind}:{item_id}:applied-by:{user_id}"
     outbox.update(session, team_id=team_id, key=key, of_key=search.post_key(kind, item_id), **message)
     return True
@@ -188,8 +194,15 @@ def review_post(session: Session, review: Review) -> dict[str, Any]:
     )
 
 
-def playbook_post(session: Session, playbook: Playbook) -> dict[str, Any]:
-    """A playbook's channel post as it stands."""
+def playbook_post(session: Session, playbook: Playbook, *, domain: str | None) -> dict[str, Any]:
+    """A playbook's channel post as it stands, linked to its review's post when it has one."""
     source = session.get(Review, playbook.source_review_id) if playbook.source_review_id else None
+    source_url = (
+        search.post_link(session, team_id=playbook.team_id, kind="review", item_id=source.id, domain=domain)
+        if source
+        else None
+    )
     counts = service.adoption_counts(session, team_id=playbook.team_id, kind="playbook", ids=[playbook.id])
-    return blocks.playbook_message(playbook, source=source, applied=counts.get(playbook.id, 0))
+    return blocks.playbook_message(
+        playbook, source=source, source_url=source_url, applied=counts.get(playbook.id, 0)
+    )

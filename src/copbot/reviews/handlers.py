@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -29,7 +30,7 @@ from copbot.reviews.ids import (
     ReviewView,
 )
 from copbot.rituals.ids import SessionAction
-from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.events import on_event
 from copbot.slack.lanes import opens_view
 from copbot.slack.listeners import acknowledge, answering, modal_errors, tell
@@ -61,31 +62,40 @@ PER_PAGE = 5
 
 def register(app: App, deps: Deps, router: CopRouter) -> None:
     """Register the review listeners, `/postmortem` and the reviews' `/cop` subcommands."""
-    router.document("/postmortem [title]", "write an after-action review, postmortem or case study")
+    router.document("/postmortem [title]", "write an after-action review or postmortem", topic=Topic.CAPTURE)
+    router.document(
+        "Capture as after-action review",
+        "in a message's ⋯ menu: a review drafted from its thread",
+        topic=Topic.CAPTURE,
+    )
+    router.document(":bulb: on a message", "asks its author to record it as a lesson", topic=Topic.CAPTURE)
     router.add(
         Subcommand(
             "search",
             "/cop search <words>",
             "search reviews and playbooks",
             on_ack=lambda r: search_reply(deps, r),
+            topic=Topic.LEARN,
         )
     )
     router.add(
         Subcommand(
             "playbook",
             "/cop playbook [new]",
-            "list this community's playbooks, or start one",
+            "this community's playbooks, or start one",
             on_ack=lambda r: playbook_reply(deps, r),
             after_ack=lambda r, client: open_new_playbook(deps, r, client),
             opens_view=True,
+            topic=Topic.CAPTURE,
         )
     )
     router.add(
         Subcommand(
             "review-settings",
-            "/cop review-settings [emoji=bulb] [reverify=90] [reminder=24]",
-            "capture emoji, days between lesson checks, hours before a review reminder (leads)",
+            "/cop review-settings [emoji=<name>] [reverify=<days>] [reminder=<hours>]",
+            "the capture emoji, days between lesson checks, hours before a review reminder",
             on_ack=lambda r: settings_reply(deps, r),
+            topic=Topic.LEAD,
         )
     )
 
@@ -139,8 +149,10 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     def turn_page(body: dict[str, Any], respond: Respond) -> None:
         with answering(respond):
             query, page = blocks.parse_page_value(_action(body).get("value", ""))
+            viewer = body["user"]["id"]
             domain = workspace_domain(body)
-            respond(replace_original=True, **render_search(deps, workspace_id(body), query, page, domain))
+            reply = render_search(deps, workspace_id(body), query, page, domain, viewer=viewer)
+            respond(replace_original=True, **reply)
 
     @opens_view
     def open_playbook_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -170,7 +182,8 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     app.action(ReviewAction.EDIT)(ack=acknowledge, lazy=[open_edit])
     app.action(ReviewAction.APPLIED)(ack=acknowledge, lazy=[mark_applied])
     app.action(ReviewAction.PROMOTE)(ack=acknowledge, lazy=[open_promote])
-    app.action(ReviewAction.SEARCH_PAGE)(ack=acknowledge, lazy=[turn_page])
+    pages = re.compile(f"^({ReviewAction.SEARCH_PREVIOUS}|{ReviewAction.SEARCH_NEXT})$")
+    app.action(pages)(ack=acknowledge, lazy=[turn_page])
     app.action(ReviewAction.NEW_PLAYBOOK)(ack=acknowledge, lazy=[open_playbook_button])
     app.action(ReviewAction.LESSON_TRUE)(ack=acknowledge, lazy=[answer_lesson])
     app.action(ReviewAction.LESSON_RETIRE)(ack=acknowledge, lazy=[answer_lesson])
@@ -238,6 +251,11 @@ def _int_value(body: dict[str, Any]) -> int:
     if not value.isdigit():
         raise NotFound("That button is out of date.")
     return int(value)
+
+
+def _domain(body: dict[str, Any]) -> str | None:
+    """The workspace's slack.com subdomain, for links to messages (interaction payloads carry it)."""
+    return (body.get("team") or {}).get("domain")
 
 
 def _template_for(body: dict[str, Any]) -> str:
@@ -338,6 +356,7 @@ def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
             form=service.PlaybookForm.parse(_field_values(body, PLAYBOOK_FIELDS)),
             community_id=_chosen_community(body, metadata),
             source_review_id=_int(metadata, "review_id"),
+            domain=_domain(body),
         )
         with session_scope(deps.sessions) as session:
             flows.save_playbook(session, entry)
@@ -408,7 +427,7 @@ def applied(deps: Deps, body: dict[str, Any]) -> str:
     team_id, user_id = workspace_id(body), body["user"]["id"]
     with session_scope(deps.sessions) as session:
         recorded = flows.mark_applied(
-            session, team_id=team_id, user_id=user_id, kind=kind, item_id=int(raw_id)
+            session, team_id=team_id, user_id=user_id, kind=kind, item_id=int(raw_id), domain=_domain(body)
         )
     if not recorded:
         return "You have already marked this as applied. Thank you!"
@@ -493,12 +512,14 @@ def handle_reaction(session: Session, event: dict[str, Any], body: dict[str, Any
 # --- /cop subcommands ------------------------------------------------------------------------------
 
 
-def render_search(deps: Deps, team_id: str, query: str, page: int, domain: str | None) -> dict[str, Any]:
-    """Search and render one page of results."""
+def render_search(
+    deps: Deps, team_id: str, query: str, page: int, domain: str | None, *, viewer: str
+) -> dict[str, Any]:
+    """Search and render one page of results for `viewer` (who gets Edit on what they wrote)."""
     with session_scope(deps.sessions) as session:
         found_page = search.search(session, team_id=team_id, query=query, page=page, per_page=PER_PAGE)
         found = search.resolve(session, team_id=team_id, page=found_page, domain=domain)
-        return blocks.search_results(found_page, found, at=now())
+        return blocks.search_results(found_page, found, at=now(), viewer=viewer)
 
 
 def search_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | str:
@@ -506,7 +527,8 @@ def search_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | str
     if not search.terms(request.args):
         return "Tell me what to look for: `/cop search database failover`."
     command = request.command
-    return render_search(deps, command.team_id, request.args, 1, command.team_domain or None)
+    domain = command.team_domain or None
+    return render_search(deps, command.team_id, request.args, 1, domain, viewer=command.user_id)
 
 
 def playbook_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | None:

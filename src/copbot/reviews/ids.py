@@ -57,7 +57,9 @@ class ReviewAction(StrEnum):
     EDIT = "review_edit"
     APPLIED = "review_applied"
     PROMOTE = "review_promote"
-    SEARCH_PAGE = "review_search_page"
+    # Previous and Next sit in one actions block, where Slack wants every action id distinct.
+    SEARCH_PREVIOUS = "review_search_previous"
+    SEARCH_NEXT = "review_search_next"
     NEW_PLAYBOOK = "review_new_playbook"
     LESSON_TRUE = "review_lesson_true"
     LESSON_UPDATE = "review_lesson_update"

@@ -158,6 +158,8 @@ class Found:
     url: str | None
     community: Community | None
     lessons: Sequence[Lesson] = ()
+    item_id: int = 0
+    editors: frozenset[str] = frozenset()  # who may edit it: a review's author and co-authors
 
 
 def post_key(kind: str, item_id: int) -> str:
@@ -171,6 +173,16 @@ def permalink(domain: str | None, channel_id: str | None, ts: str | None) -> str
         return None
     host = f"{domain}.slack.com" if domain and _DOMAIN.fullmatch(domain) else "slack.com"
     return f"https://{host}/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+def post_link(session: Session, *, team_id: str, kind: str, item_id: int, domain: str | None) -> str | None:
+    """The address of an item's channel post, once delivered (None before)."""
+    post = session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.key == post_key(kind, item_id)
+        )
+    )
+    return permalink(domain, post.sent_channel_id, post.sent_ts) if post else None
 
 
 def resolve(session: Session, *, team_id: str, page: Page, domain: str | None = None) -> list[Found]:
@@ -203,6 +215,11 @@ def resolve(session: Session, *, team_id: str, page: Page, domain: str | None = 
             continue
         post = posts.get(post_key(hit.kind, hit.item_id))
         url = permalink(domain, post.sent_channel_id, post.sent_ts) if post else None
-        lessons = item.lessons if isinstance(item, Review) else ()
-        found.append(Found(hit.kind, item.title, hit.snippet, url, places.get(hit.community_id), lessons))
+        lessons, editors = (
+            (item.lessons, frozenset([item.author_id, *item.coauthors]))
+            if isinstance(item, Review)
+            else ((), frozenset())
+        )
+        place = places.get(hit.community_id)
+        found.append(Found(hit.kind, item.title, hit.snippet, url, place, lessons, item.id, editors))
     return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from copbot.blockkit import (
@@ -17,9 +18,11 @@ from copbot.blockkit import (
     context,
     escape,
     header,
+    local_time,
     mention,
     option,
     plain,
+    plural,
     section,
     truncate,
 )
@@ -31,12 +34,12 @@ from copbot.rituals.models import (
     Exclusion,
     Frequency,
     Occurrence,
+    OccurrenceKind,
     RitualSchedule,
-    RotationMember,
     ScheduleKind,
     ScheduleStatus,
 )
-from copbot.rituals.service import PULSE_MINIMUM, Tally
+from copbot.rituals.service import PULSE_MINIMUM, Planned, Tally
 
 Message = dict[str, Any]
 
@@ -60,8 +63,9 @@ def _message(text: str, blocks: list[dict[str, Any]]) -> Message:
     return check({"text": truncate(text, 3000), "blocks": blocks}, surface="message")
 
 
-def _when(occurrence: Occurrence, zone: str) -> str:
-    text = timing.local_text(occurrence.starts_at, zone)
+def _when(occurrence: Occurrence) -> str:
+    """When it happens, in each reader's own time zone (Slack renders the token per reader)."""
+    text = local_time(occurrence.starts_at)
     if occurrence.ends_at is not None:
         minutes = int((occurrence.ends_at - occurrence.starts_at).total_seconds() // 60)
         text += f" ({minutes} min)"
@@ -83,7 +87,7 @@ def session_post(
     blocks = [
         header(f"Session: {schedule.title}"),
         section(
-            f"*When:* {_when(occurrence, community.timezone)}\n*Facilitator:* {facilitator}\n"
+            f"*When:* {_when(occurrence)}\n*Facilitator:* {facilitator}\n"
             f"*Topic:* {escape(schedule.title)}"
         ),
         context(
@@ -128,7 +132,7 @@ def kickoff_post(
         section(
             "*How to take part*\nSign up below, come to the sessions, share what you try in this channel. "
             f"Mid-point reflection and finale demos follow; the finale is on "
-            f"{timing.local_text(schedule.finale_at or occurrence.starts_at, community.timezone)}."
+            f"{local_time(schedule.finale_at or occurrence.starts_at)}."
         ),
         context(
             f":raised_hands: {len(tally.signed_up)} signed up"
@@ -182,7 +186,7 @@ def finale_post(
     blocks = [
         header(f"Finale demos: {schedule.title}"),
         section(
-            f"The finale is on *{timing.local_text(occurrence.starts_at, community.timezone)}*. "
+            f"The finale is on *{local_time(occurrence.starts_at)}*. "
             "Show what you tried this cycle: a demo, a story, a lesson. Five minutes each."
         ),
         section(f"*Line-up*\n{lineup}"),
@@ -211,7 +215,7 @@ def skip_note(
     reason = f" ({escape(exclusion.reason)})" if exclusion.reason else ""
     text = (
         f":palm_tree: No *{escape(schedule.title)}* session on "
-        f"{timing.local_text(occurrence.starts_at, community.timezone)}{reason}. See you next time!"
+        f"{local_time(occurrence.starts_at)}{reason}. See you next time!"
     )
     return _message(f"No {escape(schedule.title)} session this time", [section(text)])
 
@@ -251,7 +255,7 @@ def ask_dm(
     blocks = [
         section(
             f"{intro}Would you facilitate *{escape(schedule.title)}* for *{escape(community.name)}* on "
-            f"*{_when(occurrence, community.timezone)}*?"
+            f"*{_when(occurrence)}*?"
         ),
         section(f"*Prep checklist*\n{checklist}"),
     ]
@@ -276,7 +280,7 @@ def escalation_dm(
     """Tell the lead that the facilitator asked has not answered."""
     text = (
         f":warning: {mention(user_id)} has not answered the request to facilitate *{escape(schedule.title)}* "
-        f"({escape(community.name)}) on {_when(occurrence, community.timezone)}, even after a reminder. "
+        f"({escape(community.name)}) on {_when(occurrence)}, even after a reminder. "
         "You may want to find someone, or facilitate yourself."
     )
     return _message("A session still has no facilitator", [section(text)])
@@ -286,7 +290,7 @@ def unfilled_dm(community: Community, schedule: RitualSchedule, occurrence: Occu
     """Tell the lead that nobody in the rotation is left to ask."""
     text = (
         f":warning: Nobody in the rotation of *{escape(community.name)}* is left to facilitate "
-        f"*{escape(schedule.title)}* on {_when(occurrence, community.timezone)}. "
+        f"*{escape(schedule.title)}* on {_when(occurrence)}. "
         "`/cop rotation` shows who is in."
     )
     return _message("A session has no facilitator", [section(text)])
@@ -308,7 +312,8 @@ def preview_dm(community: Community, schedule: RitualSchedule, posts: Sequence[M
         [
             section(
                 f":eyes: *Preview of {escape(schedule.title)}* for *{escape(community.name)}*: "
-                f"{len(posts)} post(s) follow, as members will see them. Nothing was posted in the channel."
+                f"each post follows as members will see it ({plural(len(posts), 'post')}). "
+                "Nothing was posted in the channel."
             )
         ],
     )
@@ -316,6 +321,39 @@ def preview_dm(community: Community, schedule: RitualSchedule, posts: Sequence[M
 
 
 # --- modals ----------------------------------------------------------------------------------------
+
+
+class Then(StrEnum):
+    """What the schedule modal does after saving: going live is the default and the primary action."""
+
+    LIVE = "live"
+    DRAFT = "draft"
+    PREVIEW = "preview"
+
+
+THEN_CHOICES = {
+    Then.LIVE: ("Go live: post as scheduled", "Save and go live"),
+    Then.DRAFT: ("Keep it as a draft: nothing is posted", "Save as draft"),
+    Then.PREVIEW: ("Keep it as a draft and send me a preview by DM", "Save, preview to me"),
+}
+
+
+def _then(then: Then) -> dict[str, Any]:
+    """The choice beside the submit button; choosing one relabels the button (dispatch_action)."""
+    options = [option(label, value) for value, (label, _) in THEN_CHOICES.items()]
+    return {
+        "type": "input",
+        "block_id": RitualField.THEN,
+        "label": plain("When I save"),
+        "dispatch_action": True,
+        "element": {
+            "type": "radio_buttons",
+            "action_id": RitualField.THEN,
+            "options": options,
+            "initial_option": options[list(THEN_CHOICES).index(then)],
+        },
+    }
+
 
 
 def _input(
@@ -368,7 +406,9 @@ def _local(instant: datetime | None, zone: str) -> tuple[date | None, str | None
     return local.date(), f"{local:%H:%M}"
 
 
-def cycle_modal(community: Community, schedule: RitualSchedule | None) -> dict[str, Any]:
+def cycle_modal(
+    community: Community, schedule: RitualSchedule | None, then: Then = Then.LIVE
+) -> dict[str, Any]:
     """The modal that plans a cycle: kickoff, mid-point and finale in the community's zone."""
     zone = community.timezone
     blocks: list[dict[str, Any]] = [
@@ -389,10 +429,12 @@ def cycle_modal(community: Community, schedule: RitualSchedule | None) -> dict[s
         day, at = _local(getattr(schedule, f"{name}_at") if schedule else None, zone)
         blocks.append(_input(RitualField(f"ritual_{name}_date"), f"{label}: date", _date(day)))
         blocks.append(_input(RitualField(f"ritual_{name}_time"), f"{label}: time", _time(at or "10:00")))
-    return _modal(RitualView.CYCLE, "Plan a cycle", community, schedule, blocks)
+    return _modal(RitualView.CYCLE, "Plan a cycle", community, schedule, blocks, then)
 
 
-def sessions_modal(community: Community, schedule: RitualSchedule | None) -> dict[str, Any]:
+def sessions_modal(
+    community: Community, schedule: RitualSchedule | None, then: Then = Then.LIVE
+) -> dict[str, Any]:
     """The modal that schedules recurring sessions in the community's zone."""
     durations = [
         (
@@ -439,12 +481,12 @@ def sessions_modal(community: Community, schedule: RitualSchedule | None) -> dic
             RitualField.ROTATION_DAYS,
             "Ask the next facilitator",
             _select(
-                [(f"{d} day{'s' if d > 1 else ''} before", str(d)) for d in (1, 2, 3, 5, 7, 14)],
+                [(f"{plural(d, 'day')} before", str(d)) for d in (1, 2, 3, 5, 7, 14)],
                 str(schedule.rotation_days if schedule else 3),
             ),
         ),
     ]
-    return _modal(RitualView.SESSIONS, "Recurring sessions", community, schedule, blocks)
+    return _modal(RitualView.SESSIONS, "Recurring sessions", community, schedule, blocks, then)
 
 
 def _modal(
@@ -453,29 +495,65 @@ def _modal(
     community: Community,
     schedule: RitualSchedule | None,
     blocks: list[dict[str, Any]],
+    then: Then,
 ) -> dict[str, Any]:
     metadata = {"channel_id": community.channel_id, "schedule_id": schedule.id if schedule else None}
+    if schedule is None or schedule.status == ScheduleStatus.DRAFT:
+        blocks = [*blocks, _then(then)]
+        submit = THEN_CHOICES[then][1]
+    else:  # a live or paused schedule stays as it is; the listing pauses or resumes it
+        submit = "Save changes"
     view = {
         "type": "modal",
         "callback_id": callback,
         "private_metadata": json.dumps(metadata),
         "title": plain(title),
-        "submit": plain("Save"),
+        "submit": plain(submit),
         "close": plain("Cancel"),
         "blocks": blocks,
     }
     return check(view, surface="modal")
 
 
-def saved_view(schedule: RitualSchedule) -> dict[str, Any]:
-    """The modal after a save: the schedule is a draft until it goes live; preview first."""
+POST_NAMES = {
+    OccurrenceKind.SESSION: "the session reminder",
+    OccurrenceKind.KICKOFF: "the kickoff",
+    OccurrenceKind.MIDPOINT: "the mid-point reflection",
+    OccurrenceKind.FINALE: "the call for finale demos",
+}
+
+
+def _starts(plan: Planned) -> str:
+    return "" if plan.post_at == plan.starts_at else f" (starts {local_time(plan.starts_at, style='{time}')})"
+
+
+def saved_view(
+    schedule: RitualSchedule, community: Community, coming: Sequence[Planned], *, previewed: bool = False
+) -> dict[str, Any]:
+    """The modal after a save: whether it is live, and what will be posted where and when."""
+    title, channel = escape(schedule.title), f"<#{community.channel_id}>"
     live = schedule.status == ScheduleStatus.ACTIVE
-    text = (
-        f":white_check_mark: *{escape(schedule.title)}* is saved"
-        + (" and live." if live else " as a draft.")
-        + ("" if live else "\nSend yourself a preview, then go live with `/cop schedule list`.")
-    )
-    blocks = [section(text), actions(*_schedule_buttons(schedule, with_edit=False), block_id=RitualBlock.NEW)]
+    if live:
+        head = f":large_green_circle: *{title}* is live. I'll post in {channel}:"
+    elif schedule.status == ScheduleStatus.PAUSED:
+        head = f":pause_button: *{title}* is paused: nothing is posted until it resumes, then in {channel}:"
+    else:
+        head = (
+            f":memo: *{title}* is saved as a draft: nothing is posted until it goes live. "
+            f"Once live, I'll post in {channel}:"
+        )
+    lines = [f"• {local_time(plan.post_at)}: {POST_NAMES[plan.kind]}{_starts(plan)}" for plan in coming[:5]]
+    lines = lines or ["• nothing in the coming weeks"]
+    more = "\n…and so on, on the same rhythm." if len(coming) > 5 else ""
+    blocks = [section(head + "\n" + "\n".join(lines) + more)]
+    notes = ["Times show in your own time zone."]
+    if previewed:
+        notes.append(":eyes: A preview of each post is on its way to you by DM.")
+    if schedule.kind == ScheduleKind.SESSIONS:
+        notes.append(f"The facilitator is asked by DM {schedule.rotation_days} days ahead (`/cop rotation`).")
+    blocks.append(context(" ".join(notes)))
+    if not live:
+        blocks.append(actions(*_schedule_buttons(schedule, with_edit=False), block_id=RitualBlock.NEW))
     view = {"type": "modal", "title": plain("Schedule saved"), "close": plain("Done"), "blocks": blocks}
     return check(view, surface="modal")
 
@@ -509,7 +587,7 @@ def describe(schedule: RitualSchedule, zone: str) -> str:
     """One line on what a schedule does and when."""
     if schedule.kind == ScheduleKind.CYCLE:
         parts = [
-            f"{label} {timing.local_text(at, zone)}"
+            f"{label} {local_time(at)}"
             for label, at in (
                 ("kickoff", schedule.kickoff_at),
                 ("mid-point", schedule.midpoint_at),
@@ -530,37 +608,47 @@ def describe(schedule: RitualSchedule, zone: str) -> str:
     )
 
 
+STATUS_BADGES = {
+    ScheduleStatus.DRAFT: ":memo: draft, nothing is posted yet",
+    ScheduleStatus.ACTIVE: ":large_green_circle: live",
+    ScheduleStatus.PAUSED: ":pause_button: paused",
+}
+
+
 def schedule_list(
     community: Community,
     schedules: Sequence[RitualSchedule],
     exclusions: Sequence[Exclusion],
     coming: Sequence[Occurrence],
+    *,
+    can_edit: bool,
 ) -> Message:
-    """The ephemeral `/cop schedule list`: each schedule with its buttons, exclusions, what comes next."""
+    """The ephemeral `/cop schedule list`: what comes next, each schedule, the dates with no session.
+    Buttons and drafts only for those who may plan rituals (leads and facilitators)."""
     blocks: list[dict[str, Any]] = [header(f"Rituals of {community.name}")]
-    if not schedules:
-        blocks.append(section("No rituals yet. Plan a cycle or recurring sessions:"))
-    for schedule in schedules[:12]:
-        status = {
-            "draft": ":memo: draft",
-            "active": ":large_green_circle: live",
-            "paused": ":pause_button: paused",
-        }[schedule.status]
-        reason = f" ({escape(schedule.paused_reason)})" if schedule.paused_reason else ""
-        blocks.append(
-            section(
-                f"*#{schedule.id} {escape(schedule.title)}*  {status}{reason}\n"
-                f"{escape(describe(schedule, community.timezone))}"
-            )
-        )
-        blocks.append(actions(*_schedule_buttons(schedule)))
     if coming:
         lines = [
-            f"• {o.kind} {timing.local_text(o.starts_at, community.timezone)}"
+            f"• {o.kind.capitalize()}, {local_time(o.starts_at)}"
             + (f", facilitated by {mention(o.facilitator_id)}" if o.facilitator_id else "")
             for o in coming
         ]
         blocks.append(section("*Coming up*\n" + "\n".join(lines)))
+    shown = [s for s in schedules if can_edit or s.status != ScheduleStatus.DRAFT][:12]
+    if not shown:
+        invite = " Plan a cycle or recurring sessions:" if can_edit else ""
+        blocks.append(section(f"No rituals yet.{invite}"))
+    for schedule in shown:
+        reason = f" ({escape(schedule.paused_reason)})" if schedule.paused_reason else ""
+        number = f"#{schedule.id} " if can_edit else ""
+        badge = STATUS_BADGES[ScheduleStatus(schedule.status)]
+        blocks.append(
+            section(
+                f"*{number}{escape(schedule.title)}*  {badge}{reason}\n"
+                f"{escape(describe(schedule, community.timezone))}"
+            )
+        )
+        if can_edit:
+            blocks.append(actions(*_schedule_buttons(schedule)))
     if exclusions:
         lines = [
             f"• {e.first_day:%d %b %Y}"
@@ -569,35 +657,62 @@ def schedule_list(
             for e in exclusions[:20]
         ]
         blocks.append(section("*No sessions on*\n" + "\n".join(lines)))
-    blocks.append(
-        actions(
-            button("Plan a cycle", RitualAction.NEW_CYCLE, str(community.id)),
-            button("Add recurring sessions", RitualAction.NEW_SESSIONS, str(community.id)),
-            block_id=RitualBlock.NEW,
+    if can_edit:
+        blocks.append(
+            actions(
+                button("Plan a cycle", RitualAction.NEW_CYCLE, str(community.id)),
+                button("Add recurring sessions", RitualAction.NEW_SESSIONS, str(community.id)),
+                block_id=RitualBlock.NEW,
+            )
         )
-    )
-    blocks.append(
-        context("`/cop schedule skip YYYY-MM-DD [YYYY-MM-DD] [reason]` adds dates with no session.")
-    )
+        blocks.append(
+            context("`/cop schedule skip YYYY-MM-DD [YYYY-MM-DD] [reason]` adds dates with no session.")
+        )
+    else:
+        blocks.append(
+            context("Times show in your own time zone. Leads and facilitators plan the rituals.")
+        )
     return _message(f"Rituals of {escape(community.name)}", blocks)
 
 
 def rotation_message(
-    community: Community, order: Sequence[RotationMember], away: dict[str, list[AwayPeriod]]
+    community: Community, order: Sequence[str], away: dict[str, list[AwayPeriod]]
 ) -> Message:
-    """The ephemeral `/cop rotation`: the order, who opted out, who is away."""
+    """The ephemeral `/cop rotation`: who facilitates, in turn order, and who is away."""
     lines = []
-    for position, member in enumerate(order, start=1):
-        notes = [] if member.opted_in else ["opted out"]
-        notes += [f"away {p.first_day:%d %b}-{p.last_day:%d %b}" for p in away.get(member.user_id, [])]
-        lines.append(f"{position}. {mention(member.user_id)}" + (f" _({', '.join(notes)})_" if notes else ""))
-    body = "\n".join(lines) if lines else "_Nobody yet._"
+    for position, user_id in enumerate(order, start=1):
+        notes = [f"away {p.first_day:%d %b}-{p.last_day:%d %b}" for p in away.get(user_id, [])]
+        lines.append(f"{position}. {mention(user_id)}" + (f" _({', '.join(notes)})_" if notes else ""))
+    body = "\n".join(lines) if lines else "_Nobody yet._ `/cop rotation in` puts you first in line."
     blocks = [
         header(f"Facilitator rotation: {community.name}"),
         section(body),
         context(
-            "`/cop rotation in` / `/cop rotation out` to opt in or out. Leads and facilitators set the "
-            "order with `/cop rotation order @a @b @c`. `/cop away FROM TO` skips you while away."
+            "When a session needs a facilitator, the next in line is asked by DM. "
+            "`/cop rotation in` / `out` to join or leave; `/cop away FROM TO` skips you while away. "
+            "Leads and facilitators set the order with `/cop rotation order @a @b`."
         ),
     ]
     return _message(f"Facilitator rotation of {escape(community.name)}", blocks)
+
+
+def facilitating_changed(
+    community: Community, order: Sequence[str], user_id: str, *, on: bool, changed: bool
+) -> str:
+    """What `/cop rotation in|out` and `/cop facilitate on|off` did, and where that leaves the caller."""
+    name = escape(community.name)
+    if on:
+        place = f"{order.index(user_id) + 1} of {len(order)}" if user_id in order else "last"
+        if not changed:
+            return f"You were already in the facilitator rotation of *{name}* ({place})."
+        return (
+            f":microphone: You are in the facilitator rotation of *{name}* ({place}). When your turn comes, "
+            "I'll ask you by DM a few days before the session; you can accept, swap or skip. "
+            "`/cop rotation` shows the order."
+        )
+    if not changed:
+        return f"You were not in the facilitator rotation of *{name}*. `/cop rotation in` puts you in."
+    return (
+        f"You are out of the facilitator rotation of *{name}*: nobody will ask you to facilitate. "
+        "`/cop rotation in` brings you back to your place."
+    )

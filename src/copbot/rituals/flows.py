@@ -99,7 +99,7 @@ def ask_next(session: Session, occurrence: Occurrence, *, at: datetime) -> str |
     community, schedule = service.context(session, occurrence)
     candidate = service.next_candidate(session, occurrence=occurrence, zone=community.timezone)
     if candidate is None:
-        if not any(r.opted_in for r in service.rotation(session, community=community)):
+        if not service.rotation(session, community=community):
             return None  # the community has no rotation: nobody to ask, nothing to tell
         message = blocks.unfilled_dm(community, schedule, occurrence)
         for lead in communities.leads(session, community=community):

@@ -32,7 +32,7 @@ from copbot.rituals.models import (
     ScheduleKind,
     ScheduleStatus,
 )
-from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.lanes import opens_view
 from copbot.slack.listeners import acknowledge, modal_errors, tell
@@ -95,37 +95,60 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     router.add(
         Subcommand(
             "schedule",
-            "/cop schedule [cycle|sessions|list]",
-            "plan a cycle or recurring sessions, list, pause or delete them (leads, facilitators)",
+            "/cop schedule [cycle|sessions]",
+            "what comes up; leads and facilitators plan a cycle or recurring sessions",
             on_ack=lambda r: schedule_command(deps, r),
             after_ack=lambda r, client: open_schedule_modal(deps, r, client),
             opens_view=True,
+            topic=Topic.MEET,
         )
     )
     router.add(
         Subcommand(
             "rotation",
-            "/cop rotation [in|out|order @a @b]",
-            "show the facilitator rotation, opt in or out, set the order",
+            "/cop rotation [in|out]",
+            "the facilitator rotation; join or leave it",
             on_ack=lambda r: rotation_command(deps, r),
+            topic=Topic.MEET,
+        )
+    )
+    router.add(
+        Subcommand(
+            "facilitate",
+            "/cop facilitate on|off",
+            "the same as `/cop rotation in|out`",
+            on_ack=lambda r: facilitate_command(deps, r),
+            listed=False,  # one door in the help; this name keeps working
+            topic=Topic.MEET,
         )
     )
     router.add(
         Subcommand(
             "away",
-            "/cop away FROM TO",
-            "mark yourself away (YYYY-MM-DD); the rotation skips you",
+            "/cop away <from> <to>",
+            "away on those days (YYYY-MM-DD): the rotation skips you",
             on_ack=lambda r: away_command(deps, r),
+            topic=Topic.MEET,
         )
     )
 
     @app.view(RitualView.CYCLE)
     def submit_cycle(ack: Ack, body: dict[str, Any]) -> None:
         ack(**save_schedule(deps, body, ScheduleKind.CYCLE))
+        deps.outbox.notify()
 
     @app.view(RitualView.SESSIONS)
     def submit_sessions(ack: Ack, body: dict[str, Any]) -> None:
         ack(**save_schedule(deps, body, ScheduleKind.SESSIONS))
+        deps.outbox.notify()
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def relabel(body: dict[str, Any], client: WebClient) -> None:
+        relabel_schedule_modal(deps, body, client)
+
+    app.action(RitualField.THEN)(ack=acknowledge, lazy=[relabel])
 
     _button(app, deps, re.compile(r"^ritual_rsvp_(going|cant|async)$"), on_rsvp)
     _button(app, deps, RitualAction.ATTENDED, on_attended)
@@ -264,7 +287,7 @@ def schedule_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, 
             session, team_id=command.team_id, channel_id=command.channel_id
         )
         if verb == "list":
-            return listing(session, community)
+            return listing(session, community, command.user_id)
         if verb == "skip":
             return add_skip(session, community, command.user_id, words[1:])
         if (
@@ -282,8 +305,8 @@ def schedule_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, 
     return SCHEDULE_USAGE
 
 
-def listing(session: Session, community: Community) -> dict[str, Any]:
-    """The schedule listing message."""
+def listing(session: Session, community: Community, user_id: str) -> dict[str, Any]:
+    """The schedule listing message, with buttons only for those who may use them."""
     at = now()
     today = timing.local_day(at, community.timezone)
     return blocks.schedule_list(
@@ -291,6 +314,7 @@ def listing(session: Session, community: Community) -> dict[str, Any]:
         service.schedules(session, community=community),
         service.exclusions(session, community=community, today=today),
         service.occurrences(session, community=community, since=at, limit=8),
+        can_edit=service.can_edit(session, community=community, user_id=user_id),
     )
 
 
@@ -369,12 +393,17 @@ def open_schedule_modal(deps: Deps, request: SubcommandRequest, client: WebClien
     client.views_open(trigger_id=command.trigger_id, view=view)
 
 
-def _modal_for(community: Community, schedule: RitualSchedule | None, kind: ScheduleKind) -> dict[str, Any]:
+def _modal_for(
+    community: Community,
+    schedule: RitualSchedule | None,
+    kind: ScheduleKind,
+    then: blocks.Then = blocks.Then.LIVE,
+) -> dict[str, Any]:
     kind = ScheduleKind(schedule.kind) if schedule else kind
     return (
-        blocks.cycle_modal(community, schedule)
+        blocks.cycle_modal(community, schedule, then)
         if kind == ScheduleKind.CYCLE
-        else blocks.sessions_modal(community, schedule)
+        else blocks.sessions_modal(community, schedule, then)
     )
 
 
@@ -400,11 +429,57 @@ def save_schedule(deps: Deps, body: dict[str, Any], kind: ScheduleKind) -> dict[
                 now=now(),
                 schedule_id=metadata.get("schedule_id"),
             )
-            return {"response_action": "update", "view": blocks.saved_view(schedule)}
+            then = _then(values)
+            if then == blocks.Then.LIVE and schedule.status == ScheduleStatus.DRAFT:
+                service.activate(schedule, status=ScheduleStatus.ACTIVE, now=now())
+            elif then == blocks.Then.PREVIEW:
+                session.flush()
+                flows.send_preview(session, community, user_id, schedule.id)
+            session.flush()
+            view = blocks.saved_view(
+                schedule, community, _coming(community, schedule), previewed=then == blocks.Then.PREVIEW
+            )
+            return {"response_action": "update", "view": view}
     except InvalidInput as error:
         return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
         return {"response_action": "errors", "errors": {RitualField.TITLE.value: str(error)}}
+
+
+def _then(values: dict[str, Any]) -> blocks.Then | None:
+    """The modal's "When I save" choice (None when the modal has none: editing a live schedule)."""
+    chosen = state_value(values, RitualField.THEN, RitualField.THEN)
+    return blocks.Then(chosen) if chosen in set(blocks.Then) else None
+
+
+def _coming(community: Community, schedule: RitualSchedule) -> list[service.Planned]:
+    """The posts a schedule will make over the next weeks, from now (or from when it goes live)."""
+    at = now()
+    return [
+        plan
+        for plan in service.planned(schedule, community.timezone, since=at, until=at + 8 * service.HORIZON)
+        if plan.post_at >= at
+    ]
+
+
+def relabel_schedule_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    """Follow the "When I save" choice on the submit button (Slack keeps what was typed)."""
+    view = body["view"]
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    then = _then(view["state"]["values"]) or blocks.Then.LIVE
+    with session_scope(deps.sessions) as session:
+        community = communities.require_community(
+            session, team_id=body["team"]["id"], channel_id=metadata.get("channel_id", "")
+        )
+        schedule_id = metadata.get("schedule_id")
+        schedule = (
+            service.get_schedule(session, team_id=community.team_id, schedule_id=schedule_id)
+            if schedule_id
+            else None
+        )
+        kind = ScheduleKind.CYCLE if view.get("callback_id") == RitualView.CYCLE else ScheduleKind.SESSIONS
+        updated = _modal_for(community, schedule, kind, then)
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
 def _schedule_from_button(session: Session, body: dict[str, Any]) -> tuple[Community, RitualSchedule]:
@@ -434,7 +509,7 @@ def on_manage(
     if "view" in body:  # clicked in the saved-schedule modal: no message to redraw
         return said
     session.flush()
-    message = listing(session, community)
+    message = listing(session, community, body["user"]["id"])
     return {**message, "response_type": "ephemeral", "replace_original": True}
 
 
@@ -463,21 +538,12 @@ def rotation_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, 
     command = request.command
     words = request.args.split()
     verb = words[0].lower() if words else ""
+    if verb in ("in", "out"):
+        return facilitating(deps, request, on=verb == "in")
     with session_scope(deps.sessions) as session:
         community = communities.require_community(
             session, team_id=command.team_id, channel_id=command.channel_id
         )
-        if verb in ("in", "out"):
-            changed = service.opt(
-                session, community=community, user_id=command.user_id, opted_in=verb == "in"
-            )
-            if verb == "in":
-                return "You are in the rotation." + ("" if changed else " (You already were.)")
-            return (
-                "You are out of the rotation; `/cop rotation in` brings you back."
-                if changed
-                else "You were not in the rotation."
-            )
         if verb == "order":
             service.reorder(
                 session, community=community, user_id=command.user_id, order=MENTION.findall(request.args)
@@ -487,12 +553,30 @@ def rotation_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, 
         order = service.rotation(session, community=community)
         today = timing.local_day(now(), community.timezone)
         away = {
-            m.user_id: service.away_periods(
-                session, team_id=community.team_id, user_id=m.user_id, today=today
-            )
-            for m in order
+            user_id: service.away_periods(session, team_id=community.team_id, user_id=user_id, today=today)
+            for user_id in order
         }
         return blocks.rotation_message(community, order, away)
+
+
+def facilitate_command(deps: Deps, request: SubcommandRequest) -> str:
+    """Answer `/cop facilitate on|off`: the same door into the rotation as `/cop rotation in|out`."""
+    word = request.args.strip().lower()
+    if word not in ("on", "off"):
+        return "Usage: `/cop facilitate on` or `/cop facilitate off` (the same as `/cop rotation in|out`)."
+    return facilitating(deps, request, on=word == "on")
+
+
+def facilitating(deps: Deps, request: SubcommandRequest, *, on: bool) -> str:
+    """Put the caller into the facilitator rotation or out of it, and say where that leaves them."""
+    command = request.command
+    with session_scope(deps.sessions) as session:
+        community = communities.require_community(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        changed = service.set_facilitating(session, community=community, user_id=command.user_id, on=on)
+        order = service.rotation(session, community=community)
+        return blocks.facilitating_changed(community, order, command.user_id, on=on, changed=changed)
 
 
 def away_command(deps: Deps, request: SubcommandRequest) -> str:

@@ -37,6 +37,7 @@ class RitualField(StrEnum):
     ALT_TIME = "ritual_alt_time"
     DURATION = "ritual_duration"
     ROTATION_DAYS = "ritual_rotation_days"
+    THEN = "ritual_then"  # after saving: go live, keep a draft, or keep a draft and preview
 
 
 class RitualAction(StrEnum):

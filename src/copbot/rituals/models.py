@@ -157,7 +157,8 @@ class PulseAnswer(Base):
 
 
 class RotationMember(Base):
-    """A member in a community's facilitator rotation, in order; `opted_in` false keeps the place."""
+    """A facilitator's place in the community's rotation. Who facilitates is the facilitator role
+    (see `rituals.service.rotation`); a place outlives a pause, so a returning facilitator keeps it."""
 
     __tablename__ = "ritual_rotation"
     __table_args__ = (UniqueConstraint("community_id", "user_id"), _community_fk())
@@ -167,7 +168,6 @@ class RotationMember(Base):
     community_id: Mapped[int] = mapped_column()
     user_id: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column()
-    opted_in: Mapped[bool] = mapped_column(default=True)
 
 
 class AskStatus(StrEnum):

@@ -17,10 +17,10 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from copbot.communities import service as communities
-from copbot.communities.models import Community, Member, Role, Workspace
+from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
 from copbot.db import affected, dialect_insert
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.rituals import timing
@@ -185,6 +185,11 @@ def validate_sessions(form: SessionsForm, *, zone: str, now: datetime) -> None:
 
 
 # --- schedules -------------------------------------------------------------------------------------
+
+
+def can_edit(session: Session, *, community: Community, user_id: str) -> bool:
+    """Whether the user may plan and change the community's rituals (leads and facilitators)."""
+    return user_id in communities.holders(session, community=community, roles=EDITORS)
 
 
 def require_editor(session: Session, *, community: Community, user_id: str) -> None:
@@ -739,53 +744,78 @@ def pulse(session: Session, *, occurrence: Occurrence) -> dict[str, tuple[int, f
 # --- rotation --------------------------------------------------------------------------------------
 
 
-def rotation(session: Session, *, community: Community) -> list[RotationMember]:
-    """The community's facilitator rotation in order."""
+def rotation(session: Session, *, community: Community) -> list[str]:
+    """Who facilitates, in turn order. The facilitator role is the one record of who facilitates
+    (`/cop rotation in`, `/cop facilitate on` and a lead's `/cop role @x facilitator` all set it);
+    `ritual_rotation` only keeps each one's place, and those without a place come last."""
+    place = aliased(RotationMember)
     return list(
         session.scalars(
-            select(RotationMember)
-            .where(RotationMember.community_id == community.id)
-            .order_by(RotationMember.position, RotationMember.id)
+            select(Member.user_id)
+            .join(MemberRole, MemberRole.member_id == Member.id)
+            .outerjoin(place, (place.community_id == Member.community_id) & (place.user_id == Member.user_id))
+            .where(
+                Member.community_id == community.id,
+                Member.left_at.is_(None),
+                MemberRole.role == Role.FACILITATOR.value,
+            )
+            .order_by(place.position.is_(None), place.position, MemberRole.granted_at, MemberRole.id)
         )
     )
 
 
-def opt(session: Session, *, community: Community, user_id: str, opted_in: bool) -> bool:
-    """Opt a member into (at the end) or out of the rotation; False when nothing changed."""
+def set_facilitating(session: Session, *, community: Community, user_id: str, on: bool) -> bool:
+    """Put a member into the facilitator rotation (they take the facilitator role) or out of it;
+    False when nothing changed. Only members may join; a returning member gets their old place back."""
     member = communities.find_member(session, community=community, user_id=user_id)
-    if opted_in and (member is None or not member.active):
-        raise PermissionDenied("Join the community first (`/cop join`), then opt in to facilitate.")
-    order = rotation(session, community=community)
-    mine = next((r for r in order if r.user_id == user_id), None)
-    if mine is None:
-        if not opted_in:
-            return False
-        last = max((r.position for r in order), default=0)
-        entry = RotationMember(
-            team_id=community.team_id,
-            community_id=community.id,
-            user_id=user_id,
-            position=last + 1,
-            opted_in=True,
-        )
-        try:
-            with session.begin_nested():
-                session.add(entry)
-        except IntegrityError:  # the same opt-in, twice at once (a double click): it is in already
-            return False
-        return True
-    if mine.opted_in == opted_in:
+    if member is None or not member.active:
+        if on:
+            raise PermissionDenied("Join the community first (`/cop join`), then opt in to facilitate.")
         return False
-    mine.opted_in = opted_in
-    return True
+    return facilitate(session, community=community, member=member, on=on)
 
 
-def reorder(
-    session: Session, *, community: Community, user_id: str, order: Sequence[str]
-) -> list[RotationMember]:
+def facilitate(session: Session, *, community: Community, member: Member, on: bool) -> bool:
+    """Give or take a member's facilitator role, which is their place in the rotation (kept when out,
+    taken at the end when new); False when nothing changed."""
+    changed = communities.set_role(session, member=member, role=Role.FACILITATOR, on=on)
+    if on:
+        _places(session, community)
+    return changed
+
+
+def _places(session: Session, community: Community) -> list[RotationMember]:
+    """The places of everyone in the rotation, in order, giving newcomers to it a place at the end."""
+    order = rotation(session, community=community)
+    places = {
+        r.user_id: r
+        for r in session.scalars(select(RotationMember).where(RotationMember.community_id == community.id))
+    }
+    last = max((r.position for r in places.values()), default=0)
+    for user_id in order:
+        if user_id not in places:
+            last += 1
+            place = RotationMember(
+                team_id=community.team_id, community_id=community.id, user_id=user_id, position=last
+            )
+            try:
+                with session.begin_nested():
+                    session.add(place)
+            except IntegrityError:  # placed by a concurrent request a moment ago (a double click)
+                place = session.scalars(
+                    select(RotationMember).where(
+                        RotationMember.community_id == community.id, RotationMember.user_id == user_id
+                    )
+                ).one()
+            places[user_id] = place
+    session.flush()
+    return [places[u] for u in order]
+
+
+def reorder(session: Session, *, community: Community, user_id: str, order: Sequence[str]) -> list[str]:
     """Put the named members first, in that order (leads and facilitators); the rest keep theirs after."""
     require_editor(session, community=community, user_id=user_id)
-    current = {r.user_id: r for r in rotation(session, community=community)}
+    current = {r.user_id: r for r in _places(session, community)}
     unknown = [u for u in order if u not in current]
     if unknown:
         raise InvalidInput(
@@ -903,8 +933,8 @@ def next_candidate(session: Session, *, occurrence: Occurrence, zone: str) -> st
     """The next member in line for a session: after the previous session's facilitator, skipping
     those already asked for it, those away that day and those opted out."""
     community = session.get_one(Community, occurrence.community_id)
-    order = [r for r in rotation(session, community=community) if r.opted_in]
-    if not order:
+    users = rotation(session, community=community)
+    if not users:
         return None
     asked = set(
         session.scalars(select(FacilitatorAsk.user_id).where(FacilitatorAsk.occurrence_id == occurrence.id))
@@ -919,11 +949,6 @@ def next_candidate(session: Session, *, occurrence: Occurrence, zone: str) -> st
             )
         )
     )
-    active = set(
-        session.scalars(
-            select(Member.user_id).where(Member.community_id == community.id, Member.left_at.is_(None))
-        )
-    )
     previous = session.scalar(
         select(Occurrence.facilitator_id)
         .where(
@@ -935,10 +960,9 @@ def next_candidate(session: Session, *, occurrence: Occurrence, zone: str) -> st
         .order_by(Occurrence.starts_at.desc())
         .limit(1)
     )
-    users = [r.user_id for r in order]
     start = users.index(previous) + 1 if previous in users else 0
     for user_id in users[start:] + users[:start]:
-        if user_id not in asked and user_id not in gone and user_id in active:
+        if user_id not in asked and user_id not in gone:
             return user_id
     return None
 
@@ -1030,9 +1054,9 @@ def answer_ask(
 
 
 def _swap_with_next(session: Session, occurrence: Occurrence, user_id: str) -> None:
-    """Trade places with the next opted-in member, so the swapper takes the following turn."""
+    """Trade places with the next in the rotation, so the swapper takes the following turn."""
     community = session.get_one(Community, occurrence.community_id)
-    order = [r for r in rotation(session, community=community) if r.opted_in]
+    order = _places(session, community)
     mine = next((i for i, r in enumerate(order) if r.user_id == user_id), None)
     if mine is None or len(order) < 2:
         return

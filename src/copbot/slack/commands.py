@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -24,11 +25,35 @@ AckStep = Callable[[SubcommandRequest], Reply]
 WorkStep = Callable[[SubcommandRequest, WebClient], None]
 
 
+class Topic(StrEnum):
+    """What people want to do: how `/cop help` groups the commands. LEAD is shown to leads only."""
+
+    CAPTURE = "capture"
+    RECOGNISE = "recognise"
+    MEET = "meet"
+    LEARN = "learn"
+    YOU = "you"
+    LEAD = "lead"
+
+
+# (emoji, title, what it covers): the order is the order of `/cop help`.
+TOPICS: dict[Topic, tuple[str, str, str]] = {
+    Topic.CAPTURE: (":memo:", "Capture what you learn", "after-action reviews and playbooks"),
+    Topic.RECOGNISE: (":sparkles:", "Recognise someone", "thank people for something specific"),
+    Topic.MEET: (":calendar:", "Meet", "sessions, cycles and the facilitator rotation"),
+    Topic.LEARN: (":books:", "Learn", "search the library, ask, mentor, see how it goes"),
+    Topic.YOU: (":bust_in_silhouette:", "You", "join, your team, your data"),
+    Topic.LEAD: (":compass:", "Lead", "set up and run the community (leads)"),
+}
+TOPIC_ALIASES = {"recognize": Topic.RECOGNISE, "leads": Topic.LEAD, "me": Topic.YOU}
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """One `/cop` subcommand: `on_ack` answers within Slack's 3 s; `after_ack` does slow work after.
 
     `opens_view`: the after-ack work opens a modal, so it runs in the view lane (copbot.slack.lanes).
+    `topic` places it in `/cop help` (Topic.LEAD: leads only).
     """
 
     name: str
@@ -38,6 +63,15 @@ class Subcommand:
     after_ack: WorkStep | None = None
     listed: bool = True
     opens_view: bool = False
+    topic: Topic = field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    """One line of `/cop help <topic>`: how to call it (or where to find it) and what it does."""
+
+    usage: str
+    summary: str
 
 
 class CopRouter:
@@ -45,11 +79,30 @@ class CopRouter:
 
     def __init__(self) -> None:
         self._subcommands: dict[str, Subcommand] = {}
-        self.other_commands: list[tuple[str, str]] = []  # (usage, summary) of commands besides /cop
+        self._documented: list[tuple[Topic, HelpEntry]] = []  # commands besides /cop, shortcuts, tips
 
-    def document(self, usage: str, summary: str) -> None:
-        """List a command other than `/cop` (e.g. `/postmortem`) in `/cop help`."""
-        self.other_commands.append((usage, summary))
+    def document(self, usage: str, summary: str, *, topic: Topic) -> None:
+        """List something other than a `/cop` subcommand in `/cop help`: `/postmortem`, a shortcut."""
+        self._documented.append((topic, HelpEntry(usage, summary)))
+
+    def entries(self, topic: Topic) -> list[HelpEntry]:
+        """What `/cop help <topic>` lists: other commands and shortcuts first, then subcommands."""
+        return [entry for t, entry in self._documented if t == topic] + [
+            HelpEntry(s.usage, s.summary) for s in self.listed if s.topic == topic
+        ]
+
+    def topic_for(self, word: str) -> Topic | None:
+        """The help topic a word names: a topic, an alias, or a subcommand (`/cop help schedule`)."""
+        word = word.strip().lower().removeprefix("/cop ").lstrip("/")
+        if word in set(Topic):
+            return Topic(word)
+        if word in TOPIC_ALIASES:
+            return TOPIC_ALIASES[word]
+        found = self.find(word)
+        if found is not None and found.listed:
+            return found.topic
+        documented = [t for t, entry in self._documented if entry.usage.lstrip("/").startswith(word)]
+        return documented[0] if word and documented else None
 
     def add(self, subcommand: Subcommand) -> None:
         """Register a subcommand; names are unique."""

@@ -165,10 +165,17 @@ def test_truncate_keeps_a_whole_entity_that_fits() -> None:
 
 def test_truncate_never_splits_markup() -> None:
     text = f"by {mention('U12345')} today"
-    assert truncate(text, 8) == "by …"
-    assert truncate(text, 14) == "by <@U12345> …"
+    assert truncate(text, 8) == "by…"
+    assert truncate(text, 14) == "by <@U12345>…"  # the space before the cut goes too
     assert truncate(text, 13) == "by <@U12345>…"
-    assert truncate(text, 12) == "by …"
+    assert truncate(text, 12) == "by…"
+
+
+def test_truncate_ends_on_a_whole_word() -> None:
+    lesson = "Check replication lag before starting, then automate the runbook"
+    assert truncate(lesson, 30) == "Check replication lag before…"
+    assert truncate("Check the lag, then go", 17) == "Check the lag…"  # no dangling comma
+    assert truncate("a https://example.com/very/long/path", 30) == "a https://example.com/very/lo…"
 
 
 def test_truncate_tiny_limits() -> None:

@@ -103,18 +103,25 @@ def test_sparkline_scales_to_the_peak() -> None:
     assert blocks.sparkline([0, 0]) == "▁▁"
 
 
-def test_chart_is_a_valid_png() -> None:
+def test_chart_is_a_valid_png_of_the_expected_size() -> None:
+    import io
     import struct
-    import zlib
 
-    png = chart.weekly_chart([3, 5, 0, 8], [1, 2, 0, 3], [2, 2, 1, 0], width=120, height=60)
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (120, 60)
-    idat_length = struct.unpack(">I", png[33:37])[0]
-    raw = zlib.decompress(png[41 : 41 + idat_length])
-    assert len(raw) == height * (1 + width * 3)
-    assert bytes(chart.SERIES_COLORS[0]) in raw  # the bars are drawn
+    from matplotlib.image import imread
+
+    weeks = [(utc(2026, 1, 4, 23) + timedelta(weeks=i), i % 5, i % 3, 2) for i in range(14)]
+    png = chart.weekly_chart(weeks, title="Guild · Q1 2026", zone="Europe/Berlin", goals="Learn\n- Share")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (chart.WIDTH, chart.HEIGHT) == (1200, 1000)
+    pixels = imread(io.BytesIO(png), format="png")  # decodes: the file is whole
+    assert pixels.shape[:2] == (chart.HEIGHT, chart.WIDTH)
+    colours = {tuple(round(c * 255) for c in p[:3]) for p in pixels.reshape(-1, pixels.shape[-1])[::7]}
+    assert (0, 114, 178) in colours  # the bars are drawn in the contributions' colour
+
+
+def test_chart_copes_with_an_empty_quarter_and_no_goals() -> None:
+    png = chart.weekly_chart([], title="Quiet · Q2 2026", zone="UTC")
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
 
 
 def test_stats_message_for_a_member_and_a_lead(session: Session) -> None:

@@ -171,3 +171,22 @@ def test_reaction_capture_is_claimed_once(session: Session) -> None:
     assert service.capture_by_reaction(session, emoji="bulb", **args) is None
     assert service.capture_by_reaction(session, emoji="bulb::skin-tone-2", **{**args, "message_ts": "1.3"})
     assert service.capture_by_reaction(session, emoji="tada", **{**args, "message_ts": "1.4"}) is None
+
+
+def test_tag_snippets_read_as_words_on_both_databases(session: Session) -> None:
+    community = _community(session)
+    _add(
+        session,
+        community,
+        title="Calm failover",
+        context="We switched the primary",
+        happened="It went safer and calmer.",
+        lessons="Rehearse",
+        tags="tag, databases",
+    )
+    session.commit()
+    (hit,) = search.search(session, team_id="T1", query="databases").hits
+    flat = " ".join(hit.snippet.split())
+    # The tags column is JSON; the index must hold its elements, as PostgreSQL's does.
+    assert f"tag {search.START}databases{search.STOP}" in flat
+    assert "[" not in flat and '"' not in flat

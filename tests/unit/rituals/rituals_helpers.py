@@ -52,7 +52,7 @@ def add_member(
         member = communities.find_member(session, community=community, user_id=user_id)
         member.roles.append(MemberRole(team_id=community.team_id, role=role))
     if rotation:
-        service.opt(session, community=community, user_id=user_id, opted_in=True)
+        service.set_facilitating(session, community=community, user_id=user_id, on=True)
     session.commit()
 
 

@@ -50,7 +50,10 @@ def test_weekly_session_keeps_local_time_across_spring_forward(
     assert starts == [utc(2027, 3, 22, 8, 0), utc(2027, 3, 29, 7, 0)]  # 09:00 CET, then 09:00 CEST
     sent = posts(fake_slack)
     assert len(sent) == 2
-    assert "09:00 CET" in blocks_text(sent[0]) and "09:00 CEST" in blocks_text(sent[1])
+    # Each reader sees the instant in their own zone: the post carries Slack's date token for it.
+    for post, start in zip(sent, starts, strict=True):
+        assert f"<!date^{int(start.timestamp())}^{{date_short_pretty}} at {{time}}|" in blocks_text(post)
+    assert "09:00 CET" in sent[0].params["text"] and "09:00 CEST" in sent[1].params["text"]
 
 
 def test_fall_back_keeps_local_time(session: Session, runtime: Runtime, fake_slack: FakeSlack) -> None:
