@@ -6,7 +6,7 @@ A transcript that differs from its file fails the test. After a deliberate chang
     COPBOT_UPDATE_GALLERY=1 python -m pytest tests/gallery
 
 and review `git diff tests/gallery/transcripts` like any other change. Each payload is also held to
-Slack's limits (`copbot.slack.text.check`) and to slack_sdk's own Block Kit models.
+Slack's limits (`copbot.blockkit.check`) and to slack_sdk's own Block Kit models.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import violations
 from copbot.features import FEATURES
 from copbot.runtime import Runtime
 from copbot.slack.commands import CopRouter
-from copbot.slack.text import violations
 from tests.gallery.render import render
 from tests.gallery.surfaces import pure_surfaces, stored_surfaces
 
