@@ -30,7 +30,7 @@ from copbot.outbox import service as outbox
 from copbot.outbox.models import Kind, OutboxMessage, Status
 from copbot.recognition.handlers import check_unknown_nominees
 from copbot.scheduling.jobs import Job, JobContext
-from copbot.slack.commands import CopRouter, Subcommand
+from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.payloads import SubcommandRequest
 from copbot.slack.workspace import workspace_id
 
@@ -54,6 +54,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             "/cop handle [on [@name]|off]",
             "a @handle that always points at the next facilitator (leads)",
             on_ack=lambda request: handle_command(deps, request),
+            topic=Topic.LEAD,
         )
     )
     router.add(
@@ -62,6 +63,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
             "/cop canvas [on|off]",
             "keep the charter, rituals, playbooks and lessons on the channel canvas (leads)",
             on_ack=lambda request: canvas_command(deps, request),
+            topic=Topic.LEAD,
         )
     )
 
