@@ -5,7 +5,7 @@ The FTS5 triggers concatenated the `tags` column as stored, so snippets on SQLit
 spaces (as PostgreSQL's `review_search_body()` does) and the reviews already indexed are re-indexed.
 
 Revision ID: 5e7a1c2d9b40
-Revises: 72ce3ca8584a
+Revises: a7e1c0d2b3f4
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "5e7a1c2d9b40"
-down_revision: str | Sequence[str] | None = "72ce3ca8584a"
+down_revision: str | Sequence[str] | None = "a7e1c0d2b3f4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from tests.databases import sqlite_at_revision
 
-BEFORE = "72ce3ca8584a"  # the revision before the fix: its triggers stored the tags as JSON text
+BEFORE = "a7e1c0d2b3f4"  # the revision before the fix: its triggers stored the tags as JSON text
 FIX = "5e7a1c2d9b40"
 
 
