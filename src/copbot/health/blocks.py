@@ -72,7 +72,7 @@ def metric_fields(m: Metrics) -> list[tuple[str, str]]:
     if m.sessions is not None:
         attendance = (
             f"{percent(m.attendance_rate)} of places over {plural(m.sessions, 'session')}, "
-            f"{plural(m.regulars, 'regular')}"
+            f"{plural(m.regulars or 0, 'regular')}"
             if m.sessions
             else "no sessions held"
         )

@@ -51,8 +51,8 @@ def weekly_chart(
         handles.append(line)
     # Each bar's value on top of it, on a white patch so a line crossing it cannot hide it.
     patch = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"}
-    values = [str(v) if v else "" for v in series[0]]
-    plot.bar_label(bars, labels=values, padding=3, fontsize=11, weight="bold", color=bar_colour, bbox=patch)
+    tops = [str(v) if v else "" for v in series[0]]
+    plot.bar_label(bars, labels=tops, padding=3, fontsize=11, weight="bold", color=bar_colour, bbox=patch)
     plot.set_title(title, fontsize=16, fontweight="bold", loc="left", pad=34)
     plot.set_ylabel("Per week", fontsize=12)
     plot.set_xlabel(f"Week starting ({zone})", fontsize=12)
