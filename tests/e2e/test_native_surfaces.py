@@ -287,7 +287,9 @@ def test_forget_me_drops_the_user_from_the_surfaces_records(session: Session, en
     assert (row.usergroup_users, row.changed_by) == ([], None)
 
 
-def test_cop_help_shows_how_to_turn_them_on(slack: SlackSender) -> None:
-    reply = slack.command("/cop", "help").json()
-    shown = json.dumps(reply)
-    assert "/cop handle [on [@name]|off]" in shown and "/cop canvas [on|off]" in shown
+def test_cop_help_shows_leads_how_to_turn_them_on(slack: SlackSender, session: Session) -> None:
+    make_community(session)  # lead U1 in C1
+    for_lead = json.dumps(slack.command("/cop", "help lead", user_id="U1").json())
+    assert "/cop handle [on [@name]|off]" in for_lead and "/cop canvas [on|off]" in for_lead
+    for_member = json.dumps(slack.command("/cop", "help", user_id="U2").json())
+    assert "/cop handle" not in for_member and "/cop canvas" not in for_member
