@@ -253,11 +253,6 @@ def _int_value(body: dict[str, Any]) -> int:
     return int(value)
 
 
-def _domain(body: dict[str, Any]) -> str | None:
-    """The workspace's slack.com subdomain, for links to messages (interaction payloads carry it)."""
-    return (body.get("team") or {}).get("domain")
-
-
 def _template_for(body: dict[str, Any]) -> str:
     return "postmortem" if body.get("command") == ReviewCommand.POSTMORTEM else "after_action"
 
@@ -356,7 +351,7 @@ def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
             form=service.PlaybookForm.parse(_field_values(body, PLAYBOOK_FIELDS)),
             community_id=_chosen_community(body, metadata),
             source_review_id=_int(metadata, "review_id"),
-            domain=_domain(body),
+            domain=workspace_domain(body),
         )
         with session_scope(deps.sessions) as session:
             flows.save_playbook(session, entry)
@@ -427,7 +422,12 @@ def applied(deps: Deps, body: dict[str, Any]) -> str:
     team_id, user_id = workspace_id(body), body["user"]["id"]
     with session_scope(deps.sessions) as session:
         recorded = flows.mark_applied(
-            session, team_id=team_id, user_id=user_id, kind=kind, item_id=int(raw_id), domain=_domain(body)
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            kind=kind,
+            item_id=int(raw_id),
+            domain=workspace_domain(body),
         )
     if not recorded:
         return "You have already marked this as applied. Thank you!"

@@ -469,7 +469,7 @@ def relabel_schedule_modal(deps: Deps, body: dict[str, Any], client: WebClient) 
     then = _then(view["state"]["values"]) or blocks.Then.LIVE
     with session_scope(deps.sessions) as session:
         community = communities.require_community(
-            session, team_id=body["team"]["id"], channel_id=metadata.get("channel_id", "")
+            session, team_id=workspace_id(body), channel_id=metadata.get("channel_id", "")
         )
         schedule_id = metadata.get("schedule_id")
         schedule = (
