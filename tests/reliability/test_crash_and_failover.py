@@ -70,7 +70,7 @@ def test_kill_9_in_a_burst_then_restart_loses_and_doubles_nothing(
     second.wait_healthy()
     healthy = time.monotonic() - killed_at
     resumed = wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) > posted_before, timeout=30)
-    settled = wait_for(lambda: owed(engine) == 0 and _handled(engine) >= acked_joins, timeout=60, step=0.1)
+    settled = wait_for(lambda: owed(engine) == 0 and _handled(engine) >= acked_joins, timeout=150, step=0.1)
     second.stop()
     keys = posted_keys(fake_slack, channels)
     with Session(engine) as session:
