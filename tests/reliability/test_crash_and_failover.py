@@ -197,6 +197,7 @@ def test_postgres_dropping_connections_loses_and_doubles_nothing(
     channels = [f"C{n:03d}" for n in range(BURST)]
     acks = Acks().send([setup_request(slack, c) for c in channels], threads=4)
     dropper.join()
+    engine.dispose()  # the test's own pooled connections were terminated too: it looks with fresh ones
     acked = stored_answers(acks.responses)
     try:
         drained = wait_for(lambda: owed(engine) == 0, timeout=60, step=0.1)
