@@ -4,7 +4,7 @@ Each is the `FEATURE` its package's `__init__.py` exposes (see `copbot.feature.F
 hands this tuple to the app, the scheduler, forget-me, retention and export through `Deps.features`.
 """
 
-from copbot import communities, health, native, people, recognition, reviews, rituals
+from copbot import actions, communities, health, native, people, recognition, reviews, rituals
 from copbot.feature import Feature
 
 FEATURES: tuple[Feature, ...] = (
@@ -12,6 +12,7 @@ FEATURES: tuple[Feature, ...] = (
     people.FEATURE,
     recognition.FEATURE,
     reviews.FEATURE,
+    actions.FEATURE,
     rituals.FEATURE,
     health.FEATURE,
     native.FEATURE,

@@ -1,5 +1,6 @@
 """Every table copbot has, imported in one place for Alembic and the tests."""
 
+from copbot.actions.models import ActionItem
 from copbot.communities.models import Community, Member, MemberRole, Workspace
 from copbot.db import Base
 from copbot.health.models import HealthSnapshot, HealthVersion, QuarterlyReview
@@ -35,3 +36,4 @@ __all__ += ["Attendance", "AwayPeriod", "Exclusion", "FacilitatorAsk", "Occurren
 __all__ += ["RitualSchedule", "RotationMember"]
 __all__ += ["HealthSnapshot", "HealthVersion", "QuarterlyReview"]
 __all__ += ["NativeSettings", "StepRun"]
+__all__ += ["ActionItem"]

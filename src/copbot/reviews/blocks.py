@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from copbot.actions import blocks as action_blocks
+from copbot.actions.models import ActionItem
 from copbot.blockkit import (
     button,
     channel_link,
@@ -122,7 +124,14 @@ _TEXT_FIELDS: list[tuple[ReviewField, str, str, bool, bool, int]] = [
     ),
 ]
 _LATER_FIELDS: list[tuple[ReviewField, str, str, bool, bool, int]] = [
-    (ReviewField.DECISIONS, "Decisions and follow-up actions", "One per line", True, True, 3000),
+    (
+        ReviewField.DECISIONS,
+        "Decisions and follow-up actions",
+        "e.g. Write the failover script by Friday",
+        True,
+        True,
+        3000,
+    ),
 ]
 
 
@@ -227,13 +236,14 @@ def review_modal(
             "element": owner,
         }
     )
-    blocks.append(_text_input(_LATER_FIELDS[0], draft.decisions))
+    blocks.append(_text_input(_LATER_FIELDS[0], draft.decisions, action_blocks.DECISIONS_HINT))
     blocks.append(
         _users_input(
             ReviewField.ACTION_OWNERS,
             "Action owners",
             draft.action_owners,
-            "In the order of the actions above: the first person follows up the first action, and so on.",
+            "In the order of the actions above: the first person follows up the first action, and so on "
+            "(you, when none). An action already saved keeps its owner: change it with Edit actions.",
         )
     )
     blocks.append(_users_input(ReviewField.COAUTHORS, "Co-authors", draft.coauthors, "They can edit it too."))
@@ -295,9 +305,16 @@ def saved_view(review: Review, community: Community, *, created: bool) -> Block:
 
 
 def review_message(
-    review: Review, *, community: Community, related: Sequence[Review] = (), applied: int = 0
+    review: Review,
+    *,
+    community: Community,
+    related: Sequence[Review] = (),
+    applied: int = 0,
+    items: Sequence[ActionItem] = (),
+    today: date | None = None,
 ) -> Block:
-    """The readable summary posted in the community channel, with its buttons."""
+    """The readable summary posted in the community channel, with its buttons and its action items' state
+    (as of `today`, the community's date)."""
     byline = f"By {mention(review.author_id)}"
     if review.coauthors:
         byline += f" with {_mentions(review.coauthors)}"
@@ -317,7 +334,9 @@ def review_message(
     ]
     blocks += [section(f"*{label}*\n{escape(text)}") for label, text in parts if text]
     blocks.append(section(_lessons_text(review)))
-    if review.decisions or review.action_owners:
+    if items and today is not None:
+        blocks.append(action_blocks.items_section(items, today=today))
+    elif review.decisions or review.action_owners:
         blocks.append(section(_actions_text(review)))
     if review.links:
         links = "\n".join(f"• {_safe_link(url, link_label(url))}" for url in review.links)
@@ -339,6 +358,8 @@ def review_message(
         button("Promote to playbook", ReviewAction.PROMOTE, str(review.id)),
         _thank_button(f"review:{review.id}"),
     ]
+    if items:  # its authors and the actions' owners may edit them; others are told so
+        buttons.append(action_blocks.edit_button(review.id))
     blocks.append({"type": "actions", "block_id": ReviewBlock.ACTIONS, "elements": buttons})
     text = f"{review.kind.label}: {escape(review.title)}"
     return check({"text": text, "blocks": blocks}, surface="message")
@@ -366,7 +387,7 @@ def _actions_text(review: Review) -> str:
         for n, action in enumerate(actions)
     ]
     if len(owners) > len(actions):
-        lines.append(f"Also following up: {_mentions(owners[len(actions):])}")
+        lines.append(f"Also following up: {_mentions(owners[len(actions) :])}")
     return "*Decisions and follow-up actions*\n" + "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from copbot.actions import service as actions
 from copbot.communities.models import Community
 from copbot.outbox import service as outbox
 from copbot.reviews import blocks, search, service
@@ -45,6 +46,8 @@ def save_review(session: Session, entry: ReviewEntry) -> SavedReview:
         review = service.update_review(
             session, team_id=entry.team_id, user_id=entry.user_id, review_id=entry.review_id, form=entry.form
         )
+        community = session.get_one(Community, review.community_id)
+        actions.sync_items(session, review=review, community=community)
         outbox.update(
             session,
             team_id=entry.team_id,
@@ -52,7 +55,7 @@ def save_review(session: Session, entry: ReviewEntry) -> SavedReview:
             of_key=search.post_key("review", review.id),
             **review_post(session, review),
         )
-        return SavedReview(review, session.get_one(Community, review.community_id), created=False)
+        return SavedReview(review, community, created=False)
     community = service.require_community_id(session, team_id=entry.team_id, community_id=entry.community_id)
     review = service.create_review(
         session,
@@ -62,6 +65,7 @@ def save_review(session: Session, entry: ReviewEntry) -> SavedReview:
         form=entry.form,
         occurrence_id=entry.occurrence_id,
     )
+    actions.sync_items(session, review=review, community=community)
     key = search.post_key("review", review.id)
     outbox.post(
         session,
@@ -182,7 +186,7 @@ def remind_unreviewed_sessions(session: Session, *, at: datetime) -> int:
 
 
 def review_post(session: Session, review: Review) -> dict[str, Any]:
-    """A review's channel post as it stands (related titles, adoption count)."""
+    """A review's channel post as it stands (related titles, adoption count, its action items)."""
     community = session.get_one(Community, review.community_id)
     related = service.reviews_by_id(session, team_id=review.team_id, ids=review.related_ids)
     counts = service.adoption_counts(session, team_id=review.team_id, kind="review", ids=[review.id])
@@ -191,6 +195,8 @@ def review_post(session: Session, review: Review) -> dict[str, Any]:
         community=community,
         related=[related[i] for i in review.related_ids if i in related],
         applied=counts.get(review.id, 0),
+        items=actions.items_for_review(session, review_id=review.id),
+        today=actions.today_in(community),
     )
 
 
