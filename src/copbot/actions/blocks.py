@@ -59,11 +59,14 @@ def item_line(item: ActionItem, *, today: date, owner: bool = True) -> str:
     return f"• {text}{who} · due {day(item.due_on)}"
 
 
-def items_section(items: Sequence[ActionItem], *, today: date) -> Block:
-    """The review post's "Decisions and follow-up actions", with each item's state."""
+def items_section(items: Sequence[ActionItem], *, today: date, also: Sequence[str] = ()) -> Block:
+    """The review post's "Decisions and follow-up actions", with each item's state (and the people
+    chosen as owners beyond the lines, as `also`)."""
     still = sum(1 for item in items if item.is_open)
     tally = f" · {still} of {len(items)} open" if still else " · all closed"
     lines = "\n".join(item_line(item, today=today) for item in items)
+    if also:
+        lines += "\nAlso following up: " + ", ".join(mention(u) for u in also)
     return section(f"*Decisions and follow-up actions*{tally}\n{lines}")
 
 

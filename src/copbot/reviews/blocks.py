@@ -335,7 +335,8 @@ def review_message(
     blocks += [section(f"*{label}*\n{escape(text)}") for label, text in parts if text]
     blocks.append(section(_lessons_text(review)))
     if items and today is not None:
-        blocks.append(action_blocks.items_section(items, today=today))
+        also = review.action_owners[len(items) :]
+        blocks.append(action_blocks.items_section(items, today=today, also=also))
     elif review.decisions or review.action_owners:
         blocks.append(section(_actions_text(review)))
     if review.links:
