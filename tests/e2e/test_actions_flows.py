@@ -143,7 +143,7 @@ def test_owner_gets_one_due_dm_one_reminder_and_done_updates_both_in_place(
     later = morning(due + timedelta(days=3))
     for at in (later, later + timedelta(hours=1), later):  # a repeated `tick --at` sends nothing new
         tick(at, deps=runtime.deps, app=runtime.app, sender=runtime.sender)
-    first, reminder = dms_to(fake_slack, "DU2")
+    _due_dm, reminder = dms_to(fake_slack, "DU2")
     assert "still open, 3 days after its date" in reminder.params["text"] + json.dumps(
         reminder.params["blocks"]
     )
@@ -160,9 +160,9 @@ def test_owner_gets_one_due_dm_one_reminder_and_done_updates_both_in_place(
     assert "Done" in shown(updates["DU2"]["blocks"]) and "actions_done" not in json.dumps(
         updates["DU2"]["blocks"]
     )
-    assert "all closed" in json.dumps(
+    assert "all closed" in json.dumps(updates["C1"]["blocks"]) and "~Write the failover script~" in shown(
         updates["C1"]["blocks"]
-    ) and "~Write the failover script~" in shown(updates["C1"]["blocks"])
+    )
     tick(later + timedelta(days=7), deps=runtime.deps, app=runtime.app, sender=runtime.sender)
     assert len(dms_to(fake_slack, "DU2")) == 2
 
@@ -275,3 +275,28 @@ def test_edit_actions_modal_changes_owner_date_and_text_with_field_errors(
     )
     (reply,) = fake_slack.wait_for("response_url")
     assert "Only the review's authors and the actions' owners" in reply.params["text"]
+
+
+def test_owner_sees_open_actions_on_app_home_and_stats_show_follow_through(
+    slack: SlackSender, engine: Engine, fake_slack: FakeSlack, runtime: Runtime
+) -> None:
+    community_id = make_community(engine)  # U1 leads it
+    soon = _today() + timedelta(days=4)
+    share_review(slack, community_id, f"Write the script by {soon}\nTidy the wiki\nPage the DBA <@U3>", [])
+    done = items(engine)[1]
+    slack.event({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "D1"})
+    wait_until(lambda: (runtime.sender.drain(), "U1" in fake_slack.home_views)[1], "the App Home")
+    home = [b for b in fake_slack.home_views["U1"]["blocks"] if b["type"] == "section"]
+    mine = [b for b in home if b.get("accessory", {}).get("action_id") == "actions_edit"]
+    assert [b["text"]["text"] for b in mine] == [
+        f"• Write the script · due {soon:%a} {soon.day} {soon:%b}",
+        "• Tidy the wiki",
+    ]  # U3's page is not U1's
+
+    with Session(engine) as session:  # one action closed two days after its review
+        item = session.get_one(ActionItem, done.id)
+        item.created_at, item.status, item.closed_at = now() - timedelta(days=2), "done", now()
+        session.commit()
+    slack.command("/cop", "stats quarter", user_id="U1", response_url=fake_slack.response_url("s"))
+    (stats,) = fake_slack.wait_for("response_url")
+    assert "*Follow-through*" in shown(stats.params) and "median 2.0 days to close" in shown(stats.params)

@@ -17,6 +17,7 @@ from copbot.blockkit import (
     channel_link,
     check,
     context,
+    divider,
     escape,
     header,
     mention,
@@ -202,18 +203,12 @@ def open_list(community: Community, found: Sequence[OpenItem], *, today: date) -
     return _message(f"Open actions of {name}: {summary}", blocks)
 
 
-def home_section(items: Sequence[ActionItem], *, today: date) -> list[Block]:
-    """The owner's open items on their App Home, each with its review's Edit actions."""
-    if not items:
+def home_section(entries: Sequence[tuple[ActionItem, date]]) -> list[Block]:
+    """The owner's open items on their App Home (each with its community's date), with Edit actions."""
+    if not entries:
         return []
-    blocks: list[Block] = [section(":dart: *Your open actions*")]
-    for item in items[:10]:
-        blocks.append(
-            section(item_line(item, today=today, owner=False), accessory=edit_button(item.review_id))
-        )
+    blocks: list[Block] = [divider(), section(":dart: *Your open actions*")]
+    for item, today in entries[:10]:
+        line = item_line(item, today=today, owner=False)
+        blocks.append(section(line, accessory=edit_button(item.review_id)))
     return blocks
-
-
-def refusal(text: str) -> Block:
-    """An ephemeral answer with nothing but words."""
-    return _message(text, [section(text)])

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from copbot.actions import blocks as action_blocks
 from copbot.blockkit import (
     LIMITS,
     button,
@@ -24,6 +25,7 @@ from copbot.blockkit import (
     truncate,
 )
 from copbot.communities.models import Community
+from copbot.health.follow_through import FollowThrough
 from copbot.health.home import Dashboard, Home, Membership, Upcoming
 from copbot.health.ids import HealthAction, HealthBlock
 from copbot.health.service import MIN_GROUP, Metrics, Week
@@ -85,7 +87,16 @@ def metric_fields(m: Metrics) -> list[tuple[str, str]]:
         pairs.append(("Session to review", lag))
     if m.pulse:
         pairs.append(("Pulse", _pulse(m)))
+    if m.follow_through and (m.follow_through.due or m.follow_through.closed):
+        pairs.append(("Follow-through", _follow_through(m.follow_through)))
     return pairs
+
+
+def _follow_through(f: FollowThrough) -> str:
+    """Review actions: the share closed by their date, and the median days to close one."""
+    on_time = f"{percent(f.on_time)} of {plural(f.due, 'action')} due closed on time" if f.due else "none due"
+    days = f"median {f.median_days:.1f} days to close" if f.median_days is not None else "none closed yet"
+    return f"{on_time}; {days}"
 
 
 def _voice(m: Metrics) -> str:
@@ -211,6 +222,7 @@ def home_view(home: Home) -> dict[str, Any]:
     for m in home.newcomer_in:
         blocks += _newcomer(m)
     blocks += _upcoming(home)
+    blocks += action_blocks.home_section(home.actions)
     blocks += _recognition(home)
     blocks.append(_actions(_quick_actions(home)))
     tail = [

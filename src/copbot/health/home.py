@@ -6,11 +6,13 @@ Plain Python over SQL: no Slack code, the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from copbot.actions.models import ActionItem, ItemStatus
 from copbot.communities.models import Community, Member, MemberRole, Role
 from copbot.health import service, snapshots, sources
 from copbot.health.periods import PeriodKind, period_at
@@ -83,6 +85,7 @@ class Home:
     recognition: Recognition
     dashboards: list[Dashboard] = field(default_factory=list)
     more_led: int = 0
+    actions: list[tuple[ActionItem, date]] = field(default_factory=list)  # open, with their community's date
 
     @property
     def newcomer_in(self) -> list[Membership]:
@@ -120,7 +123,23 @@ def home(session: Session, *, team_id: str, user_id: str, at: datetime, dashboar
         recognition=_recognition(session, team_id=team_id, user_id=user_id, at=at),
         dashboards=boards,
         more_led=max(0, len(led) - MAX_DASHBOARDS) if dashboards else 0,
+        actions=_open_actions(session, team_id=team_id, user_id=user_id, at=at),
     )
+
+
+def _open_actions(
+    session: Session, *, team_id: str, user_id: str, at: datetime
+) -> list[tuple[ActionItem, date]]:
+    """The person's open review actions, soonest due first (undated last)."""
+    rows = session.execute(
+        select(ActionItem, Community.timezone)
+        .join(Community, Community.id == ActionItem.community_id)
+        .where(ActionItem.team_id == team_id, ActionItem.owner_id == user_id)
+        .where(ActionItem.status == ItemStatus.OPEN.value)
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+        .limit(UPCOMING * 2)
+    ).all()
+    return [(item, at.astimezone(ZoneInfo(zone)).date()) for item, zone in rows]
 
 
 def _memberships(session: Session, *, team_id: str, user_id: str, at: datetime) -> list[Membership]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community, Member, MemberRole, Role
 from copbot.health import sources
+from copbot.health.follow_through import FollowThrough, follow_through
 from copbot.health.periods import Period, PeriodKind, last_weeks, period_at
 from copbot.health.sources import count_distinct, member_at, member_during
 from copbot.recognition.models import Nomination, Nominee
@@ -70,6 +71,7 @@ class Metrics:
     voice_top_share: float | None
     pulse: dict[str, Pulse] = field(default_factory=dict)
     fairness: Fairness | None = None
+    follow_through: FollowThrough | None = None  # review action items: closed on time, days to close
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def period_metrics(
         voice_top_share=voice,
         pulse=scope.pulse(),
         fairness=scope.fairness() if fairness else None,
+        follow_through=follow_through(session, community=community, start=period.start, stop=stop),
     )
 
 
