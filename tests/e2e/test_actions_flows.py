@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from copbot import export, privacy
 from copbot.actions.models import ActionItem, ItemStatus
 from copbot.clock import now
+from copbot.feature import Person
+from copbot.features import FEATURES
 from copbot.outbox.models import OutboxMessage
 from copbot.reviews.models import Review
 from copbot.runtime import Runtime
@@ -300,3 +303,23 @@ def test_owner_sees_open_actions_on_app_home_and_stats_show_follow_through(
     slack.command("/cop", "stats quarter", user_id="U1", response_url=fake_slack.response_url("s"))
     (stats,) = fake_slack.wait_for("response_url")
     assert "*Follow-through*" in shown(stats.params) and "median 2.0 days to close" in shown(stats.params)
+
+
+def test_export_carries_items_and_forget_me_clears_their_owner(
+    slack: SlackSender, engine: Engine, runtime: Runtime
+) -> None:
+    community_id = make_community(engine)
+    due = _today() + timedelta(days=2)
+    share_review(slack, community_id, f"Write the script by {due}\nTidy the wiki", ["UOWNER01"])
+    with Session(engine) as session:
+        rows = export.collect(session, FEATURES, team_id="T1")["action_items"]
+        assert [(r["channel_id"], r["text"], r["owner_id"], r["due_on"], r["status"]) for r in rows] == [
+            ("C1", "Write the script", "UOWNER01", due.isoformat(), "open"),
+            ("C1", "Tidy the wiki", "U1", None, "open"),
+        ]
+        privacy.forget(session, FEATURES, Person(team_id="T1", user_id="UOWNER01"))
+        session.commit()
+    assert [i.owner_id for i in items(engine)] == ["", "U1"]
+    tick(morning(due), deps=runtime.deps, app=runtime.app, sender=runtime.sender)
+    with Session(engine) as session:  # a forgotten owner is asked nothing
+        assert session.scalars(select(OutboxMessage).where(OutboxMessage.key.like("action:%"))).all() == []

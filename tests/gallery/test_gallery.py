@@ -25,6 +25,7 @@ from copbot.blockkit import violations
 from copbot.features import FEATURES
 from copbot.runtime import Runtime
 from copbot.slack.commands import CopRouter
+from tests.gallery.action_surfaces import action_surfaces
 from tests.gallery.render import render
 from tests.gallery.surfaces import pure_surfaces, stored_surfaces
 
@@ -66,7 +67,7 @@ def _compare(name: str, payload: dict[str, Any]) -> str | None:
 
 def test_the_gallery_matches_what_copbot_sends(runtime: Runtime, session: Session) -> None:
     TRANSCRIPTS.mkdir(exist_ok=True)
-    surfaces = {**pure_surfaces(_router(runtime)), **stored_surfaces(session)}
+    surfaces = {**pure_surfaces(_router(runtime)), **stored_surfaces(session), **action_surfaces()}
     payloads = {name: build() for name, build in surfaces.items()}
     problems = []
     for name, payload in payloads.items():

@@ -31,8 +31,7 @@ from copbot.communities.models import Community
 Block = dict[str, Any]
 OUTCOMES = {ItemStatus.DONE: ":white_check_mark: Done", ItemStatus.NOT_DOING: ":no_entry_sign: Not doing"}
 DECISIONS_HINT = (
-    f"One per line. A due date in the line is read ({HOW_TO_WRITE}); so is an @mention as its owner. "
-    "Each becomes an action its owner is reminded of."
+    f"One per line. Add a due date to a line ({HOW_TO_WRITE}) and its owner is reminded that morning."
 )
 
 

@@ -33,7 +33,7 @@ def test_on_time_share_and_median_days(session: Session) -> None:
     session.add(review)
     session.flush()
 
-    def item(due: date | None, closed: datetime | None, created: datetime = at(1)) -> None:
+    def item(due: date | None, closed: datetime | None, created: datetime | None = None) -> None:
         status = "done" if closed else "open"
         session.add(
             ActionItem(
