@@ -12,11 +12,20 @@ from copbot.recognition.models import (
     Digest,
     Nomination,
     NominationQuota,
+    NominationReaction,
     Nominee,
     RecognitionSettings,
     UserFact,
 )
-from copbot.reviews.models import Adoption, Lesson, Playbook, Review, ReviewClaim, ReviewSettings
+from copbot.reviews.models import (
+    Adoption,
+    Lesson,
+    Playbook,
+    Review,
+    ReviewClaim,
+    ReviewOrigin,
+    ReviewSettings,
+)
 from copbot.rituals.models import (
     Attendance,
     AwayPeriod,
@@ -32,6 +41,7 @@ __all__ = ["Base", "Community", "Member", "MemberRole", "OutboxMessage", "Proces
 __all__ += ["Adoption", "Lesson", "Playbook", "Review", "ReviewClaim", "ReviewSettings"]
 __all__ += ["Onboarding", "PeopleSettings", "Profile", "Question"]
 __all__ += ["Digest", "Nomination", "NominationQuota", "Nominee", "RecognitionSettings", "UserFact"]
+__all__ += ["NominationReaction", "ReviewOrigin"]
 __all__ += ["Attendance", "AwayPeriod", "Exclusion", "FacilitatorAsk", "Occurrence", "PulseAnswer"]
 __all__ += ["RitualSchedule", "RotationMember"]
 __all__ += ["HealthSnapshot", "HealthVersion", "QuarterlyReview"]

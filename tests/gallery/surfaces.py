@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copbot.communities import blocks as community_blocks
@@ -20,7 +21,7 @@ from copbot.people import blocks as people_blocks
 from copbot.people.models import Question
 from copbot.recognition import blocks as recognition_blocks
 from copbot.recognition import digest
-from copbot.recognition.models import Nomination, Nominee, RecognitionSettings
+from copbot.recognition.models import Nomination, NominationReaction, Nominee, RecognitionSettings
 from copbot.reviews import blocks as review_blocks
 from copbot.reviews.models import Lesson, Playbook, Review
 from copbot.reviews.search import START, STOP, Found, Page
@@ -240,8 +241,15 @@ def stored_surfaces(session: Session) -> dict[str, Callable[[], Payload]]:
         return health_blocks.stats_message(guild, metrics, service.trends(session, community=guild, at=at))
 
     def weekly_digest() -> Payload:
-        data = digest.gather(session, community=guild, end=datetime(2026, 3, 11, tzinfo=UTC))
-        return digest.digest_message(data)
+        end = datetime(2026, 3, 11, tzinfo=UTC)
+        week = (Nomination.community_id == guild.id, Nomination.created_at < end)
+        first = session.scalars(select(Nomination).where(*week).order_by(Nomination.created_at.desc())).first()
+        assert first is not None
+        for user_id in ("U7", "U8"):  # two people co-signed its post with an emoji
+            reaction = NominationReaction(team_id="T1", nomination_id=first.id, user_id=user_id, emoji="clap")
+            session.add(reaction)
+        session.flush()
+        return digest.digest_message(digest.gather(session, community=guild, end=end))
 
     assert Role.LEAD  # U1 leads the fixtures' community; U4 is its newcomer; U2 a member
     return {

@@ -156,6 +156,7 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "team_access_granted": (),
     "team_access_revoked": (),
     "reaction_added": ("reactions:read",),
+    "reaction_removed": ("reactions:read",),
     # one of these per kind of channel the bot hears joins in
     "member_joined_channel": ("channels:read", "groups:read"),
     "function_executed": (),

@@ -170,3 +170,17 @@ def restate(session: Session, message: OutboxMessage, *, state: dict[str, Any]) 
         .execution_options(synchronize_session=False)
     )
     return affected(changed) == 1
+
+
+def delivered_key(session: Session, *, team_id: str, keys: list[str], channel_id: str, ts: str) -> str | None:
+    """Which of `keys` was delivered as the message `ts` in `channel_id` (a reaction's message), if any."""
+    if not keys:
+        return None
+    return session.scalar(
+        select(OutboxMessage.key).where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.key.in_(keys),
+            OutboxMessage.sent_channel_id == channel_id,
+            OutboxMessage.sent_ts == ts,
+        )
+    )

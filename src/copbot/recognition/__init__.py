@@ -4,6 +4,7 @@ from copbot.feature import Feature
 from copbot.recognition import handlers, jobs, service
 from copbot.recognition.ids import (
     RecognitionAction,
+    RecognitionBlock,
     RecognitionCommand,
     RecognitionField,
     RecognitionSetup,
@@ -23,6 +24,7 @@ FEATURE = Feature(
         RecognitionView,
         RecognitionField,
         RecognitionAction,
+        RecognitionBlock,
     ),
     export=handlers.export_records,
     forget=service.forget_user,

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from copbot.blockkit import (
+    button,
     channel_link,
     check,
     context,
@@ -24,7 +25,13 @@ from copbot.blockkit import (
     truncate,
 )
 from copbot.communities.models import Community
-from copbot.recognition.ids import RecognitionField, RecognitionSetup, RecognitionView
+from copbot.recognition.ids import (
+    RecognitionAction,
+    RecognitionBlock,
+    RecognitionField,
+    RecognitionSetup,
+    RecognitionView,
+)
 from copbot.recognition.models import Nomination, RecognitionSettings
 
 PUBLIC, PRIVATE = "public", "private"
@@ -220,10 +227,12 @@ def channel_post(nomination: Nomination) -> dict[str, Any]:
     who = ", ".join(mention(u) for u in nomination.nominee_ids)
     by = mention(nomination.nominator_id) if nomination.nominator_id else "a member"
     head = f":clap: {who}, recognised for *{escape(nomination.value)}* by {by}"
+    lesson = button("Turn this into a lesson", RecognitionAction.TURN_INTO_LESSON, str(nomination.id))
     blocks = [
         section(head),
         section(story_text(nomination)),
-        context("Recognise someone with `/nominate`."),
+        {"type": "actions", "block_id": RecognitionBlock.POST_ACTIONS, "elements": [lesson]},
+        context("Recognise someone with `/nominate`. Any emoji on this post co-signs it."),
     ]
     text = f"{by.capitalize() if by == 'a member' else by} recognised {who} for {escape(nomination.value)}"
     return check({"text": text, "blocks": blocks}, surface="message")

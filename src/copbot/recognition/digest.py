@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from copbot.blockkit import check, escape, mention, plain, plural, section, truncate
 from copbot.communities.models import Community, Member
-from copbot.recognition import service
+from copbot.recognition import cosigns, service
 from copbot.recognition.blocks import story_text
 from copbot.recognition.models import Nomination
 
@@ -45,6 +45,7 @@ class DigestData:
     first_kinds: dict[str, str] = field(default_factory=dict)  # user id -> kind of their first contribution
     sections: list[Section] = field(default_factory=list)
     after: list[Section] = field(default_factory=list)  # shown after milestones, even in a quiet week
+    cosigns: dict[int, int] = field(default_factory=dict)  # nomination id -> people who co-signed its post
 
     @property
     def nomination_count(self) -> int:
@@ -91,6 +92,7 @@ def group_by_value(session: Session, data: DigestData) -> None:
     by_value: dict[str, list[Nomination]] = {}
     for nomination in shown:
         by_value.setdefault(nomination.value, []).append(nomination)
+    data.cosigns = cosigns.counts(session, ids=[n.id for stories in by_value.values() for n in stories])
     rank = {v: i for i, v in enumerate(service.settings_for(session, community=data.community).values)}
     data.by_value = dict(sorted(by_value.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
@@ -136,15 +138,18 @@ def gather(session: Session, *, community: Community, end: datetime) -> DigestDa
 # --- how it reads ----------------------------------------------------------------------------------
 
 
-def _nomination_line(nomination: Nomination) -> str:
+def _nomination_line(nomination: Nomination, cosigned: int = 0) -> str:
     who = ", ".join(mention(u) for u in nomination.nominee_ids)
     by = f" (from {mention(nomination.nominator_id)})" if nomination.nominator_id else ""
-    return f"• {who}{by}\n{story_text(nomination, width=300)}"
+    plus = f" · +{cosigned} co-signed" if cosigned else ""
+    return f"• {who}{by}{plus}\n{story_text(nomination, width=300)}"
 
 
-def _value_block(value: str, nominations: list[Nomination], total: int) -> dict[str, Any]:
+def _value_block(
+    value: str, nominations: list[Nomination], total: int, cosigned: dict[int, int]
+) -> dict[str, Any]:
     lines = [f"*{escape(value)}* ({total})"]
-    lines += [_nomination_line(n) for n in nominations[:MAX_PER_VALUE]]
+    lines += [_nomination_line(n, cosigned.get(n.id, 0)) for n in nominations[:MAX_PER_VALUE]]
     if total > len(nominations[:MAX_PER_VALUE]):
         lines.append(f"_…and {total - len(nominations[:MAX_PER_VALUE])} more._")
     text = "\n".join(lines)
@@ -178,7 +183,8 @@ def digest_message(data: DigestData) -> dict[str, Any]:
     ]
     # Keep room for the extra sections within Slack's 50 blocks.
     for value, nominations in list(data.by_value.items())[:30]:
-        blocks.append(_value_block(value, nominations, data.value_counts.get(value, len(nominations))))
+        total = data.value_counts.get(value, len(nominations))
+        blocks.append(_value_block(value, nominations, total, data.cosigns))
     blocks += _extra_blocks(data.sections)
     if data.milestones:
         blocks.append(section("*Milestones*\n" + "\n".join(data.milestones[:30])))

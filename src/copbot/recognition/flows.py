@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from copbot.communities import service as communities
 from copbot.communities.models import Community
 from copbot.outbox import service as outbox
-from copbot.recognition import blocks, service
+from copbot.recognition import blocks, cosigns, service
 from copbot.recognition.models import Nomination
 
 
@@ -37,6 +38,43 @@ def nominate(
         outbox.direct_message(session, team_id=community.team_id, user_id=user_id, key=key, **dm)
     if nomination.posted:
         post = blocks.channel_post(nomination)
-        key = f"nomination:{nomination.id}:post"
+        key = cosigns.post_key(nomination.id)
         outbox.post(session, team_id=community.team_id, channel_id=community.channel_id, key=key, **post)
     return Nominated(nomination, community, left)
+
+
+@dataclass(frozen=True)
+class PostReaction:
+    """An emoji put on (or taken off) a message copbot posted, by `user_id`."""
+
+    team_id: str
+    channel_id: str
+    message_ts: str
+    emoji: str
+    user_id: str
+    added: bool
+
+
+def react_to_post(session: Session, reaction: PostReaction) -> bool:
+    """When the message is a nomination's channel post, count the reaction as a co-sign (or take it back);
+    False when the message is not one, or the person may not co-sign it."""
+    community = communities.community_for_channel(
+        session, team_id=reaction.team_id, channel_id=reaction.channel_id
+    )
+    if community is None:
+        return False
+    posts = cosigns.recent_posts(session, community=community)
+    key = outbox.delivered_key(
+        session,
+        team_id=reaction.team_id,
+        keys=list(posts),
+        channel_id=reaction.channel_id,
+        ts=reaction.message_ts,
+    )
+    if key is None:
+        return False
+    nomination = session.get_one(Nomination, posts[key])
+    if reaction.added:
+        return cosigns.react(session, nomination=nomination, user_id=reaction.user_id, emoji=reaction.emoji)
+    cosigns.unreact(session, nomination=nomination, user_id=reaction.user_id, emoji=reaction.emoji)
+    return True

@@ -45,6 +45,7 @@ from copbot.recognition.ids import (
 from copbot.recognition.models import DEFAULT_VALUES
 from copbot.slack.commands import CopRouter, Reply, Subcommand, Topic
 from copbot.slack.errors import user_message
+from copbot.slack.events import on_event
 from copbot.slack.lanes import opens_view, refuse_after_ack
 from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import CommandRequest, SubcommandRequest, state_value
@@ -134,9 +135,32 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         ("/nominate [@someone] [what they did]", "recognise someone for something specific"),
         ("Recognize this", "in a message's ⋯ menu: a nomination for its author"),
         ("Thank the author", "the button on reviews and playbooks: a nomination of their authors"),
+        ("Any emoji on a recognition's post", "co-signs it (once per person; not a nomination of yours)"),
+        ("Turn this into a lesson", "the button on a recognition's post: a review drafted from its story"),
     ):
         router.document(usage, summary, topic=Topic.RECOGNISE)
+    on_event(app, deps, "reaction_added", cosign)
+    on_event(app, deps, "reaction_removed", cosign)
     _register_subcommands(deps, router)
+
+
+def cosign(session: Session, event: dict[str, Any], body: dict[str, Any]) -> None:
+    """An emoji put on (or taken off) a message copbot posted: a co-sign when it is a nomination's post."""
+    item = event.get("item") or {}
+    bots = {a.get("user_id") for a in body.get("authorizations") or []}
+    if item.get("type") != "message" or event.get("item_user") not in bots:
+        return
+    flows.react_to_post(
+        session,
+        flows.PostReaction(
+            team_id=workspace_id(body),
+            channel_id=str(item.get("channel", "")),
+            message_ts=str(item.get("ts", "")),
+            emoji=str(event.get("reaction", "")),
+            user_id=str(event.get("user", "")),
+            added=event.get("type") == "reaction_added",
+        ),
+    )
 
 
 class ValuesSetupField:

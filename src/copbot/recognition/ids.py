@@ -46,6 +46,14 @@ class RecognitionAction(StrEnum):
 
     # On reviews' and playbooks' posts; value "review:<id>" or "playbook:<id>".
     THANK_AUTHOR = "recognition_thank_author"
+    # On a nomination's channel post; value = the nomination's id. Reviews opens its modal from it.
+    TURN_INTO_LESSON = "recognition_turn_into_lesson"
+
+
+class RecognitionBlock(StrEnum):
+    """Block ids of the recognition feature's messages."""
+
+    POST_ACTIONS = "recognition_post_actions"
 
 
 # The nomination's fields as the service names them (a member's name, lower case) -> block id.

@@ -101,6 +101,20 @@ class Nominee(Base):
     nomination: Mapped[Nomination] = relationship(back_populates="nominees")
 
 
+class NominationReaction(Base):
+    """One emoji someone put on a nomination's channel post: whoever has one co-signs the nomination."""
+
+    __tablename__ = "nomination_reactions"
+    __table_args__ = (UniqueConstraint("nomination_id", "user_id", "emoji"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    emoji: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
 class NominationQuota(Base):
     """How many nominations a person has made in a community in one week: the race-free weekly limit.
 

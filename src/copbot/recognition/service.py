@@ -21,6 +21,7 @@ from copbot.communities.models import Community, Member
 from copbot.db import affected, dialect_insert, ensure_row
 from copbot.errors import InvalidInput, NotFound
 from copbot.feature import Counts, Person
+from copbot.recognition import cosigns
 from copbot.recognition.models import (
     DEFAULT_DIGEST_TIME,
     DEFAULT_DIGEST_WEEKDAY,
@@ -462,6 +463,7 @@ def export_nominations(session: Session, *, communities_: Sequence[Community]) -
         {
             "team_id": n.team_id,
             "channel_id": by_id[n.community_id].channel_id,
+            "id": n.id,
             "nominator_id": n.nominator_id,
             "nominees": n.nominee_ids,
             "value": n.value,
@@ -470,6 +472,7 @@ def export_nominations(session: Session, *, communities_: Sequence[Community]) -
             "public": n.public,
             "permalink": n.permalink,
             "subject": n.subject,
+            "cosigned_by": cosigns.cosigners(session, nomination_id=n.id) if n.posted else [],
             "created_at": n.created_at.isoformat(),
         }
         for n in rows
@@ -499,7 +502,7 @@ def forget_user(session: Session, person: Person) -> Counts:
     for model, column in ((NominationQuota, NominationQuota.nominator_id), (UserFact, UserFact.user_id)):
         deleted = session.execute(delete(model).where(model.team_id == team_id, column == user_id))
         counts[model.__tablename__] = affected(deleted)
-    return counts
+    return {**counts, **cosigns.forget(session, person)}
 
 
 def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
@@ -511,4 +514,4 @@ def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
         (UserFact, UserFact.fetched_at < cutoff),
     ):
         removed += affected(session.execute(delete(model).where(condition, model.team_id == team_id)))
-    return removed
+    return removed + cosigns.purge_before(session, cutoff, team_id)

@@ -31,6 +31,7 @@ from copbot.blockkit import (
 )
 from copbot.communities.models import Community
 from copbot.recognition.ids import RecognitionAction
+from copbot.recognition.models import Nomination
 from copbot.reviews.ids import ReviewAction, ReviewBlock, ReviewField, ReviewView
 from copbot.reviews.models import Lesson, LessonStatus, Playbook, Review, Template
 from copbot.reviews.search import START, STOP, Found, Page
@@ -82,6 +83,20 @@ class ReviewDraft:
     tags: str = ""
     links: str = ""
     related: list[tuple[int, str]] = field(default_factory=list)
+
+    @classmethod
+    def of_story(cls, nomination: Nomination) -> ReviewDraft:
+        """A draft from a recognition's story: what they did is what happened, its outcome what went well."""
+        first = nomination.action.strip().split("\n")[0].split(". ")[0].rstrip(".")
+        return cls(
+            template=Template.AFTER_ACTION.value,
+            title=truncate(first, 150)
+            if len(first) >= 3
+            else f"Lesson from a recognition: {nomination.value}",
+            context=f"Recognised for {nomination.value}.",
+            happened=nomination.action,
+            went_well=nomination.impact,
+        )
 
     @classmethod
     def of(cls, review: Review, related: Sequence[Review] = ()) -> ReviewDraft:
@@ -312,6 +327,7 @@ def review_message(
     applied: int = 0,
     items: Sequence[ActionItem] = (),
     today: date | None = None,
+    origin: Nomination | None = None,
 ) -> Block:
     """The readable summary posted in the community channel, with its buttons and its action items' state
     (as of `today`, the community's date)."""
@@ -347,6 +363,9 @@ def review_message(
     notes = []
     if review.occurrence_id is not None:
         notes.append("Written after a community session.")
+    if origin is not None:
+        who = _mentions(origin.nominee_ids) or "a member"
+        notes.append(f"Turned from the recognition of {who} for _{escape(origin.value)}_.")
     if applied:
         notes.append(f":raised_hands: Applied by {plural(applied, 'member')}.")
     if review.revision > 1:

@@ -29,6 +29,7 @@ class ReviewEntry:
     review_id: int | None = None
     community_id: Any = None  # from the modal's metadata or its community picker
     occurrence_id: int | None = None
+    nomination_id: int | None = None  # "Turn this into a lesson": the recognition it is written from
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def save_review(session: Session, entry: ReviewEntry) -> SavedReview:
         community=community,
         form=entry.form,
         occurrence_id=entry.occurrence_id,
+        nomination_id=entry.nomination_id,
     )
     actions.sync_items(session, review=review, community=community)
     key = search.post_key("review", review.id)
@@ -196,6 +198,7 @@ def review_post(session: Session, review: Review) -> dict[str, Any]:
         related=[related[i] for i in review.related_ids if i in related],
         applied=counts.get(review.id, 0),
         items=actions.items_for_review(session, review_id=review.id),
+        origin=service.origin_of(session, review=review),
         today=actions.today_in(community),
     )
 

@@ -19,6 +19,7 @@ from copbot.communities.models import Community
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput, NotFound
+from copbot.recognition.ids import RecognitionAction
 from copbot.reviews import blocks, flows, search, service
 from copbot.reviews.blocks import ReviewDraft
 from copbot.reviews.ids import (
@@ -231,7 +232,21 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
                 occurrence_id=occurrence,
             )
 
+    @opens_view
+    def open_from_nomination(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with answering(respond):
+            with session_scope(deps.sessions) as session:
+                nomination = service.get_nomination(
+                    session, team_id=workspace_id(body), nomination_id=_int_value(body)
+                )
+                community = session.get_one(Community, nomination.community_id)
+                draft = ReviewDraft.of_story(nomination)
+            _open_review(
+                deps, client, body, channel_id=community.channel_id, draft=draft, nomination_id=nomination.id
+            )
+
     app.shortcut(ReviewShortcut.CAPTURE_REVIEW)(ack=acknowledge, lazy=[capture_thread])
+    app.action(RecognitionAction.TURN_INTO_LESSON)(ack=acknowledge, lazy=[open_from_nomination])
     app.action(ReviewAction.RECORD_CAPTURED)(ack=acknowledge, lazy=[record_captured])
     app.action(SessionAction.OPEN_REVIEW_FROM_SESSION)(ack=acknowledge, lazy=[open_from_session])
     app.action(ReviewAction.OPEN_REVIEW)(ack=acknowledge, lazy=[open_from_reminder])
@@ -272,8 +287,10 @@ def _open_review(
     channel_id: str,
     draft: ReviewDraft,
     occurrence_id: int | None = None,
+    nomination_id: int | None = None,
 ) -> None:
-    """Open the review modal for the channel's community, or with a community choice when it has none."""
+    """Open the review modal for the channel's community, or with a community choice when it has none
+    (linked to the session, or the recognition, it is written from)."""
     team_id = workspace_id(body)
     with session_scope(deps.sessions) as session:
         community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
@@ -283,6 +300,8 @@ def _open_review(
     metadata: dict[str, Any] = {"community_id": community.id if community else None}
     if occurrence_id is not None:
         metadata["occurrence_id"] = occurrence_id
+    if nomination_id is not None:
+        metadata["nomination_id"] = nomination_id
     view = blocks.review_modal(draft, metadata=metadata, community=community, choices=choices)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -314,6 +333,7 @@ def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
             review_id=_int(metadata, "review_id"),
             community_id=_chosen_community(body, metadata),
             occurrence_id=_int(metadata, "occurrence_id"),
+            nomination_id=_int(metadata, "nomination_id"),
         )
         with session_scope(deps.sessions) as session:
             saved = flows.save_review(session, entry)

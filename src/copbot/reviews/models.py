@@ -151,6 +151,20 @@ class Adoption(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class ReviewOrigin(Base):
+    """The recognition a review was turned from ("Turn this into a lesson"): the review links back to it.
+
+    Its own table, so `reviews` (rebuilt on SQLite for any new foreign key) keeps its shape.
+    """
+
+    __tablename__ = "review_origins"
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
 class ReviewSettings(Base):
     """A community's settings for reviews; absent means the defaults."""
 

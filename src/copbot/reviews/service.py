@@ -18,6 +18,7 @@ from copbot.communities import service as communities
 from copbot.communities.models import Community, Workspace
 from copbot.db import dialect_insert, ensure_row
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
+from copbot.recognition.models import Nomination
 from copbot.reviews.models import (
     Adoption,
     Lesson,
@@ -25,6 +26,7 @@ from copbot.reviews.models import (
     Playbook,
     Review,
     ReviewClaim,
+    ReviewOrigin,
     ReviewSettings,
     Template,
 )
@@ -359,11 +361,13 @@ def create_review(
     community: Community,
     form: ReviewForm,
     occurrence_id: int | None = None,
+    nomination_id: int | None = None,
 ) -> Review:
     """Store a new review with its lessons, each owned (the author unless set) and due for re-verification.
 
     It is linked to the session `occurrence_id` when that is one of the community's (a session deleted
-    meanwhile, or an id that names none, leaves the review unlinked).
+    meanwhile, or an id that names none, leaves the review unlinked), and to the recognition
+    `nomination_id` it was turned from, when that is one of the community's.
     """
     if occurrence_id is not None and not _community_session(session, community, occurrence_id):
         occurrence_id = None
@@ -375,7 +379,25 @@ def create_review(
     _sync_lessons(review, form.lessons, owner_id=form.lesson_owner or user_id, at=now(), days=days)
     session.add(review)
     session.flush()
+    nomination = session.get(Nomination, nomination_id) if nomination_id is not None else None
+    if nomination is not None and nomination.community_id == community.id:
+        session.add(ReviewOrigin(review_id=review.id, team_id=team_id, nomination_id=nomination.id))
+        session.flush()
     return review
+
+
+def get_nomination(session: Session, *, team_id: str, nomination_id: int) -> Nomination:
+    """A recognition of this workspace posted in its channel (its story is public), or NotFound."""
+    nomination = session.get(Nomination, nomination_id)
+    if nomination is None or nomination.team_id != team_id or not nomination.public:
+        raise NotFound("That recognition no longer exists.")
+    return nomination
+
+
+def origin_of(session: Session, *, review: Review) -> Nomination | None:
+    """The recognition a review was turned from, if any."""
+    origin = session.get(ReviewOrigin, review.id)
+    return session.get(Nomination, origin.nomination_id) if origin is not None else None
 
 
 def _community_session(session: Session, community: Community, occurrence_id: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -24,26 +25,42 @@ def _ack(ack: Ack) -> None:
     ack()
 
 
+Handler = Callable[..., None]
+Prepare = Callable[[dict[str, Any], dict[str, Any]], Any]
+# Bolt runs the first listener that matches an event: several features listening to one event type share
+# one listener, which runs each feature's handler in registration order, in one transaction.
+_LISTENING: weakref.WeakKeyDictionary[App, dict[str, list[tuple[Handler, Prepare | None]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def on_event(
     app: App,
     deps: Deps,
     event_type: str,
-    handler: Callable[..., None],
+    handler: Handler,
     *,
-    prepare: Callable[[dict[str, Any], dict[str, Any]], Any] | None = None,
+    prepare: Prepare | None = None,
 ) -> None:
     """Run `handler(session, event, body)` after the ack; its effects and the inbox mark commit together.
 
     With `prepare(event, body)`, what it returns is passed on as the handler's fourth argument: it runs
     first, outside any transaction, and is where a handler asks Slack what it needs (users.info).
+    Features may each listen to the same event type: their handlers run one after the other.
     """
+    listening = _LISTENING.setdefault(app, {})
+    if event_type in listening:
+        listening[event_type].append((handler, prepare))
+        return
+    handlers = listening[event_type] = [(handler, prepare)]
 
     def process(body: dict[str, Any]) -> None:
         ids = {"team_id": workspace_id(body), "event_id": body.get("event_id", "")}
         try:
-            extra = () if prepare is None else (prepare(body["event"], body),)
+            extras = [() if ready is None else (ready(body["event"], body),) for _, ready in handlers]
             with session_scope(deps.sessions) as session:
-                handler(session, body["event"], body, *extra)
+                for (handle, _), extra in zip(handlers, extras, strict=True):
+                    handle(session, body["event"], body, *extra)
                 inbox.mark_processed(session, **ids)
         except Exception:
             with session_scope(deps.sessions) as session:  # the replay job tries it again, a few times
