@@ -243,7 +243,9 @@ def stored_surfaces(session: Session) -> dict[str, Callable[[], Payload]]:
     def weekly_digest() -> Payload:
         end = datetime(2026, 3, 11, tzinfo=UTC)
         week = (Nomination.community_id == guild.id, Nomination.created_at < end)
-        first = session.scalars(select(Nomination).where(*week).order_by(Nomination.created_at.desc())).first()
+        first = session.scalars(
+            select(Nomination).where(*week).order_by(Nomination.created_at.desc())
+        ).first()
         assert first is not None
         for user_id in ("U7", "U8"):  # two people co-signed its post with an emoji
             reaction = NominationReaction(team_id="T1", nomination_id=first.id, user_id=user_id, emoji="clap")
