@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from copbot import export, privacy
+from copbot.actions import flows
 from copbot.actions.models import ActionItem, ItemStatus
 from copbot.clock import now
 from copbot.feature import Person
@@ -323,3 +324,20 @@ def test_export_carries_items_and_forget_me_clears_their_owner(
     tick(morning(due), deps=runtime.deps, app=runtime.app, sender=runtime.sender)
     with Session(engine) as session:  # a forgotten owner is asked nothing
         assert session.scalars(select(OutboxMessage).where(OutboxMessage.key.like("action:%"))).all() == []
+
+
+def test_a_second_replica_claiming_the_same_item_owes_no_second_dm(
+    slack: SlackSender, engine: Engine, runtime: Runtime
+) -> None:
+    community_id = make_community(engine)
+    due = _today()
+    share_review(slack, community_id, f"Write the script by {due}", ["U2"])
+    with Session(engine) as session:
+        assert flows.send_due(session, at=morning(due)) == 1
+        session.commit()
+        # Another replica read the item before this one marked it: it claims it too.
+        session.scalars(select(ActionItem)).one().due_dm_for = None
+        assert flows.send_due(session, at=morning(due)) == 1
+        session.commit()
+        owed = session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.like("action:%"))).all()
+    assert owed == [f"action:{items(engine)[0].id}:due:{due}"]  # the outbox key holds it to one DM
