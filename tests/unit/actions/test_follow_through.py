@@ -45,7 +45,7 @@ def test_on_time_share_and_median_days(session: Session) -> None:
                 due_on=due,
                 status=status,
                 closed_at=closed,
-                created_at=created,
+                created_at=created or at(1),
             )
         )
 
