@@ -252,14 +252,15 @@ def test_search_ranks_paginates_and_links(
     first = slack.command("/cop", "search kafka").json()
     assert first["response_type"] == "ephemeral"
     nav = next(b for b in first["blocks"] if b.get("block_id") == "review_search_nav")
-    (next_button,) = nav["elements"]
-    assert json.loads(next_button["value"]) == {"q": "kafka", "p": 2}
+    next_button, toggle = nav["elements"]  # searched in the community's channel: a toggle to every one
+    assert json.loads(next_button["value"]) == {"q": "kafka", "p": 2, "h": community_id, "all": False}
+    assert toggle["text"]["text"] == "Search every community"
     page_two = _turn(slack, fake_slack, next_button, "page-2")
     titles = json.dumps(page_two["blocks"])
     assert titles.count("Kafka incident") == 5 and "(page 2)" in titles
     # A middle page carries both buttons in one block: each needs its own action id (it used to crash).
     nav = next(b for b in page_two["blocks"] if b.get("block_id") == "review_search_nav")
-    previous, following = nav["elements"]
+    previous, following, _ = nav["elements"]
     assert (previous["text"]["text"], following["text"]["text"]) == ("Previous", "Next")
     assert previous["action_id"] != following["action_id"]
     page_three = json.dumps(_turn(slack, fake_slack, following, "page-3")["blocks"])

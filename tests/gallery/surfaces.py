@@ -23,8 +23,9 @@ from copbot.recognition import blocks as recognition_blocks
 from copbot.recognition import digest
 from copbot.recognition.models import Nomination, NominationReaction, Nominee, RecognitionSettings
 from copbot.reviews import blocks as review_blocks
+from copbot.reviews import spread_blocks
 from copbot.reviews.models import Lesson, Playbook, Review
-from copbot.reviews.search import START, STOP, Found, Page
+from copbot.reviews.search import START, STOP, Found, Page, Scope
 from copbot.rituals import blocks as ritual_blocks
 from copbot.rituals.models import Exclusion, Occurrence, RitualSchedule
 from copbot.rituals.service import Planned, Tally
@@ -177,8 +178,13 @@ def pure_surfaces(router: CopRouter) -> dict[str, Callable[[], Payload]]:
             playbook, source=review, source_url=POST_URL, applied=1
         ),
         "search-results": lambda: review_blocks.search_results(
-            Page(query="failover", page=2, hits=[], has_more=True), found, at=NOW, viewer="U2"
+            Page(query="failover", page=2, hits=[], has_more=True, scope=Scope(home=1, everywhere=False)),
+            found,
+            at=NOW,
+            viewer="U2",
+            home=COMMUNITY,
         ),
+        **spread_surfaces(review, playbook, found),
         "lesson-due-dm": lambda: review_blocks.lesson_due_message(lesson, community=COMMUNITY),
         "lesson-modal": lambda: review_blocks.lesson_modal(lesson),
         "nomination-modal": lambda: recognition_blocks.nomination_modal(
@@ -226,6 +232,37 @@ def _holiday() -> Exclusion:
         id=2, team_id="T1", community_id=1, first_day=date(2026, 4, 6), last_day=date(2026, 4, 10),
         reason="Easter",
     )  # fmt: skip
+
+
+SRE = Community(id=2, team_id="T1", channel_id="C2", name="SRE Guild", purpose="Keep it up.", timezone="UTC",
+                created_by="U9")  # fmt: skip
+
+
+def spread_surfaces(
+    review: Review, playbook: Playbook, found: list[Found]
+) -> dict[str, Callable[[], Payload]]:
+    """Practices that spread: results from every community, similar items, where it was applied."""
+    elsewhere = [
+        Found("review", "Replica lag paused our failover", "", POST_URL.replace("C1", "C2"), SRE, (), 31),
+        Found("playbook", "Failover checklist", "", None, SRE, (), 9),
+    ]
+    return {
+        "search-results-all": lambda: review_blocks.search_results(
+            Page(query="failover", page=1, hits=[], has_more=False, scope=Scope(home=1, everywhere=True)),
+            [*found, *elsewhere],
+            at=NOW,
+            viewer="U2",
+            home=COMMUNITY,
+        ),
+        "similar-items-dm": lambda: spread_blocks.similar_message(review, elsewhere),
+        "applied-where-modal": lambda: spread_blocks.applied_where_modal(
+            title=playbook.title, kind="playbook", item_id=4, choices=[COMMUNITY, SRE]
+        ),
+        "applied-recorded": lambda: spread_blocks.applied_recorded_view(title=playbook.title, community=SRE),
+        "applied-elsewhere-dm": lambda: spread_blocks.applied_elsewhere_message(
+            review, adopter="U9", community=SRE, communities=1, url=POST_URL
+        ),
+    }
 
 
 def stored_surfaces(session: Session) -> dict[str, Callable[[], Payload]]:

@@ -34,7 +34,7 @@ from copbot.recognition.ids import RecognitionAction
 from copbot.recognition.models import Nomination
 from copbot.reviews.ids import ReviewAction, ReviewBlock, ReviewField, ReviewView
 from copbot.reviews.models import Lesson, LessonStatus, Playbook, Review, Template
-from copbot.reviews.search import START, STOP, Found, Page
+from copbot.reviews.search import START, STOP, Found, Page, Scope
 
 Block = dict[str, Any]
 
@@ -526,15 +526,19 @@ def _snippet(raw: str) -> str:
     return escape(flat).replace(START, "*").replace(STOP, "*")
 
 
-def search_results(page: Page, found: Sequence[Found], *, at: datetime, viewer: str) -> Block:
-    """One page of search results for `viewer`, with Previous / Next buttons, and Edit on their reviews
-    (the channel post shows only what every member may do)."""
+def search_results(
+    page: Page, found: Sequence[Found], *, at: datetime, viewer: str, home: Community | None = None
+) -> Block:
+    """One page of search results for `viewer`, with Previous / Next buttons, Edit on their reviews
+    (the channel post shows only what every member may do), and a toggle between the `home` community
+    (the channel's) and every community."""
     query = escape(truncate(page.query, 100))
+    where = _search_where(page, home)
     if not found:
         hint = "Try other or fewer words." if page.page == 1 else "No more results."
-        blocks: list[Block] = [section(f"Nothing matches *{query}*. {hint}")]
+        blocks: list[Block] = [section(f"Nothing matches *{query}*{where}. {hint}")]
     else:
-        blocks = [section(f":mag: Results for *{query}* (page {page.page})")]
+        blocks = [section(f":mag: Results for *{query}*{where} (page {page.page})")]
     for item in found:
         title = _safe_link(item.url, item.title) if item.url else f"*{escape(item.title)}*"
         where = f" · {channel_link(item.community.channel_id)}" if item.community else ""
@@ -552,26 +556,39 @@ def search_results(page: Page, found: Sequence[Found], *, at: datetime, viewer: 
         blocks.append(result)
     buttons = []
     if page.page > 1:
-        previous = _page_value(page.query, page.page - 1)
+        previous = _page_value(page.query, page.page - 1, page.scope)
         buttons.append(button("Previous", ReviewAction.SEARCH_PREVIOUS, previous))
     if page.has_more:
-        buttons.append(button("Next", ReviewAction.SEARCH_NEXT, _page_value(page.query, page.page + 1)))
+        following = _page_value(page.query, page.page + 1, page.scope)
+        buttons.append(button("Next", ReviewAction.SEARCH_NEXT, following))
+    if page.scope.home is not None:
+        label = "Only this community" if page.scope.everywhere else "Search every community"
+        toggle = _page_value(page.query, 1, page.scope.toggled())
+        buttons.append(button(label, ReviewAction.SEARCH_SCOPE, toggle))
     if buttons:
         blocks.append({"type": "actions", "block_id": ReviewBlock.SEARCH_NAV, "elements": buttons})
     return check({"text": f"Search results for {query}", "blocks": blocks}, surface="message")
 
 
-def _page_value(query: str, page: int) -> str:
-    return json.dumps({"q": query[:200], "p": page})
+def _search_where(page: Page, home: Community | None) -> str:
+    if page.scope.everywhere:
+        return " in every community"
+    return f" in {channel_link(home.channel_id)}" if home else ""
 
 
-def parse_page_value(value: str) -> tuple[str, int]:
-    """Read a pagination button's value back: (query, page)."""
+def _page_value(query: str, page: int, scope: Scope) -> str:
+    return json.dumps({"q": query[:200], "p": page, "h": scope.home, "all": scope.everywhere})
+
+
+def parse_page_value(value: str) -> tuple[str, int, Scope]:
+    """Read a paging or scope button's value back: (query, page, scope)."""
     try:
         data = json.loads(value)
-        return str(data["q"])[:200], max(1, int(data["p"]))
-    except (ValueError, KeyError, TypeError):
-        return "", 1
+        home = data.get("h")
+        scope = Scope(home=home if isinstance(home, int) else None, everywhere=data.get("all") is not False)
+        return str(data["q"])[:200], max(1, int(data["p"])), scope
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "", 1, Scope()
 
 
 # --- direct messages -------------------------------------------------------------------------------

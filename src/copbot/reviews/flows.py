@@ -108,24 +108,6 @@ def save_playbook(session: Session, entry: PlaybookEntry) -> Playbook:
     return playbook
 
 
-def mark_applied(
-    session: Session, *, team_id: str, user_id: str, kind: str, item_id: int, domain: str | None = None
-) -> bool:
-    """Record "we applied this" once per member and item and owe the post's new count; False if known."""
-    if not service.adopt(session, team_id=team_id, user_id=user_id, kind=kind, item_id=item_id):
-        return False
-    item = session.get(Review, item_id) if kind == "review" else session.get(Playbook, item_id)
-    if item is None:
-        return True
-    if isinstance(item, Review):
-        message = review_post(session, item)
-    else:
-        message = playbook_post(session, item, domain=domain)
-    key = f"{kind}:{item_id}:applied-by:{user_id}"
-    outbox.update(session, team_id=team_id, key=key, of_key=search.post_key(kind, item_id), **message)
-    return True
-
-
 @dataclass(frozen=True)
 class Reaction:
     """An emoji someone put on a message (the message's author and channel, the reacting person)."""

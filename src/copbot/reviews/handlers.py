@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import channel_link
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
@@ -20,7 +21,7 @@ from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput, NotFound
 from copbot.recognition.ids import RecognitionAction
-from copbot.reviews import blocks, flows, search, service
+from copbot.reviews import blocks, flows, search, service, spread_blocks, spread_flows
 from copbot.reviews.blocks import ReviewDraft
 from copbot.reviews.ids import (
     FIELD_BLOCKS,
@@ -73,8 +74,8 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     router.add(
         Subcommand(
             "search",
-            "/cop search <words>",
-            "search reviews and playbooks",
+            "/cop search [--all] <words>",
+            "search reviews and playbooks (of every community with --all)",
             on_ack=lambda r: search_reply(deps, r),
             topic=Topic.LEARN,
         )
@@ -122,6 +123,11 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     def submit_lesson(ack: Ack, body: dict[str, Any]) -> None:
         ack(**save_lesson(deps, body))
 
+    @app.view(ReviewView.APPLIED_WHERE)
+    def submit_applied_where(ack: Ack, body: dict[str, Any]) -> None:
+        ack(**applied_where(deps, body))
+        deps.outbox.notify()
+
     @app.options(ReviewField.RELATED)
     def suggest_related(ack: Ack, body: dict[str, Any]) -> None:
         with session_scope(deps.sessions) as session:
@@ -138,9 +144,14 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
         with answering(respond):
             open_review_editor(deps, body, client)
 
-    def mark_applied(body: dict[str, Any], respond: Respond) -> None:
+    @opens_view
+    def mark_applied(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            tell(respond, applied(deps, body))
+            answer = applied(deps, body)
+            if isinstance(answer, str):
+                tell(respond, answer)
+            else:
+                client.views_open(trigger_id=body["trigger_id"], view=answer)
 
     @opens_view
     def open_promote(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -149,10 +160,10 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
 
     def turn_page(body: dict[str, Any], respond: Respond) -> None:
         with answering(respond):
-            query, page = blocks.parse_page_value(_action(body).get("value", ""))
+            query, page, scope = blocks.parse_page_value(_action(body).get("value", ""))
             viewer = body["user"]["id"]
             domain = workspace_domain(body)
-            reply = render_search(deps, workspace_id(body), query, page, domain, viewer=viewer)
+            reply = render_search(deps, workspace_id(body), query, page, domain, viewer=viewer, scope=scope)
             respond(replace_original=True, **reply)
 
     @opens_view
@@ -183,7 +194,8 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     app.action(ReviewAction.EDIT)(ack=acknowledge, lazy=[open_edit])
     app.action(ReviewAction.APPLIED)(ack=acknowledge, lazy=[mark_applied])
     app.action(ReviewAction.PROMOTE)(ack=acknowledge, lazy=[open_promote])
-    pages = re.compile(f"^({ReviewAction.SEARCH_PREVIOUS}|{ReviewAction.SEARCH_NEXT})$")
+    paging = (ReviewAction.SEARCH_PREVIOUS, ReviewAction.SEARCH_NEXT, ReviewAction.SEARCH_SCOPE)
+    pages = re.compile(f"^({'|'.join(paging)})$")
     app.action(pages)(ack=acknowledge, lazy=[turn_page])
     app.action(ReviewAction.NEW_PLAYBOOK)(ack=acknowledge, lazy=[open_playbook_button])
     app.action(ReviewAction.LESSON_TRUE)(ack=acknowledge, lazy=[answer_lesson])
@@ -337,6 +349,8 @@ def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
         )
         with session_scope(deps.sessions) as session:
             saved = flows.save_review(session, entry)
+            if saved.created:
+                spread_flows.offer_similar(session, saved.review, domain=workspace_domain(body))
             log.info(
                 "review %s saved by %s (revision %s)", saved.review.id, entry.user_id, saved.review.revision
             )
@@ -434,25 +448,62 @@ def open_promotion(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def applied(deps: Deps, body: dict[str, Any]) -> str:
-    """Record "we applied this" once per member and item, and owe the post's new count."""
+def applied(deps: Deps, body: dict[str, Any]) -> str | dict[str, Any]:
+    """Record "we applied this" once per member and item, for the adopter's community; return what to
+    tell them, or the modal asking which of their communities applied it."""
     kind, _, raw_id = str(_action(body).get("value", "")).partition(":")
     if not raw_id.isdigit():
         raise NotFound("That button is out of date.")
-    team_id, user_id = workspace_id(body), body["user"]["id"]
+    application = spread_flows.Application(
+        team_id=workspace_id(body),
+        user_id=body["user"]["id"],
+        kind=kind,
+        item_id=int(raw_id),
+        channel_id=(body.get("channel") or {}).get("id"),
+        domain=workspace_domain(body),
+    )
     with session_scope(deps.sessions) as session:
-        recorded = flows.mark_applied(
-            session,
-            team_id=team_id,
-            user_id=user_id,
-            kind=kind,
-            item_id=int(raw_id),
-            domain=workspace_domain(body),
+        outcome = spread_flows.apply(session, application)
+    if outcome.choices:
+        return spread_blocks.applied_where_modal(
+            title=outcome.title, kind=kind, item_id=int(raw_id), choices=outcome.choices
         )
-    if not recorded:
+    if not outcome.recorded:
         return "You have already marked this as applied. Thank you!"
     deps.outbox.notify()
+    if outcome.community is not None:
+        where = channel_link(outcome.community.channel_id)
+        return f":raised_hands: Noted: {where} applied this. Its authors will hear about it. Thank you!"
     return ":raised_hands: Noted: you applied this. Thanks for closing the loop!"
+
+
+def applied_where(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+    """Record "we applied this" for the community chosen in the modal; return ack args."""
+    metadata = _metadata(body)
+    chosen = state_value(
+        body["view"]["state"]["values"], ReviewField.APPLIED_COMMUNITY, ReviewField.APPLIED_COMMUNITY
+    )
+    if not str(chosen or "").isdigit() or not isinstance(metadata.get("item_id"), int):
+        return {"response_action": "errors", "errors": {ReviewField.APPLIED_COMMUNITY: "Choose a community."}}
+    application = spread_flows.Application(
+        team_id=workspace_id(body),
+        user_id=body["user"]["id"],
+        kind=str(metadata.get("kind", "")),
+        item_id=metadata["item_id"],
+        community_id=int(str(chosen)),
+        domain=workspace_domain(body),
+    )
+    try:
+        with session_scope(deps.sessions) as session:
+            outcome = spread_flows.apply(session, application)
+            view = (
+                spread_blocks.applied_recorded_view(title=outcome.title, community=outcome.community)
+                if outcome.community is not None
+                else None
+            )
+    except CopbotError as error:
+        return {"response_action": "errors", "errors": {ReviewField.APPLIED_COMMUNITY: str(error)}}
+    return {"response_action": "update", "view": view} if view else {"response_action": "clear"}
 
 
 def lesson_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
@@ -532,23 +583,38 @@ def handle_reaction(session: Session, event: dict[str, Any], body: dict[str, Any
 # --- /cop subcommands ------------------------------------------------------------------------------
 
 
+EVERYWHERE = "--all"
+
+
 def render_search(
-    deps: Deps, team_id: str, query: str, page: int, domain: str | None, *, viewer: str
+    deps: Deps, team_id: str, query: str, page: int, domain: str | None, *, viewer: str, scope: search.Scope
 ) -> dict[str, Any]:
     """Search and render one page of results for `viewer` (who gets Edit on what they wrote)."""
     with session_scope(deps.sessions) as session:
-        found_page = search.search(session, team_id=team_id, query=query, page=page, per_page=PER_PAGE)
+        found_page = search.search(
+            session, team_id=team_id, query=query, page=page, per_page=PER_PAGE, scope=scope
+        )
         found = search.resolve(session, team_id=team_id, page=found_page, domain=domain)
-        return blocks.search_results(found_page, found, at=now(), viewer=viewer)
+        home = session.get(Community, scope.home) if scope.home is not None else None
+        home = home if home is not None and home.team_id == team_id else None
+        return blocks.search_results(found_page, found, at=now(), viewer=viewer, home=home)
 
 
 def search_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | str:
-    """Answer `/cop search <words>` with the first page of results."""
-    if not search.terms(request.args):
-        return "Tell me what to look for: `/cop search database failover`."
+    """Answer `/cop search [--all] <words>` with the first page of results: the channel's community's,
+    or every community's with `--all` (or outside a community)."""
+    words = request.args.split()
+    query = " ".join(word for word in words if word != EVERYWHERE)
+    if not search.terms(query):
+        return "Tell me what to look for: `/cop search database failover` (`--all` for every community)."
     command = request.command
+    with session_scope(deps.sessions) as session:
+        home = communities.community_for_channel(
+            session, team_id=command.team_id, channel_id=command.channel_id
+        )
+        scope = search.Scope(home=home.id if home else None, everywhere=home is None or EVERYWHERE in words)
     domain = command.team_domain or None
-    return render_search(deps, command.team_id, request.args, 1, domain, viewer=command.user_id)
+    return render_search(deps, command.team_id, query, 1, domain, viewer=command.user_id, scope=scope)
 
 
 def playbook_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ class ReviewView(StrEnum):
     REVIEW = "review_modal"
     PLAYBOOK = "review_playbook_modal"
     LESSON = "review_lesson_modal"
+    APPLIED_WHERE = "review_applied_where_modal"
 
 
 class ReviewField(StrEnum):
@@ -49,6 +50,7 @@ class ReviewField(StrEnum):
     PLAYBOOK_WHEN = "review_playbook_when"
     PLAYBOOK_STEPS = "review_playbook_steps"
     LESSON_TEXT = "review_lesson_text"
+    APPLIED_COMMUNITY = "review_applied_community"
 
 
 class ReviewAction(StrEnum):
@@ -60,6 +62,7 @@ class ReviewAction(StrEnum):
     # Previous and Next sit in one actions block, where Slack wants every action id distinct.
     SEARCH_PREVIOUS = "review_search_previous"
     SEARCH_NEXT = "review_search_next"
+    SEARCH_SCOPE = "review_search_scope"  # this community <-> every community
     NEW_PLAYBOOK = "review_new_playbook"
     LESSON_TRUE = "review_lesson_true"
     LESSON_UPDATE = "review_lesson_update"

@@ -138,17 +138,33 @@ class Playbook(Base):
 
 
 class Adoption(Base):
-    """A member saying "we applied this" about a review or a playbook: once per member and item."""
+    """A member saying "we applied this" about a review or a playbook: once per member and item.
+
+    `source_community_id` is the item's community; `adopter_community_id` the community that applied it
+    (the same one for a local adoption). An adoption across communities is "exported" for the source and
+    "imported" for the adopter's.
+    """
 
     __tablename__ = "review_adoptions"
-    __table_args__ = (UniqueConstraint("team_id", "item_kind", "item_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "item_kind", "item_id", "user_id"),
+        Index("ix_review_adoptions_source", "team_id", "source_community_id"),
+        Index("ix_review_adoptions_adopter", "team_id", "adopter_community_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
     item_kind: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[int] = mapped_column()
     user_id: Mapped[str] = mapped_column(String(32))
+    source_community_id: Mapped[int | None] = mapped_column()
+    adopter_community_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+    @property
+    def crossed(self) -> bool:
+        """Whether another community applied it (an export for the source, an import for the adopter)."""
+        return self.adopter_community_id is not None and self.adopter_community_id != self.source_community_id
 
 
 class ReviewOrigin(Base):

@@ -42,6 +42,23 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Where a search looks: the community of the channel it was typed in, or every community."""
+
+    home: int | None = None  # the channel's community, None outside one
+    everywhere: bool = True
+
+    @property
+    def community_id(self) -> int | None:
+        """The one community searched, or None for all of the workspace's."""
+        return None if self.everywhere or self.home is None else self.home
+
+    def toggled(self) -> Scope:
+        """The same search the other way round (only valid with a home community)."""
+        return Scope(home=self.home, everywhere=not self.everywhere)
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of results."""
 
@@ -49,6 +66,7 @@ class Page:
     page: int
     hits: list[Hit]
     has_more: bool
+    scope: Scope = Scope()
 
 
 def terms(query: str) -> list[str]:
@@ -56,13 +74,21 @@ def terms(query: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(query[:QUERY_LIMIT])][:MAX_TERMS]
 
 
-def search(session: Session, *, team_id: str, query: str, page: int = 1, per_page: int = 5) -> Page:
-    """Rank the workspace's reviews and playbooks against `query`; return one page of hits."""
+def search(
+    session: Session, *, team_id: str, query: str, page: int = 1, per_page: int = 5, scope: Scope = Scope()
+) -> Page:
+    """Rank the reviews and playbooks of the scope's community (or the workspace's) against `query`;
+    return one page of hits."""
     words = terms(query)
     page = max(1, page)
     if not words:
-        return Page(query=query, page=page, hits=[], has_more=False)
-    params = {"team": team_id, "limit": per_page + 1, "offset": (page - 1) * per_page}
+        return Page(query=query, page=page, hits=[], has_more=False, scope=scope)
+    params = {
+        "team": team_id,
+        "limit": per_page + 1,
+        "offset": (page - 1) * per_page,
+        "community": scope.community_id,
+    }
     if dialect_name(session) == "postgresql":
         rows = _postgres(session, words, params)
     else:
@@ -71,7 +97,7 @@ def search(session: Session, *, team_id: str, query: str, page: int = 1, per_pag
         Hit(kind=r[0], item_id=int(r[1]), community_id=int(r[2]), title=r[3], snippet=r[4] or "")
         for r in rows
     ]
-    return Page(query=query, page=page, hits=hits[:per_page], has_more=len(hits) > per_page)
+    return Page(query=query, page=page, hits=hits[:per_page], has_more=len(hits) > per_page, scope=scope)
 
 
 _SNIPPETS = (
@@ -92,12 +118,17 @@ def _sqlite(session: Session, words: list[str], params: dict[str, Any]) -> list[
     match = f'team_key : "{team_key(params["team"])}" AND ({terms_})'
     # Rank the newest CANDIDATES matches (FTS5 walks its doclist backwards and stops), then make
     # snippets for the page only: both costs stay bounded however common the words are.
+    # A community's search filters on the (unindexed) community column: only the matches are read.
+    scoped = " AND community_id = :community" if params["community"] is not None else ""
     ranked = session.execute(
         text(
-            "SELECT rowid FROM review_search_fts WHERE review_search_fts MATCH :match AND rowid >= ("
-            "  SELECT coalesce(min(rowid), 0) FROM (SELECT rowid FROM review_search_fts"
-            "  WHERE review_search_fts MATCH :match ORDER BY rowid DESC LIMIT :candidates)) "
-            "ORDER BY bm25(review_search_fts, 4.0, 1.0, 0.0), rowid DESC LIMIT :limit OFFSET :offset"
+            (
+                "SELECT rowid FROM review_search_fts "
+                "WHERE review_search_fts MATCH :match{scoped} AND rowid >= ("
+                "  SELECT coalesce(min(rowid), 0) FROM (SELECT rowid FROM review_search_fts"
+                "  WHERE review_search_fts MATCH :match{scoped} ORDER BY rowid DESC LIMIT :candidates)) "
+                "ORDER BY bm25(review_search_fts, 4.0, 1.0, 0.0), rowid DESC LIMIT :limit OFFSET :offset"
+            ).replace("{scoped}", scoped)
         ),
         {**params, "match": match, "candidates": CANDIDATES},
     ).scalars()
@@ -117,6 +148,7 @@ def _postgres(session: Session, words: list[str], params: dict[str, Any]) -> lis
     # common words, a GIN bitmap for the rest), so the sort never carries tsvectors; the 500 are then
     # fetched by key to be ranked. The index table holds ids and tsvectors only (see the migration):
     # titles and bodies come from the items, for the page's rows.
+    scoped = " AND s.community_id = :community" if params["community"] is not None else ""
     statement = text(
         """
         SELECT hit.kind, hit.item_id, hit.community_id, coalesce(r.title, p.title),
@@ -132,7 +164,7 @@ def _postgres(session: Session, words: list[str], params: dict[str, Any]) -> lis
             FROM (
                 SELECT s.id, q.query
                 FROM review_search_fts AS s, to_tsquery('english', :tsquery) AS q(query)
-                WHERE s.team_id = :team AND s.tsv @@ q.query
+                WHERE s.team_id = :team AND s.tsv @@ q.query{scoped}
                 ORDER BY s.id DESC
                 LIMIT :candidates
             ) AS c
@@ -143,7 +175,7 @@ def _postgres(session: Session, words: list[str], params: dict[str, Any]) -> lis
         LEFT JOIN reviews AS r ON r.id = hit.review_id
         LEFT JOIN playbooks AS p ON p.id = hit.playbook_id
         ORDER BY hit.score DESC, hit.id DESC
-        """
+        """.replace("{scoped}", scoped)
     )
     return list(session.execute(statement, {**params, "tsquery": tsquery, "candidates": CANDIDATES}))
 

@@ -579,19 +579,24 @@ def list_playbooks(session: Session, *, community: Community, limit: int = 20) -
     return [(p, counts.get(p.id, 0)) for p in playbooks]
 
 
-def adopt(session: Session, *, team_id: str, user_id: str, kind: str, item_id: int) -> bool:
-    """Record that a member applied a review or playbook; False when they already had."""
-    if kind == "review":
-        get_review(session, team_id=team_id, review_id=item_id)
-    elif kind == "playbook":
-        get_playbook(session, team_id=team_id, playbook_id=item_id)
-    else:
-        raise NotFound("That item no longer exists.")
+def adopt(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    kind: str,
+    item_id: int,
+    source_community_id: int,
+    adopter_community_id: int,
+) -> bool:
+    """Record that a member applied a review or playbook (see `spread`); False when they already had."""
     values = {
         "team_id": team_id,
         "item_kind": kind,
         "item_id": item_id,
         "user_id": user_id,
+        "source_community_id": source_community_id,
+        "adopter_community_id": adopter_community_id,
         "created_at": now(),
     }
     return _insert_once(session, Adoption, values, ["team_id", "item_kind", "item_id", "user_id"])

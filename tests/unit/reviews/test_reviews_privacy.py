@@ -55,7 +55,15 @@ def _library(session: Session) -> Review:
         playbook_title="Failover", playbook_when="When the primary dies", playbook_steps="1. Check lag"
     )
     service.create_playbook(session, team_id="T1", user_id=FORGOTTEN, community=community, form=playbook_form)
-    service.adopt(session, team_id="T1", user_id=FORGOTTEN, kind="review", item_id=review.id)
+    service.adopt(
+        session,
+        team_id="T1",
+        user_id=FORGOTTEN,
+        kind="review",
+        item_id=review.id,
+        source_community_id=community.id,
+        adopter_community_id=community.id,
+    )
     service.claim(session, team_id="T1", key=f"reaction:C1:1.2:{FORGOTTEN}", data={"author": FORGOTTEN})
     session.flush()
     return review
