@@ -272,9 +272,7 @@ def test_search_ranks_paginates_and_links(
 
 def test_search_snippets_show_tags_as_words(slack: SlackSender, engine: Engine) -> None:
     community_id = make_community(engine)
-    submit_review(
-        slack, {"community_id": community_id}, context="Calm.", to_change="", tags="tag, zookeeper"
-    )
+    submit_review(slack, {"community_id": community_id}, context="Calm.", to_change="", tags="tag, zookeeper")
     (result,) = [b for b in slack.command("/cop", "search zookeeper").json()["blocks"] if "Review" in str(b)]
     snippet = result["text"]["text"].splitlines()[2]
     assert "tag *zookeeper*" in snippet and "[" not in snippet and "&quot;" not in snippet

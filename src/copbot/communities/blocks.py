@@ -36,9 +36,7 @@ def help_overview(
     blocks: list[dict[str, Any]] = [section(intro)] if intro else []
     for topic in topics:
         names = " · ".join(_usage(_command_name(e.usage)) for e in topic.entries)
-        blocks.append(
-            section(f"{topic.emoji} *{topic.title}*: {topic.blurb}\n{names}")
-        )
+        blocks.append(section(f"{topic.emoji} *{topic.title}*: {topic.blurb}\n{names}"))
     hint = "`/cop help &lt;topic&gt;` for more: " + ", ".join(f"`{t.key}`" for t in topics) + "."
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
     if footer:

@@ -61,6 +61,13 @@ def _when(at: datetime) -> str:
     return local_time(at)
 
 
+def _adoption(m: Metrics) -> str:
+    shown = f"{plural(m.adoptions, 'application')} by {plural(m.adopters, 'person', 'people')}"
+    if m.spread.exported or m.spread.imported:
+        shown += f"\n{plural(m.spread.exported, 'practice')} exported, {m.spread.imported} imported"
+    return shown
+
+
 def metric_fields(m: Metrics) -> list[tuple[str, str]]:
     """The headline metrics as (label, value) pairs."""
     pairs = [
@@ -69,7 +76,7 @@ def metric_fields(m: Metrics) -> list[tuple[str, str]]:
         ("Contributions", str(m.contributions)),
         ("Voice balance", _voice(m)),
         ("Cross-team reach", _reach(m)),
-        ("Adoption", f"{plural(m.adoptions, 'application')} by {plural(m.adopters, 'person', 'people')}"),
+        ("Adoption", _adoption(m)),
     ]
     if m.sessions is not None:
         attendance = (
@@ -354,6 +361,11 @@ def quarterly_review(community: Community, this: Metrics, before: Metrics) -> di
         ("Participation", _change(this.participation, before.participation, as_percent=True)),
         ("Contributions", _change(this.contributions, before.contributions)),
         ("Adoption", _change(this.adoptions, before.adoptions)),
+        (
+            "Practices exported / imported",  # one field: a section holds ten at most
+            f"{_change(this.spread.exported, before.spread.exported)} / "
+            f"{_change(this.spread.imported, before.spread.imported)}",
+        ),
         ("Voice balance (top 20%)", _change(this.voice_top_share, before.voice_top_share, as_percent=True)),
         ("From outside leads' teams", _change(this.outside_share, before.outside_share, as_percent=True)),
     ]

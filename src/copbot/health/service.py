@@ -19,6 +19,7 @@ from copbot.health.periods import Period, PeriodKind, last_weeks, period_at
 from copbot.health.sources import count_distinct, member_at, member_during
 from copbot.recognition.models import Nomination, Nominee
 from copbot.reviews.models import Adoption, Playbook, Review
+from copbot.reviews.spread import Spread, spread_of
 from copbot.rituals.models import Attendance, Occurrence, PulseAnswer
 
 MIN_GROUP = 3  # no breakdown, pulse or share over fewer people (or answers) than this
@@ -72,6 +73,8 @@ class Metrics:
     pulse: dict[str, Pulse] = field(default_factory=dict)
     fairness: Fairness | None = None
     follow_through: FollowThrough | None = None  # review action items: closed on time, days to close
+    # Practices exported to / imported from other communities.
+    spread: Spread = field(default_factory=lambda: Spread(0, 0, 0))
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,9 @@ def period_metrics(
         pulse=scope.pulse(),
         fairness=scope.fairness() if fairness else None,
         follow_through=follow_through(session, community=community, start=period.start, stop=stop),
+        spread=spread_of(
+            session, team_id=community.team_id, community_id=community.id, start=period.start, stop=stop
+        ),
     )
 
 

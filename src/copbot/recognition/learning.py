@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from copbot.blockkit import escape, local_time, mention, plural, truncate
 from copbot.errors import NotFound
 from copbot.recognition.models import Nomination
+from copbot.recognition.travelled import practices_travelled
 from copbot.reviews.models import Adoption, Playbook, Review
 from copbot.rituals import models as rituals
 
@@ -292,6 +293,7 @@ EXTRA_SECTIONS: list[Callable[[Session, DigestData], None]] = [
     new_in_library,
     review_milestones,
     lesson_of_the_week,
+    practices_travelled,
     first_facilitations,
     next_rituals,
 ]

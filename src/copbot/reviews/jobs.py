@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community
 from copbot.db import session_scope
-from copbot.reviews import flows
+from copbot.reviews import flows, spread
 from copbot.reviews.models import Playbook, Review
 from copbot.scheduling.jobs import Job, JobContext
 
@@ -67,6 +67,7 @@ def export_records(session: Session, communities: list[Community]) -> dict[str, 
             }
             for p in playbooks
         ],
+        "adoptions": spread.adoption_records(session, communities),
     }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy.orm import Session
@@ -88,12 +90,23 @@ def _distinct_items(*conditions: ColumnElement[bool]) -> Select[int]:
     return select(func.count()).select_from(items.subquery())
 
 
-def spread_of(session: Session, *, team_id: str, community_id: int) -> Spread:
-    """How many practices a community exported and imported (distinct items), and to how many others."""
-    exported = _distinct_items(Adoption.team_id == team_id, Adoption.source_community_id == community_id)
-    imported = _distinct_items(Adoption.team_id == team_id, Adoption.adopter_community_id == community_id)
+def spread_of(
+    session: Session,
+    *,
+    team_id: str,
+    community_id: int,
+    start: datetime | None = None,
+    stop: datetime | None = None,
+) -> Spread:
+    """How many practices a community exported and imported (distinct items), and to how many others:
+    ever, or by adoptions made in [start, stop)."""
+    window = [Adoption.team_id == team_id]
+    window += [Adoption.created_at >= start] if start is not None else []
+    window += [Adoption.created_at < stop] if stop is not None else []
+    exported = _distinct_items(*window, Adoption.source_community_id == community_id)
+    imported = _distinct_items(*window, Adoption.adopter_community_id == community_id)
     adopters = select(func.count(distinct(Adoption.adopter_community_id))).where(
-        Adoption.team_id == team_id, Adoption.source_community_id == community_id, _crossed()
+        *window, Adoption.source_community_id == community_id, _crossed()
     )
     return Spread(
         exported=session.scalar(exported) or 0,
@@ -132,3 +145,29 @@ def communities_by_id(session: Session, *, team_id: str, ids: Sequence[int]) -> 
         return {}
     found = session.scalars(select(Community).where(Community.team_id == team_id, Community.id.in_(ids)))
     return {c.id: c for c in found}
+
+
+def adoption_records(session: Session, communities: Sequence[Community]) -> list[dict[str, Any]]:
+    """`copbot export`'s adoptions: of the communities' items or by them, with both channels."""
+    ids = [c.id for c in communities]
+    adoptions = session.scalars(
+        select(Adoption)
+        .where(Adoption.source_community_id.in_(ids) | Adoption.adopter_community_id.in_(ids))
+        .order_by(Adoption.id)
+    ).all()
+    named = {i for a in adoptions for i in (a.source_community_id, a.adopter_community_id) if i is not None}
+    found = session.execute(select(Community.id, Community.channel_id).where(Community.id.in_(named)))
+    channels = {community_id: channel_id for community_id, channel_id in found}
+    return [
+        {
+            "team_id": a.team_id,
+            "item_kind": a.item_kind,
+            "item_id": a.item_id,
+            "user_id": a.user_id,
+            "channel_id": channels.get(a.source_community_id or 0),
+            "adopter_channel_id": channels.get(a.adopter_community_id or 0),
+            "across_communities": a.crossed,
+            "created_at": a.created_at.isoformat(),
+        }
+        for a in adoptions
+    ]

@@ -103,10 +103,7 @@ def offer_similar(session: Session, review: Review, *, domain: str | None = None
     )
     if not hits:
         return 0
-    page = search.Page(query="", page=1, hits=hits, has_more=False)
-    found = search.resolve(session, team_id=review.team_id, page=page, domain=domain)
-    if not found:
-        return 0
+    found = similar.found(session, team_id=review.team_id, hits=hits, domain=domain)
     message = spread_blocks.similar_message(review, found)
     key = f"similar:{review.id}"
     outbox.direct_message(session, team_id=review.team_id, user_id=review.author_id, key=key, **message)

@@ -87,8 +87,7 @@ def session_post(
     blocks = [
         header(f"Session: {schedule.title}"),
         section(
-            f"*When:* {_when(occurrence)}\n*Facilitator:* {facilitator}\n"
-            f"*Topic:* {escape(schedule.title)}"
+            f"*When:* {_when(occurrence)}\n*Facilitator:* {facilitator}\n*Topic:* {escape(schedule.title)}"
         ),
         context(
             f":white_check_mark: {tally.going} going  ·  :no_entry: {tally.cant} can't make it  ·  "
@@ -353,7 +352,6 @@ def _then(then: Then) -> dict[str, Any]:
             "initial_option": options[list(THEN_CHOICES).index(then)],
         },
     }
-
 
 
 def _input(
@@ -669,9 +667,7 @@ def schedule_list(
             context("`/cop schedule skip YYYY-MM-DD [YYYY-MM-DD] [reason]` adds dates with no session.")
         )
     else:
-        blocks.append(
-            context("Times show in your own time zone. Leads and facilitators plan the rituals.")
-        )
+        blocks.append(context("Times show in your own time zone. Leads and facilitators plan the rituals."))
     return _message(f"Rituals of {escape(community.name)}", blocks)
 
 
