@@ -1,9 +1,7 @@
-"""reviews: practices that spread (an adoption's source and adopter communities, a vocabulary view)
+"""reviews: practices that spread (an adoption's source and adopter communities)
 
 "We applied this" now records the item's community and the adopter's, so adoptions across communities
-count as exported / imported. Existing adoptions are taken as local. On SQLite an fts5vocab table over
-the search index gives each word's document frequency (the similar-items look-up picks rare words);
-PostgreSQL reads the same from the index's column statistics (pg_stats).
+count as exported / imported. Existing adoptions are taken as local.
 
 Revision ID: c4d8e2f1a6b3
 Revises: 8b1f0e6c2a77
@@ -34,13 +32,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_review_adoptions_adopter", ["team_id", "adopter_community_id"])
     op.execute(f"UPDATE review_adoptions SET source_community_id = {_SOURCE}")  # noqa: S608 (constants)
     op.execute("UPDATE review_adoptions SET adopter_community_id = source_community_id")
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("CREATE VIRTUAL TABLE review_search_fts_vocab USING fts5vocab(review_search_fts, row)")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE IF EXISTS review_search_fts_vocab")
     with op.batch_alter_table("review_adoptions") as batch_op:
         batch_op.drop_index("ix_review_adoptions_adopter")
         batch_op.drop_index("ix_review_adoptions_source")
