@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from copbot.communities import blocks as community_blocks
-from copbot.communities.models import Community, Role
+from copbot.communities.models import Community, Role, Workspace
 from copbot.health import blocks as health_blocks
 from copbot.health import home, service
 from copbot.people import blocks as people_blocks
@@ -23,8 +23,9 @@ from copbot.recognition import blocks as recognition_blocks
 from copbot.recognition import digest
 from copbot.recognition.models import Nomination, NominationReaction, Nominee, RecognitionSettings
 from copbot.reviews import blocks as review_blocks
-from copbot.reviews import spread_blocks
-from copbot.reviews.models import Lesson, Playbook, Review
+from copbot.reviews import checkin_blocks, spread_blocks
+from copbot.reviews.checkins import Retention
+from copbot.reviews.models import Adoption, Lesson, Playbook, Review
 from copbot.reviews.search import START, STOP, Found, Page, Scope
 from copbot.rituals import blocks as ritual_blocks
 from copbot.rituals.models import Exclusion, Occurrence, RitualSchedule
@@ -262,6 +263,12 @@ def spread_surfaces(
         "applied-elsewhere-dm": lambda: spread_blocks.applied_elsewhere_message(
             review, adopter="U9", community=SRE, communities=1, url=POST_URL
         ),
+        "checkin-dm": lambda: checkin_blocks.checkin_message(
+            checkin_id=3, title=playbook.title, stage=30, source=COMMUNITY
+        ),
+        "checkin-answered": lambda: checkin_blocks.checkin_answered(
+            title=playbook.title, stage=90, source=COMMUNITY, answer="stopped"
+        ),
     }
 
 
@@ -290,11 +297,46 @@ def stored_surfaces(session: Session) -> dict[str, Callable[[], Payload]]:
         session.flush()
         return digest.digest_message(digest.gather(session, community=guild, end=end))
 
+    def stats_for_a_lead() -> Payload:
+        metrics = service.metrics(session, community=guild, kind="month", at=at, fairness=True)
+        practices = [
+            Retention("review", 7, "Database failover drill", 90, 4, 0, True),
+            Retention("playbook", 4, "Database failover", 30, 5, 4, False),
+        ]
+        return health_blocks.stats_message(guild, metrics, None, practices=practices)
+
     assert Role.LEAD  # U1 leads the fixtures' community; U4 is its newcomer; U2 a member
     return {
         "app-home-lead": lambda: app_home("U1"),
         "app-home-member": lambda: app_home("U2"),
         "app-home-newcomer": lambda: app_home("U4"),
         "stats": stats,
+        "stats-lead-retention": stats_for_a_lead,
         "digest": weekly_digest,
+        "digest-travelled": lambda: _digest_travelled(session),
     }
+
+
+def _digest_travelled(session: Session) -> Payload:
+    """The digest of a community whose practice three other communities applied (one this week)."""
+    guilds = [
+        Community(team_id="T7", channel_id=f"C7{n}", name=f"Guild {n}", purpose="Learn.", timezone="UTC",
+                  created_by="U1")
+        for n in range(4)
+    ]  # fmt: skip
+    session.add(Workspace(team_id="T7"))
+    session.flush()
+    session.add_all(guilds)
+    session.flush()
+    drill = Review(team_id="T7", community_id=guilds[0].id, author_id="U1", template="postmortem",
+                   title="Database failover drill", context="c", happened="h",
+                   created_at=_at(1, 9))  # fmt: skip
+    session.add(drill)
+    session.flush()
+    for n, day in ((1, 2), (2, 5), (3, 10)):
+        session.add(Adoption(team_id="T7", item_kind="review", item_id=drill.id, user_id=f"U{n + 5}",
+                             source_community_id=guilds[0].id, adopter_community_id=guilds[n].id,
+                             created_at=_at(day, 12)))  # fmt: skip
+    session.flush()
+    data = digest.gather(session, community=guilds[0], end=datetime(2026, 3, 11, tzinfo=UTC))
+    return digest.digest_message(data)

@@ -29,6 +29,7 @@ from copbot.health.follow_through import FollowThrough
 from copbot.health.home import Dashboard, Home, Membership, Upcoming
 from copbot.health.ids import HealthAction, HealthBlock
 from copbot.health.service import MIN_GROUP, Metrics, Week
+from copbot.reviews.checkins import MIN_ANSWERS, Retention
 from copbot.reviews.ids import ReviewAction
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -185,10 +186,29 @@ def _teams(m: Metrics) -> list[dict[str, Any]]:
     return [context(f"Teams of {MIN_GROUP}+ contributors: {text}")]
 
 
+def retention_blocks(practices: Sequence[Retention]) -> list[dict[str, Any]]:
+    """For leads: how the community's practices hold up with their adopters (only from three answers)."""
+    if not practices:
+        return [context(f"Does it stick? Shown once a practice has {MIN_ANSWERS} check-in answers.")]
+    lines = []
+    for practice in practices[:10]:
+        flag = " · :warning: nobody still uses it: up for re-verification" if practice.flagged else ""
+        lines.append(
+            f"• *{escape(truncate(practice.title, 100))}*: {round(practice.share * 100)}% still use it "
+            f"({plural(practice.answers, 'answer')} at {practice.stage} days){flag}"
+        )
+    return [section("*Does it stick?*\n" + "\n".join(lines))]
+
+
 def stats_message(
-    community: Community, m: Metrics, weeks: Sequence[Week] | None = None, *, so_far: bool = True
+    community: Community,
+    m: Metrics,
+    weeks: Sequence[Week] | None = None,
+    *,
+    so_far: bool = True,
+    practices: Sequence[Retention] | None = None,
 ) -> dict[str, Any]:
-    """The ephemeral `/cop stats` answer."""
+    """The ephemeral `/cop stats` answer (with the practices' retention for leads)."""
     title = f"{community.name}: {m.period.label}" + (" so far" if so_far else "")
     blocks = [
         header(title),
@@ -197,6 +217,7 @@ def stats_message(
         *_teams(m),
         *([_trend(weeks)] if weeks else []),
         *_fairness(m),
+        *(retention_blocks(practices) if practices is not None else []),
         context(
             "`/cop stats week`, `/cop stats month` or `/cop stats quarter`. "
             f"Groups under {MIN_GROUP} people are not broken down."

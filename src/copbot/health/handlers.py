@@ -23,6 +23,7 @@ from copbot.health import blocks, home, snapshots
 from copbot.health.ids import HealthAction
 from copbot.health.periods import PeriodKind
 from copbot.outbox import service as outbox
+from copbot.reviews import checkins
 from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
@@ -135,7 +136,13 @@ def stats(deps: Deps, request: SubcommandRequest, *, at: datetime) -> dict[str, 
         lead = command.user_id in communities.leads(session, community=community)
         metrics = snapshots.metrics(session, community=community, kind=kind, at=at, fairness=lead)
         weeks = snapshots.trends(session, community=community, at=at)
-        return blocks.stats_message(community, metrics, weeks)
+        # How the community's practices hold up with their adopters: leads only.
+        practices = (
+            checkins.retention(session, team_id=community.team_id, community_id=community.id)
+            if lead
+            else None
+        )
+        return blocks.stats_message(community, metrics, weeks, practices=practices)
 
 
 def start_export(deps: Deps, request: SubcommandRequest) -> str:

@@ -21,7 +21,7 @@ from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput, NotFound
 from copbot.recognition.ids import RecognitionAction
-from copbot.reviews import blocks, flows, search, service, spread_blocks, spread_flows
+from copbot.reviews import blocks, checkin_flows, flows, search, service, spread_blocks, spread_flows
 from copbot.reviews.blocks import ReviewDraft
 from copbot.reviews.ids import (
     FIELD_BLOCKS,
@@ -31,6 +31,7 @@ from copbot.reviews.ids import (
     ReviewShortcut,
     ReviewView,
 )
+from copbot.reviews.models import CheckinAnswer
 from copbot.rituals.ids import SessionAction
 from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.events import on_event
@@ -201,6 +202,13 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     app.action(ReviewAction.LESSON_TRUE)(ack=acknowledge, lazy=[answer_lesson])
     app.action(ReviewAction.LESSON_RETIRE)(ack=acknowledge, lazy=[answer_lesson])
     app.action(ReviewAction.LESSON_UPDATE)(ack=acknowledge, lazy=[open_lesson_update])
+
+    def answer_checkin(body: dict[str, Any], respond: Respond) -> None:
+        with answering(respond):
+            respond(replace_original=True, **checkin_answer(deps, body))
+
+    for answer in (ReviewAction.CHECKIN_YES, ReviewAction.CHECKIN_NO, ReviewAction.CHECKIN_STOPPED):
+        app.action(answer)(ack=acknowledge, lazy=[answer_checkin])
 
 
 def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
@@ -515,6 +523,26 @@ def lesson_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
             session, team_id=workspace_id(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
         )
         return blocks.lesson_answered(lesson, at=now())
+
+
+CHECKIN_ANSWERS = {
+    ReviewAction.CHECKIN_YES: CheckinAnswer.YES,
+    ReviewAction.CHECKIN_NO: CheckinAnswer.NO,
+    ReviewAction.CHECKIN_STOPPED: CheckinAnswer.STOPPED,
+}
+
+
+def checkin_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+    """Record the adopter's answer to a check-in; return the DM's replacement."""
+    reply = checkin_flows.CheckinReply(
+        team_id=workspace_id(body),
+        user_id=body["user"]["id"],
+        checkin_id=_int_value(body),
+        answer=CHECKIN_ANSWERS[ReviewAction(str(_action(body).get("action_id")))],
+        at=now(),
+    )
+    with session_scope(deps.sessions) as session:
+        return checkin_flows.answer(session, reply)
 
 
 UNREADABLE = {"thread_not_found", "channel_not_found", "not_in_channel", "message_not_found"}

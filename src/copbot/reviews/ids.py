@@ -69,6 +69,10 @@ class ReviewAction(StrEnum):
     LESSON_RETIRE = "review_lesson_retire"
     RECORD_CAPTURED = "review_record_captured"
     OPEN_REVIEW = "review_open"
+    # The adopter's answers 30 and 90 days after "We applied this" (one actions block).
+    CHECKIN_YES = "review_checkin_yes"
+    CHECKIN_NO = "review_checkin_no"
+    CHECKIN_STOPPED = "review_checkin_stopped"
 
 
 class ReviewBlock(StrEnum):
@@ -77,6 +81,7 @@ class ReviewBlock(StrEnum):
     ACTIONS = "review_actions"
     SEARCH_NAV = "review_search_nav"
     LESSON_ACTIONS = "review_lesson_actions"
+    CHECKIN_ACTIONS = "review_checkin_actions"
 
 
 # The modals' fields as the service names them (a ReviewField member's name, lower case) -> block id.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community
 from copbot.db import session_scope
-from copbot.reviews import flows, spread
+from copbot.reviews import checkin_flows, flows, spread
 from copbot.reviews.models import Playbook, Review
 from copbot.scheduling.jobs import Job, JobContext
 
@@ -36,10 +36,20 @@ def remind_unreviewed_sessions(ctx: JobContext) -> None:
         ctx.deps.outbox.notify()
 
 
+def ask_adopters(ctx: JobContext) -> None:
+    """DM adopters once each, 30 and 90 days after "We applied this": does it stick?"""
+    with session_scope(ctx.deps.sessions) as session:
+        count = checkin_flows.owe_checkins(session, at=ctx.at)
+    if count:
+        log.info("asked %d adopters whether a practice stuck", count)
+        ctx.deps.outbox.notify()
+
+
 def jobs() -> list[Job]:
     """The reviews feature's jobs."""
     return [
         Job("reviews.lessons_due", remind_due_lessons, every=timedelta(hours=1), grace=timedelta(hours=1)),
+        Job("reviews.adoption_checkins", ask_adopters, every=timedelta(hours=1), grace=timedelta(hours=1)),
         Job("reviews.session_reminders", remind_unreviewed_sessions, every=timedelta(minutes=15)),
     ]
 

@@ -133,6 +133,8 @@ class Playbook(Base):
     when_to_use: Mapped[str] = mapped_column(Text)
     steps: Mapped[str] = mapped_column(Text)
     source_review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id", ondelete="SET NULL"))
+    # Set when the adopters' check-ins say nobody still uses it (see `checkins`): for a lead to revisit.
+    unused_since: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
@@ -178,6 +180,33 @@ class ReviewOrigin(Base):
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class CheckinAnswer(StrEnum):
+    """An adopter's answer, some days after "We applied this": still doing it and it helps, it did not
+    help, or they stopped."""
+
+    YES = "yes"
+    NO = "no"
+    STOPPED = "stopped"
+
+
+class AdoptionCheckin(Base):
+    """One "does it stick?" DM to an adopter, per adoption and stage (30 or 90 days): the unique key
+    makes it once-only whatever runs the job; the answer is the retention metric's data."""
+
+    __tablename__ = "review_adoption_checkins"
+    __table_args__ = (UniqueConstraint("adoption_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    adoption_id: Mapped[int] = mapped_column(
+        ForeignKey("review_adoptions.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[int] = mapped_column()  # days after the adoption
+    answer: Mapped[str | None] = mapped_column(String(16))
+    answered_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from copbot.db import affected
 from copbot.feature import Counts, Person
 from copbot.privacy import scrub
-from copbot.reviews.models import Adoption, Lesson, Playbook, Review, ReviewClaim
+from copbot.reviews.models import Adoption, AdoptionCheckin, Lesson, Playbook, Review, ReviewClaim
 
 FORMER_MEMBER = ""  # stands where a forgotten member's id was: renders as no one
 
@@ -30,6 +30,11 @@ def forget_user(session: Session, person: Person) -> Counts:
         changed = session.execute(update(model).where(*named).values({column.key: FORMER_MEMBER}))
         counts[model.__tablename__] = affected(changed)
     marks = select(Adoption).where(Adoption.team_id == team_id, Adoption.user_id == user_id)
+    # Their check-in answers go: the retention metric keeps only answers from people it may name.
+    answers = delete(AdoptionCheckin).where(
+        AdoptionCheckin.adoption_id.in_(marks.with_only_columns(Adoption.id))
+    )
+    counts["review_adoption_checkins"] = affected(session.execute(answers))
     for adoption in session.scalars(marks):
         adoption.user_id = f"anonymous-{adoption.id}"  # still one mark, counted once, naming no one
         counts["review_adoptions"] = counts.get("review_adoptions", 0) + 1
@@ -48,7 +53,7 @@ def forget_user(session: Session, person: Person) -> Counts:
 def purge_before(session: Session, cutoff: datetime, team_id: str) -> int:
     """Delete reviews, playbooks, adoption marks and claims made before `cutoff`; return the count."""
     removed = 0
-    for model in (Adoption, ReviewClaim, Playbook, Review):  # lessons go with their review (cascade)
+    for model in (AdoptionCheckin, Adoption, ReviewClaim, Playbook, Review):  # lessons: with their review
         query = delete(model).where(model.created_at < cutoff, model.team_id == team_id)
         removed += affected(session.execute(query))
     return removed

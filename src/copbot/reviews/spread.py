@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from copbot.communities.models import Community, Member
 from copbot.errors import NotFound
 from copbot.reviews import service
-from copbot.reviews.models import Adoption, Playbook, Review
+from copbot.reviews.models import Adoption, AdoptionCheckin, Playbook, Review
 
 
 def item_of(session: Session, *, team_id: str, kind: str, item_id: int) -> Review | Playbook:
@@ -156,6 +156,10 @@ def adoption_records(session: Session, communities: Sequence[Community]) -> list
         .order_by(Adoption.id)
     ).all()
     named = {i for a in adoptions for i in (a.source_community_id, a.adopter_community_id) if i is not None}
+    answers: dict[int, dict[str, str | None]] = {}
+    checkins = select(AdoptionCheckin).where(AdoptionCheckin.adoption_id.in_([a.id for a in adoptions]))
+    for checkin in session.scalars(checkins):
+        answers.setdefault(checkin.adoption_id, {})[f"day_{checkin.stage}"] = checkin.answer
     found = session.execute(select(Community.id, Community.channel_id).where(Community.id.in_(named)))
     channels = {community_id: channel_id for community_id, channel_id in found}
     return [
@@ -168,6 +172,7 @@ def adoption_records(session: Session, communities: Sequence[Community]) -> list
             "adopter_channel_id": channels.get(a.adopter_community_id or 0),
             "across_communities": a.crossed,
             "created_at": a.created_at.isoformat(),
+            "checkins": answers.get(a.id, {}),
         }
         for a in adoptions
     ]

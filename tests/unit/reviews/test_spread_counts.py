@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
+from copbot.feature import Person
 from copbot.health import blocks as health_blocks
 from copbot.health import service as health
 from copbot.recognition import digest
-from copbot.reviews import jobs, service, similar, spread
-from copbot.reviews.models import Adoption, Review
+from copbot.reviews import checkins, jobs, privacy, service, similar, spread
+from copbot.reviews.models import Adoption, AdoptionCheckin, Review
 
 END = datetime(2026, 3, 16, 9, tzinfo=UTC)  # a digest's instant: the week is [END - 7 days, END)
 
@@ -114,3 +117,48 @@ def test_the_review_s_words_and_rare_terms_leave_out_noise(session: Session) -> 
     hits = similar.similar_items(session, team_id="T1", community_id=guild.id, body=similar.review_text(new))
     assert [h.community_id for h in hits] == [sre.id]
     assert similar.similar_items(session, team_id="T1", community_id=sre.id, body="") == []
+
+
+def test_a_playbook_is_flagged_only_when_three_answers_at_its_latest_stage_say_nobody_uses_it(
+    session: Session,
+) -> None:
+    guild, sre = _community(session, "C1", "U1"), _community(session, "C2", "U2")
+    form = service.PlaybookForm(
+        playbook_title="Failover", playbook_when="Before a failover", playbook_steps="1. Lag"
+    )
+    playbook = service.create_playbook(session, team_id="T1", user_id="U1", community=guild, form=form)
+    marks = []
+    for user_id in ("U5", "U6", "U7", "U8"):
+        communities.join(session, team_id="T1", channel_id="C2", user_id=user_id)
+        spread.adopt(session, team_id="T1", user_id=user_id, item=playbook, adopter_community_id=sre.id)
+        marks.append(session.scalars(select(Adoption).where(Adoption.user_id == user_id)).one())
+    taken = [checkins.claim(session, adoption=a, stage=30) for a in marks]
+    assert checkins.claim(session, adoption=marks[0], stage=30) is None  # once per stage
+    ids = [c.id for c in taken if c is not None]
+
+    def reply(n: int, value: str, stage_ids: list[int] = ids) -> checkins.Answered:
+        return checkins.answer(
+            session, team_id="T1", checkin_id=stage_ids[n], user_id=f"U{n + 5}", value=value, at=END
+        )
+
+    assert not reply(0, "stopped").flagged and not reply(1, "no").flagged
+    assert not reply(2, "yes").flagged  # one of three still uses it
+    (kept,) = checkins.retention(session, team_id="T1", community_id=guild.id)
+    assert (kept.answers, kept.still, kept.flagged) == (3, 1, False)
+    assert reply(2, "stopped").flagged and playbook.unused_since == END  # changed their answer
+    assert checkins.retention(session, team_id="T1", community_id=guild.id)[0].flagged
+
+    later = [checkins.claim(session, adoption=a, stage=90) for a in marks[:3]]
+    later_ids = [c.id for c in later if c is not None]
+    for n in range(3):  # the latest stage with three answers speaks now: all still use it
+        reply(n, "yes", later_ids)
+    (kept,) = checkins.retention(session, team_id="T1", community_id=guild.id)
+    assert (kept.stage, kept.still) == (90, 3)
+
+    records = jobs.export_records(session, [guild])["adoptions"]
+    assert records[0]["checkins"] == {"day_30": "stopped", "day_90": "yes"}
+    privacy.forget_user(session, Person(team_id="T1", user_id="U5"))
+    session.expire_all()
+    assert jobs.export_records(session, [guild])["adoptions"][0]["checkins"] == {}
+    assert privacy.purge_before(session, now() + timedelta(days=1), "T1") > 0
+    assert session.scalar(select(func.count()).select_from(AdoptionCheckin)) == 0
