@@ -4,7 +4,7 @@
 count as exported / imported. Existing adoptions are taken as local.
 
 Revision ID: c4d8e2f1a6b3
-Revises: 8b1f0e6c2a77
+Revises: a4bd7daea07f
 Create Date: 2026-12-01 14:10:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c4d8e2f1a6b3"
-down_revision: str | Sequence[str] | None = "8b1f0e6c2a77"
+down_revision: str | Sequence[str] | None = "a4bd7daea07f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
