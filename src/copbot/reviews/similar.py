@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -143,38 +145,53 @@ def _sqlite(session: Session, words: list[str], *, team_id: str, community_id: i
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
 _LEXEMES = text("SELECT lexeme FROM unnest(to_tsvector('english', :body)) ORDER BY positions[1]")
-# The review's lexemes by their share of the index (0 when rarer than every one the statistics list),
-# joined in the server: the statistics hold thousands of lexemes, the review a few dozen.
-_RAREST = text(
-    """
-    SELECT l.lexeme
-    FROM unnest(to_tsvector('english', :body)) AS l
-    LEFT JOIN (
-        SELECT e.lexeme, e.freq
-        FROM pg_stats AS s,
-             unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, freq)
-        WHERE s.schemaname = current_schema() AND s.tablename = 'review_search_fts' AND s.attname = 'tsv'
-    ) AS c ON c.lexeme = l.lexeme
-    WHERE coalesce(c.freq, 0) <= :common
-    ORDER BY coalesce(c.freq, 0), l.positions[1]
-    LIMIT :terms
-    """
+_STATISTICS = text(
+    "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs "
+    "FROM pg_class AS c LEFT JOIN pg_stats AS s ON s.schemaname = current_schema() "
+    "AND s.tablename = 'review_search_fts' AND s.attname = 'tsv' "
+    "WHERE c.oid = 'review_search_fts'::regclass"
 )
-_ANALYSED = text(
-    "SELECT reltuples >= :small AND EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
-    "AND tablename = 'review_search_fts' AND attname = 'tsv' AND most_common_elems IS NOT NULL) "
-    "FROM pg_class WHERE oid = 'review_search_fts'::regclass"
-)
+STATISTICS_SECONDS = 600.0  # ANALYZE renews them seldom; reading 10,000 lexemes per look-up cost ~10 ms
+
+
+class _Statistics:
+    """The index column's lexeme frequencies as ANALYZE left them, read once per database and kept a
+    while (per process): None for a small or never-analysed library."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[float, dict[str, float] | None]] = {}
+
+    def get(self, session: Session) -> dict[str, float] | None:
+        key = str(session.get_bind().engine.url)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and time.monotonic() - kept[0] < STATISTICS_SECONDS:
+            return kept[1]
+        row = session.execute(_STATISTICS).first()
+        frequencies = None
+        if row is not None and row[0] >= SMALL and row[1] is not None:
+            frequencies = dict(zip(row[1], row[2], strict=False))
+        with self._lock:
+            self._kept[key] = (time.monotonic(), frequencies)
+        return frequencies
+
+
+_statistics = _Statistics()
 
 
 def _postgres_rarest(session: Session, words: Sequence[str]) -> list[str]:
     """The rarest TERMS lexemes of the words, by the index's statistics (unlisted ones are rarest)."""
-    body = " ".join(words)
-    if not session.execute(_ANALYSED, {"small": SMALL}).scalar():  # a small library: count the matches
-        lexemes = [lexeme for lexeme in session.execute(_LEXEMES, {"body": body}).scalars()]
-        return _counted_rarest(session, [lexeme for lexeme in lexemes if _LEXEME.fullmatch(lexeme)])
-    found = session.execute(_RAREST, {"body": body, "common": COMMON, "terms": 2 * TERMS}).scalars()
-    return [lexeme for lexeme in found if _LEXEME.fullmatch(lexeme)][:TERMS]
+    lexemes = [
+        lexeme
+        for lexeme in session.execute(_LEXEMES, {"body": " ".join(words)}).scalars()
+        if _LEXEME.fullmatch(lexeme)
+    ]
+    frequencies = _statistics.get(session)
+    if frequencies is None:  # a small library: count the matches
+        return _counted_rarest(session, lexemes)
+    kept = [lexeme for lexeme in lexemes if frequencies.get(lexeme, 0.0) <= COMMON]
+    return sorted(kept, key=lambda lexeme: frequencies.get(lexeme, 0.0))[:TERMS]
 
 
 SMALL = 5_000  # below this many items (by the planner's estimate), counting matches is cheap
