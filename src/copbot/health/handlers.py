@@ -19,7 +19,7 @@ from copbot.communities.setup import SetupExtensions
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError
-from copbot.health import blocks, home, snapshots
+from copbot.health import blocks, flows, snapshots
 from copbot.health.ids import HealthAction
 from copbot.health.periods import PeriodKind
 from copbot.outbox import service as outbox
@@ -64,7 +64,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
         key = f"health-home:{event['user']}:{body.get('event_id', '')}"
-        publish(session, team_id=workspace_id(body), user_id=event["user"], key=key, at=now())
+        flows.publish_home(session, team_id=workspace_id(body), user_id=event["user"], key=key, at=now())
 
     on_event(app, deps, "app_home_opened", publish_on_open)
 
@@ -73,7 +73,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         stamp = body.get("actions", [{}])[0].get("action_ts") or now().timestamp()
         key = f"health-home:{user_id}:refresh:{stamp}"
         with session_scope(deps.sessions) as session:
-            publish(session, team_id=team_id, user_id=user_id, key=key, at=now())
+            flows.publish_home(session, team_id=team_id, user_id=user_id, key=key, at=now())
         deps.outbox.notify()
 
     @opens_view
@@ -93,12 +93,6 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     app.action(HealthAction.REFRESH_HOME)(ack=acknowledge, lazy=[refresh])
     app.action(HealthAction.OPEN_SETUP)(ack=acknowledge, lazy=[open_setup])
-
-
-def publish(session: Session, *, team_id: str, user_id: str, key: str, at: datetime) -> bool:
-    """Owe the user's App Home as of `at` (through the outbox, under `key`)."""
-    view = blocks.home_view(home.home(session, team_id=team_id, user_id=user_id, at=at))
-    return outbox.publish_home(session, team_id=team_id, user_id=user_id, key=key, view=view)
 
 
 def parse_period(args: str) -> PeriodKind | None:

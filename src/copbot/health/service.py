@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from copbot.clock import now
 from copbot.communities.models import Community, Member, MemberRole, Role
+from copbot.db import dialect_insert
 from copbot.health import sources
 from copbot.health.follow_through import FollowThrough, follow_through
+from copbot.health.models import QuarterlyReview
 from copbot.health.periods import Period, PeriodKind, last_weeks, period_at
 from copbot.health.sources import count_distinct, member_at, member_during
 from copbot.recognition.models import Nomination, Nominee
@@ -26,6 +29,7 @@ MIN_GROUP = 3  # no breakdown, pulse or share over fewer people (or answers) tha
 RECOGNITION_WINDOW = timedelta(weeks=8)
 TOP_SHARE = 5  # "the most active 20%": the top ceil(n / 5) people
 LISTED_UNRECOGNISED = 8
+REVIEW_WINDOW = timedelta(days=7)  # a quarter found ended later than this (bot down, new install) is skipped
 CONTRIBUTION_KINDS = ("review", "playbook", "nomination", "question", "facilitation", "attendance")
 
 
@@ -472,3 +476,49 @@ def trends(session: Session, *, community: Community, at: datetime, weeks: int =
     )
     found = {int(week): (int(n), int(people), int(attended)) for week, n, people, attended in rows}
     return [Week(w.start, *found.get(i, (0, 0, 0))) for i, w in enumerate(spans)]
+
+
+def ended_quarter(community: Community, at: datetime) -> Period | None:
+    """The quarter whose review is due at `at`: the one that ended in the last REVIEW_WINDOW."""
+    ended = period_at(PeriodKind.QUARTER, at, community.timezone).previous()
+    if not ended.end <= at < ended.end + REVIEW_WINDOW or community.created_at >= ended.end:
+        return None
+    return ended
+
+
+def quarter_reviewed(session: Session, *, community: Community, quarter: Period) -> bool:
+    """Whether the community's review of `quarter` has been claimed already."""
+    claimed = select(QuarterlyReview.id).where(
+        QuarterlyReview.team_id == community.team_id,
+        QuarterlyReview.community_id == community.id,
+        QuarterlyReview.quarter == quarter.quarter_key,
+    )
+    return session.scalar(claimed) is not None
+
+
+def quarter_weeks(session: Session, *, community: Community, quarter: Period) -> list[Week]:
+    """The weeks that overlap the quarter, with their trend figures."""
+    count = (quarter.end - quarter.start).days // 7 + 2
+    weeks = trends(session, community=community, at=quarter.end - timedelta(microseconds=1), weeks=count)
+    return [w for w in weeks if w.start + timedelta(days=7) > quarter.start]
+
+
+def claim_quarter(
+    session: Session, *, community: Community, quarter: Period, summary: str, png: bytes
+) -> int | None:
+    """Store the quarter's review once (unique per community and quarter); None when another run has it."""
+    insert = dialect_insert(session)
+    statement = (
+        insert(QuarterlyReview)
+        .values(
+            team_id=community.team_id,
+            community_id=community.id,
+            quarter=quarter.quarter_key,
+            summary=summary,
+            chart_png=png,
+            created_at=now(),
+        )
+        .on_conflict_do_nothing(index_elements=["team_id", "community_id", "quarter"])
+        .returning(QuarterlyReview.id)
+    )
+    return session.execute(statement).scalar()
