@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -16,8 +15,13 @@ from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput
 from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.listeners import acknowledge, modal_errors, tell
-from copbot.slack.payloads import SubcommandRequest, state_value
-from copbot.slack.workspace import workspace_id
+from copbot.slack.payloads import (
+    BlockActions,
+    BlockSuggestion,
+    SubcommandRequest,
+    ViewSubmission,
+    state_value,
+)
 
 FORM_FIELDS = {
     Block.NAME: Action.NAME,
@@ -58,19 +62,20 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     @app.view(View.COMMUNITY_SETUP)
     def submit_setup(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_setup(deps, body, extensions))
+        ack(**save_setup(deps, ViewSubmission.parse(body), extensions))
         deps.outbox.notify()
 
     @app.options(Action.TIMEZONE)
     def suggest_timezones(ack: Ack, payload: dict[str, Any]) -> None:
-        ack(**blocks.timezone_options(service.find_timezones(payload.get("value", ""))))
+        ack(**blocks.timezone_options(service.find_timezones(BlockSuggestion.parse(payload).value)))
 
     def join_from_button(body: dict[str, Any], respond: Respond) -> None:
-        channel_id = body.get("channel", {}).get("id", "")
-        request = {"team_id": workspace_id(body), "user_id": body["user"]["id"], "channel_id": channel_id}
         try:
+            click = BlockActions.parse(body)
             with session_scope(deps.sessions) as session:
-                community, joined = service.join(session, **request)
+                community, joined = service.join(
+                    session, team_id=click.team_id, user_id=click.user_id, channel_id=click.channel_id
+                )
             text = blocks.joined_message(community, joined=joined)
         except CopbotError as error:
             text = str(error)
@@ -111,18 +116,18 @@ def setup_view(
     )
 
 
-def save_setup(deps: Deps, body: dict[str, Any], extensions: SetupExtensions | None = None) -> dict[str, Any]:
+def save_setup(
+    deps: Deps, submission: ViewSubmission, extensions: SetupExtensions | None = None
+) -> dict[str, Any]:
     """Validate and store the set-up modal; return the `ack()` arguments (field errors or the saved view).
 
     The community and every extension's fields are validated together (all field errors at once) and
     stored in one transaction: a rule broken anywhere stores nothing.
     """
-    view = body["view"]
-    values = view["state"]["values"]
-    channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
-    team_id, user_id = workspace_id(body), body["user"]["id"]
+    channel_id = str(submission.view.metadata.get("channel_id", ""))
+    team_id, user_id = submission.team_id, submission.user_id
     try:
-        form, extra = _parse_form(values, extensions or SetupExtensions())
+        form, extra = _parse_form(submission.view.values, extensions or SetupExtensions())
         setup = flows.Setup(team_id=team_id, channel_id=channel_id, user_id=user_id, form=form, extra=extra)
         with session_scope(deps.sessions) as session:
             community, created = flows.save_setup(session, setup)

@@ -93,3 +93,8 @@ def publish_home(session: Session, *, team_id: str, user_id: str, key: str, at: 
     """Owe the user's App Home as of `at` (through the outbox, under `key`)."""
     view = blocks.home_view(home.home(session, team_id=team_id, user_id=user_id, at=at))
     return outbox.publish_home(session, team_id=team_id, user_id=user_id, key=key, view=view)
+
+
+def refusal_dm(session: Session, *, team_id: str, user_id: str, key: str, text: str) -> None:
+    """Owe a DM that says why an App Home button did nothing (there is no message to answer in)."""
+    outbox.direct_message(session, team_id=team_id, user_id=user_id, key=key, text=text)

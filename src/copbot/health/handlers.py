@@ -26,11 +26,10 @@ from copbot.outbox import service as outbox
 from copbot.reviews import checkins
 from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.errors import user_message
-from copbot.slack.events import on_event
+from copbot.slack.events import on_payload
 from copbot.slack.lanes import opens_view
-from copbot.slack.listeners import acknowledge, tell
-from copbot.slack.payloads import SubcommandRequest
-from copbot.slack.workspace import workspace_id
+from copbot.slack.listeners import acknowledge, answering, tell
+from copbot.slack.payloads import AppHomeOpenedEvent, BlockActions, SubcommandRequest
 
 log = logging.getLogger(__name__)
 
@@ -60,36 +59,38 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         )
     )
 
-    def publish_on_open(session: Session, event: dict[str, Any], body: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home" or not event.get("user"):
+    def publish_on_open(session: Session, payload: AppHomeOpenedEvent) -> None:
+        user_id = payload.event.user
+        if payload.event.tab != "home" or not user_id:
             return
-        key = f"health-home:{event['user']}:{body.get('event_id', '')}"
-        flows.publish_home(session, team_id=workspace_id(body), user_id=event["user"], key=key, at=now())
+        key = f"health-home:{user_id}:{payload.event_id}"
+        flows.publish_home(session, team_id=payload.team_id, user_id=user_id, key=key, at=now())
 
-    on_event(app, deps, "app_home_opened", publish_on_open)
+    on_payload(app, deps, AppHomeOpenedEvent, publish_on_open)
 
     def refresh(body: dict[str, Any]) -> None:
-        user_id, team_id = body["user"]["id"], workspace_id(body)
-        stamp = body.get("actions", [{}])[0].get("action_ts") or now().timestamp()
-        key = f"health-home:{user_id}:refresh:{stamp}"
+        click = BlockActions.parse(body)
+        key = f"health-home:{click.user_id}:refresh:{click.action.action_ts or now().timestamp()}"
         with session_scope(deps.sessions) as session:
-            flows.publish_home(session, team_id=team_id, user_id=user_id, key=key, at=now())
+            flows.publish_home(session, team_id=click.team_id, user_id=click.user_id, key=key, at=now())
         deps.outbox.notify()
 
     @opens_view
     def open_setup(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        try:
-            view = community_handlers.setup_view(
-                deps,
-                team_id=workspace_id(body),
-                channel_id=body.get("actions", [{}])[0].get("value", ""),
-                user_id=body["user"]["id"],
-                extensions=SetupExtensions.of(deps.features),
-            )
-        except CopbotError as error:
-            _tell(deps, respond, body, user_message(error))
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        with answering(respond):  # a payload it cannot read
+            click = BlockActions.parse(body)
+            try:
+                view = community_handlers.setup_view(
+                    deps,
+                    team_id=click.team_id,
+                    channel_id=click.action.value,
+                    user_id=click.user_id,
+                    extensions=SetupExtensions.of(deps.features),
+                )
+            except CopbotError as error:
+                _tell(deps, respond, click, user_message(error))
+                return
+            client.views_open(trigger_id=click.trigger_id, view=view)
 
     app.action(HealthAction.REFRESH_HOME)(ack=acknowledge, lazy=[refresh])
     app.action(HealthAction.OPEN_SETUP)(ack=acknowledge, lazy=[open_setup])
@@ -182,13 +183,12 @@ def send_export(deps: Deps, request: SubcommandRequest, client: WebClient) -> No
     log.info("export of %s uploaded (%d bytes)", command.channel_id, len(content))
 
 
-def _tell(deps: Deps, respond: Respond, body: dict[str, Any], text: str) -> None:
+def _tell(deps: Deps, respond: Respond, click: BlockActions, text: str) -> None:
     """Say why an action failed: in place when the button sits in a message, else by DM (App Home)."""
-    if body.get("response_url"):
+    if click.response_url:
         tell(respond, text)
         return
-    user_id, stamp = body["user"]["id"], body.get("actions", [{}])[0].get("action_ts", "")
+    key = f"health-refusal:{click.user_id}:{click.action.action_ts or now().timestamp()}"
     with session_scope(deps.sessions) as session:
-        key = f"health-refusal:{user_id}:{stamp or now().timestamp()}"
-        outbox.direct_message(session, team_id=workspace_id(body), user_id=user_id, key=key, text=text)
+        flows.refusal_dm(session, team_id=click.team_id, user_id=click.user_id, key=key, text=text)
     deps.outbox.notify()

@@ -31,8 +31,7 @@ from copbot.outbox.models import Kind, OutboxMessage, Status
 from copbot.recognition.handlers import check_unknown_nominees
 from copbot.scheduling.jobs import Job, JobContext
 from copbot.slack.commands import CopRouter, Subcommand, Topic
-from copbot.slack.payloads import SubcommandRequest
-from copbot.slack.workspace import workspace_id
+from copbot.slack.payloads import FunctionExecutedEvent, MalformedPayload, SubcommandRequest
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +73,16 @@ def _ack(ack: Ack) -> None:
 
 def _runner(deps: Deps, callback_id: Function) -> Any:
     def run_step(body: dict[str, Any], client: WebClient, complete: Complete, fail: Fail) -> None:
-        step = step_input(body)
+        try:
+            payload = FunctionExecutedEvent.parse(body)
+        except MalformedPayload as error:
+            fail(str(error))
+            return
+        step = step_input(payload)
         failure = _precheck(deps, client, step)
         with session_scope(deps.sessions) as session:
             outcome = steps.run(session, step, failure=failure)
-            inbox.mark_processed(session, team_id=step.team_id, event_id=body.get("event_id", ""))
+            inbox.mark_processed(session, team_id=step.team_id, event_id=payload.event_id)
         deps.outbox.notify()
         if outcome.awaiting:
             outcome = _await_post(deps, client, step, outcome)
@@ -88,14 +92,14 @@ def _runner(deps: Deps, callback_id: Function) -> Any:
     return run_step
 
 
-def step_input(body: dict[str, Any]) -> steps.StepInput:
+def step_input(payload: FunctionExecutedEvent) -> steps.StepInput:
     """The flows' view of a `function_executed` event."""
-    event = body["event"]
+    event = payload.event
     return steps.StepInput(
-        team_id=workspace_id(body) or event.get("function", {}).get("team_id", ""),
-        execution_id=event["function_execution_id"],
-        callback_id=event["function"]["callback_id"],
-        inputs=event.get("inputs") or {},
+        team_id=payload.team_id or event.function.team_id,
+        execution_id=event.function_execution_id,
+        callback_id=event.function.callback_id,
+        inputs=event.inputs,
     )
 
 

@@ -6,7 +6,6 @@ logged, or sent anywhere; only the hash reaches the service.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -36,10 +35,15 @@ from copbot.reviews import search
 from copbot.scheduling.jobs import Job, JobContext
 from copbot.slack.commands import CopRouter, Reply, Subcommand, Topic
 from copbot.slack.errors import user_message
-from copbot.slack.events import on_event
-from copbot.slack.listeners import acknowledge, modal_errors, tell
-from copbot.slack.payloads import SubcommandRequest, state_value
-from copbot.slack.workspace import workspace_id
+from copbot.slack.events import on_payload
+from copbot.slack.listeners import acknowledge, answering, modal_errors, tell
+from copbot.slack.payloads import (
+    BlockActions,
+    MemberJoinedChannelEvent,
+    SubcommandRequest,
+    ViewSubmission,
+    state_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +74,12 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     _register_teams(deps, router)
     _register_questions(app, deps, router)
     _register_privacy(app, deps, router)
-    on_event(
+    on_payload(
         app,
         deps,
-        "member_joined_channel",
-        lambda s, e, b, found: on_member_joined(s, e, b, found),
-        prepare=lambda event, body: profile_of_joiner(deps, event, body),
+        MemberJoinedChannelEvent,
+        on_member_joined,
+        prepare=lambda payload: profile_of_joiner(deps, payload),
     )
 
 
@@ -289,21 +293,19 @@ def _record_profile(session: Session, *, team_id: str, user_id: str, found: Slac
     )
 
 
-def _joiner(event: dict[str, Any], body: dict[str, Any]) -> tuple[str, str, str]:
-    return workspace_id(body), event.get("channel", ""), event.get("user", "")
+def _joiner(payload: MemberJoinedChannelEvent) -> tuple[str, str, str]:
+    return payload.team_id, payload.event.channel, payload.event.user
 
 
-def profile_of_joiner(deps: Deps, event: dict[str, Any], body: dict[str, Any]) -> SlackProfile | None:
+def profile_of_joiner(deps: Deps, payload: MemberJoinedChannelEvent) -> SlackProfile | None:
     """Before `member_joined_channel`'s transaction: who joined, as Slack tells."""
-    team_id, channel_id, user_id = _joiner(event, body)
+    team_id, channel_id, user_id = _joiner(payload)
     return _profile_before_writing(deps, team_id=team_id, channel_id=channel_id, user_id=user_id)
 
 
-def on_member_joined(
-    session: Session, event: dict[str, Any], body: dict[str, Any], found: SlackProfile | None
-) -> None:
+def on_member_joined(session: Session, payload: MemberJoinedChannelEvent, found: SlackProfile | None) -> None:
     """Welcome a person who joined a community's channel, with a mentor; bots and re-joins are skipped."""
-    team_id, channel_id, user_id = _joiner(event, body)
+    team_id, channel_id, user_id = _joiner(payload)
     if found is None or community_for_channel(session, team_id=team_id, channel_id=channel_id) is None:
         return
     _record_profile(session, team_id=team_id, user_id=user_id, found=found)
@@ -372,19 +374,22 @@ def _register_questions(app: App, deps: Deps, router: CopRouter) -> None:
 
     @app.view(PeopleView.ASK)
     def submit_ask(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_ask(deps, body))
+        ack(**save_ask(deps, ViewSubmission.parse(body)))
         deps.outbox.notify()
 
     def question_action(body: dict[str, Any], respond: Respond) -> None:
-        tell(respond, _question_action(deps, body))
+        with answering(respond):  # a payload it cannot read
+            tell(respond, _question_action(deps, BlockActions.parse(body)))
         deps.outbox.notify()
 
     def draft_action(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        answer = _draft_action(deps, body)
-        if body.get("view"):  # the buttons sat in the question modal: answer in it
-            client.views_update(view_id=body["view"]["id"], view=blocks.notice_view("Your question", answer))
-        else:
-            tell(respond, answer, replace=True)
+        with answering(respond):  # a payload it cannot read
+            click = BlockActions.parse(body)
+            answer = _draft_action(deps, click)
+            if click.view:  # the buttons sat in the question modal: answer in it
+                client.views_update(view_id=click.view.id, view=blocks.notice_view("Your question", answer))
+            else:
+                tell(respond, answer, replace=True)
         deps.outbox.notify()
 
     for action in (PeopleAction.CLOSE_QUESTION, PeopleAction.DELETE_QUESTION):
@@ -427,12 +432,12 @@ def open_ask(request: SubcommandRequest, client: WebClient) -> None:
     )
 
 
-def save_ask(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def save_ask(deps: Deps, submission: ViewSubmission) -> dict[str, Any]:
     """Validate and post the modal's question; return the `ack()` arguments."""
-    view = body["view"]
-    channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
-    team_id, user_id = workspace_id(body), body["user"]["id"]
-    text = state_value(view["state"]["values"], PeopleBlock.ASK_TEXT, PeopleAction.ASK_INPUT) or ""
+    view = submission.view
+    channel_id = str(view.metadata.get("channel_id", ""))
+    team_id, user_id = submission.team_id, submission.user_id
+    text = state_value(view.values, PeopleBlock.ASK_TEXT, PeopleAction.ASK_INPUT) or ""
     try:
         with session_scope(deps.sessions) as session:
             question = service.draft_question(
@@ -455,23 +460,21 @@ def save_ask(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     return {"response_action": "update", "view": blocks.asked_view(community)}
 
 
-def _action_target(body: dict[str, Any]) -> tuple[str, int, str]:
-    action = body["actions"][0]
-    value = action.get("value", "")
-    if not value.isdigit():
+def _action_target(click: BlockActions) -> tuple[str, int, str]:
+    if not click.action.value.isdigit():
         raise InvalidInput({"question": "That button is out of date."})
-    return workspace_id(body), int(value), action["action_id"]
+    return click.team_id, int(click.action.value), click.action.action_id
 
 
-def _question_action(deps: Deps, body: dict[str, Any]) -> str:
+def _question_action(deps: Deps, click: BlockActions) -> str:
     try:
-        team_id, question_id, action_id = _action_target(body)
+        team_id, question_id, action_id = _action_target(click)
         with session_scope(deps.sessions) as session:
             flows.end_question(
                 session,
                 team_id=team_id,
                 question_id=question_id,
-                author=_author(deps, team_id, body["user"]["id"]),
+                author=_author(deps, team_id, click.user_id),
                 delete_it=action_id == PeopleAction.DELETE_QUESTION,
                 at=now(),
             )
@@ -482,10 +485,10 @@ def _question_action(deps: Deps, body: dict[str, Any]) -> str:
     return ":white_check_mark: Marked answered. Thank you for asking!"
 
 
-def _draft_action(deps: Deps, body: dict[str, Any]) -> str:
+def _draft_action(deps: Deps, click: BlockActions) -> str:
     try:
-        team_id, question_id, action_id = _action_target(body)
-        author = _author(deps, team_id, body["user"]["id"])
+        team_id, question_id, action_id = _action_target(click)
+        author = _author(deps, team_id, click.user_id)
         with session_scope(deps.sessions) as session:
             if action_id == PeopleAction.DROP_DRAFT:
                 service.drop_draft(session, team_id=team_id, question_id=question_id, author=author)
@@ -564,12 +567,13 @@ def _register_privacy(app: App, deps: Deps, router: CopRouter) -> None:
     )
 
     def forget_me(body: dict[str, Any], respond: Respond) -> None:
-        team_id, user_id = workspace_id(body), body["user"]["id"]
-        with session_scope(deps.sessions) as session:
-            person = Person(team_id, user_id, hash_key_for(deps.settings))
-            report = privacy.forget(session, deps.features, person)
-        log.info("forgot a member on request: %s", ", ".join(sorted(report.counts)) or "nothing held")
-        tell(respond, blocks.forgotten_message(), replace=True)
+        with answering(respond):  # a payload it cannot read
+            click = BlockActions.parse(body)
+            with session_scope(deps.sessions) as session:
+                person = Person(click.team_id, click.user_id, hash_key_for(deps.settings))
+                report = privacy.forget(session, deps.features, person)
+            log.info("forgot a member on request: %s", ", ".join(sorted(report.counts)) or "nothing held")
+            tell(respond, blocks.forgotten_message(), replace=True)
 
     def keep_me(respond: Respond) -> None:
         tell(respond, "Nothing was deleted.", replace=True)

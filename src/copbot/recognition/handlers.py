@@ -12,7 +12,6 @@ for in time gets a field error asking to send again, and nothing is stored (neve
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,8 +47,16 @@ from copbot.slack.errors import user_message
 from copbot.slack.events import on_event
 from copbot.slack.lanes import opens_view, refuse_after_ack
 from copbot.slack.listeners import acknowledge, modal_errors, tell
-from copbot.slack.payloads import CommandRequest, SubcommandRequest, state_value
-from copbot.slack.workspace import workspace_id
+from copbot.slack.payloads import (
+    BlockActions,
+    CommandRequest,
+    Interaction,
+    MalformedPayload,
+    MessageShortcut,
+    SubcommandRequest,
+    ViewSubmission,
+    state_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,34 +84,44 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         command = CommandRequest.parse(body)
         nominees, story = service.parse_command_text(command.text)
         try:
-            open_modal(deps, client, body=body, channel_id=command.channel_id, nominees=nominees, story=story)
+            open_modal(
+                deps, client, asker=command, channel_id=command.channel_id, nominees=nominees, story=story
+            )
         except CopbotError:
             return  # the ack already said why
 
     @opens_view
     def open_from_message(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        channel_id, message = body["channel"]["id"], body.get("message", {})
         try:
-            permalink = client.chat_getPermalink(channel=channel_id, message_ts=message["ts"])["permalink"]
+            shortcut = MessageShortcut.parse(body)
+        except MalformedPayload as error:
+            tell(respond, user_message(error))
+            return
+        channel_id, message = shortcut.channel_id, shortcut.message
+        try:
+            permalink = client.chat_getPermalink(channel=channel_id, message_ts=message.ts)["permalink"]
         except SlackApiError as error:
             log.warning("no permalink for a recognized message: %s", error.response.get("error"))
             permalink = None
-        author = [message["user"]] if message.get("user") and not message.get("bot_id") else []
+        author = [message.person] if message.person else []
         try:
-            open_modal(deps, client, body=body, channel_id=channel_id, nominees=author, permalink=permalink)
+            open_modal(
+                deps, client, asker=shortcut, channel_id=channel_id, nominees=author, permalink=permalink
+            )
         except CopbotError as error:
             tell(respond, user_message(error))
 
     @opens_view
     def open_from_item(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        value = body["actions"][0].get("value", "")
         try:
+            click = BlockActions.parse(body)
+            value = click.action.value
             with session_scope(deps.sessions) as session:
-                item = learning.item_for_thanks(session, team_id=workspace_id(body), value=value)
+                item = learning.item_for_thanks(session, team_id=click.team_id, value=value)
             open_modal(
                 deps,
                 client,
-                body=body,
+                asker=click,
                 community_id=item.community_id,
                 nominees=item.authors,
                 subject=value,
@@ -115,12 +132,13 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     @app.view(RecognitionView.NOMINATE)
     def submit_nomination(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack(**save_nomination(deps, body, client))
+        ack(**save_nomination(deps, ViewSubmission.parse(body), client))
         deps.outbox.notify()
 
     def learn_nominees(body: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = _who(body)
-        chosen = [u for u in body["actions"][0].get("selected_users") or [] if u != user_id]
+        click = BlockActions.parse(body)
+        team_id = click.team_id
+        chosen = [u for u in click.action.selected_users if u != click.user_id]
         with session_scope(deps.sessions) as session:
             unknown = service.stale_users(session, team_id=team_id, user_ids=chosen)
         facts = fetch_facts(client, unknown)
@@ -260,7 +278,7 @@ def open_modal(
     deps: Deps,
     client: WebClient,
     *,
-    body: dict[str, Any],
+    asker: CommandRequest | Interaction,
     channel_id: str | None = None,
     community_id: int | None = None,
     nominees: Sequence[str] = (),
@@ -269,8 +287,8 @@ def open_modal(
     subject: str | None = None,
     subject_title: str | None = None,
 ) -> None:
-    """Check the pre-filled nominees with users.info, then open the nomination modal."""
-    team_id, user_id = _who(body)
+    """Check the pre-filled nominees with users.info, then open the nomination modal for `asker`."""
+    team_id, user_id = asker.team_id, asker.user_id
     facts = fetch_facts(client, [u for u in nominees if u != user_id])
     with session_scope(deps.sessions) as session:
         service.record_facts(session, team_id=team_id, facts=facts)
@@ -295,14 +313,7 @@ def open_modal(
             dropped=dropped,
         )
     )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
-
-
-def _who(body: dict[str, Any]) -> tuple[str, str]:
-    """The team and user of a slash command (flat ids) or of an interaction (nested objects)."""
-    if "user_id" in body:  # a slash command's form body
-        return workspace_id(body), body["user_id"]
-    return workspace_id(body), body["user"]["id"]
+    client.views_open(trigger_id=asker.trigger_id, view=view)
 
 
 def fetch_facts(client: WebClient, user_ids: Sequence[str]) -> list[service.Fact]:
@@ -352,12 +363,11 @@ def read_form(values: dict[str, Any], meta: dict[str, Any]) -> service.Nominatio
     )
 
 
-def save_nomination(deps: Deps, body: dict[str, Any], client: WebClient) -> dict[str, Any]:
+def save_nomination(deps: Deps, submission: ViewSubmission, client: WebClient) -> dict[str, Any]:
     """Validate and store a submitted nomination with its DMs and post; return the `ack()` arguments."""
-    view = body["view"]
-    team_id, user_id = workspace_id(body), body["user"]["id"]
-    meta = json.loads(view.get("private_metadata") or "{}")
-    form = read_form(view["state"]["values"], meta)
+    team_id, user_id = submission.team_id, submission.user_id
+    meta = submission.view.metadata
+    form = read_form(submission.view.values, meta)
     try:
         check_unknown_nominees(
             deps, client, team_id=team_id, nominees=[u for u in form.nominees if u != user_id]

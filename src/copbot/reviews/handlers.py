@@ -34,11 +34,19 @@ from copbot.reviews.ids import (
 from copbot.reviews.models import CheckinAnswer
 from copbot.rituals.ids import SessionAction
 from copbot.slack.commands import CopRouter, Subcommand, Topic
-from copbot.slack.events import on_event
+from copbot.slack.events import on_payload
 from copbot.slack.lanes import opens_view
 from copbot.slack.listeners import acknowledge, answering, modal_errors, tell
-from copbot.slack.payloads import SubcommandRequest, state_value
-from copbot.slack.workspace import workspace_domain, workspace_id
+from copbot.slack.payloads import (
+    BlockActions,
+    BlockSuggestion,
+    CommandRequest,
+    MessageShortcut,
+    ReactionAddedEvent,
+    SubcommandRequest,
+    ViewSubmission,
+    state_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,24 +113,27 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     @opens_view
     def open_from_command(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            draft = ReviewDraft(template=_template_for(body), title=(body.get("text") or "").strip()[:150])
-            _open_review(deps, client, body, channel_id=body["channel_id"], draft=draft)
+            command = CommandRequest.parse(body)
+            draft = ReviewDraft(template=_template_for(command), title=command.text.strip()[:150])
+            _open_review(
+                deps, client, command.team_id, command.trigger_id, channel_id=command.channel_id, draft=draft
+            )
 
     app.command(ReviewCommand.POSTMORTEM)(ack=acknowledge, lazy=[open_from_command])
 
     @app.view(ReviewView.REVIEW)
     def submit_review(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_review(deps, body))
+        ack(**save_review(deps, ViewSubmission.parse(body)))
         deps.outbox.notify()
 
     @app.view(ReviewView.PLAYBOOK)
     def submit_playbook(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_playbook(deps, body))
+        ack(**save_playbook(deps, ViewSubmission.parse(body)))
         deps.outbox.notify()
 
     @app.view(ReviewView.LESSON)
     def submit_lesson(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_lesson(deps, body))
+        ack(**save_lesson(deps, ViewSubmission.parse(body)))
 
     @app.view(ReviewView.APPLIED_WHERE)
     def submit_applied_where(ack: Ack, body: dict[str, Any]) -> None:
@@ -131,8 +142,9 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     @app.options(ReviewField.RELATED)
     def suggest_related(ack: Ack, body: dict[str, Any]) -> None:
+        typed = BlockSuggestion.parse(body)
         with session_scope(deps.sessions) as session:
-            found = service.find_reviews(session, team_id=workspace_id(body), text=body.get("value", ""))
+            found = service.find_reviews(session, team_id=typed.team_id, text=typed.value)
             ack(**blocks.related_options(found))
 
     _register_buttons(app, deps, acknowledge)
@@ -143,7 +155,7 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     @opens_view
     def open_edit(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            open_review_editor(deps, body, client)
+            open_review_editor(deps, BlockActions.parse(body), client)
 
     @opens_view
     def mark_applied(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -157,7 +169,7 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     @opens_view
     def open_promote(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            open_promotion(deps, body, client)
+            open_promotion(deps, BlockActions.parse(body), client)
 
     def turn_page(body: dict[str, Any], respond: Respond) -> None:
         with answering(respond):
@@ -170,27 +182,26 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     @opens_view
     def open_playbook_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
+            click = BlockActions.parse(body)
             with session_scope(deps.sessions) as session:
-                community = _community_by_id(session, workspace_id(body), _action(body).get("value"))
+                community = _community_by_id(session, click.team_id, click.action.value)
             view = blocks.playbook_modal(metadata={"community_id": community.id}, community=community)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            client.views_open(trigger_id=click.trigger_id, view=view)
 
     def answer_lesson(body: dict[str, Any], respond: Respond) -> None:
         with answering(respond):
-            respond(replace_original=True, **lesson_answer(deps, body))
+            respond(replace_original=True, **lesson_answer(deps, BlockActions.parse(body)))
 
     @opens_view
     def open_lesson_update(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
+            click = BlockActions.parse(body)
             with session_scope(deps.sessions) as session:
                 lesson = service.get_lesson(
-                    session,
-                    team_id=workspace_id(body),
-                    lesson_id=_int_value(body),
-                    user_id=body["user"]["id"],
+                    session, team_id=click.team_id, lesson_id=_int_value(click), user_id=click.user_id
                 )
                 view = blocks.lesson_modal(lesson)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            client.views_open(trigger_id=click.trigger_id, view=view)
 
     app.action(ReviewAction.EDIT)(ack=acknowledge, lazy=[open_edit])
     app.action(ReviewAction.APPLIED)(ack=acknowledge, lazy=[mark_applied])
@@ -215,38 +226,48 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
     @opens_view
     def capture_thread(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            channel_id = body["channel"]["id"]
-            message = body.get("message", {})
-            root = message.get("thread_ts") or message.get("ts")
-            draft = draft_from_thread(client, channel_id=channel_id, root_ts=root, user_id=body["user"]["id"])
-            _open_review(deps, client, body, channel_id=channel_id, draft=draft)
+            shortcut = MessageShortcut.parse(body)
+            channel_id = shortcut.channel_id
+            root = shortcut.message.root_ts
+            draft = draft_from_thread(client, channel_id=channel_id, root_ts=root, user_id=shortcut.user_id)
+            _open_review(
+                deps, client, shortcut.team_id, shortcut.trigger_id, channel_id=channel_id, draft=draft
+            )
 
     @opens_view
     def record_captured(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            value = json.loads(_action(body).get("value") or "{}")
+            click = BlockActions.parse(body)
+            value = _json_value(click)
             channel_id, ts = str(value.get("c", "")), str(value.get("ts", ""))
             draft = draft_from_message(client, channel_id=channel_id, ts=ts)
-            _open_review(deps, client, body, channel_id=channel_id, draft=draft)
+            _open_review(deps, client, click.team_id, click.trigger_id, channel_id=channel_id, draft=draft)
 
     @opens_view
     def open_from_session(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            occurrence = _int_value(body)
-            channel_id = body.get("channel", {}).get("id", "")
+            click = BlockActions.parse(body)
             _open_review(
-                deps, client, body, channel_id=channel_id, draft=ReviewDraft(), occurrence_id=occurrence
+                deps,
+                client,
+                click.team_id,
+                click.trigger_id,
+                channel_id=click.channel_id,
+                draft=ReviewDraft(),
+                occurrence_id=_int_value(click),
             )
 
     @opens_view
     def open_from_reminder(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            value = json.loads(_action(body).get("value") or "{}")
+            click = BlockActions.parse(body)
+            value = _json_value(click)
             occurrence = int(value["o"]) if str(value.get("o", "")).isdigit() else None
             _open_review(
                 deps,
                 client,
-                body,
+                click.team_id,
+                click.trigger_id,
                 channel_id=str(value.get("c", "")),
                 draft=ReviewDraft(),
                 occurrence_id=occurrence,
@@ -255,14 +276,21 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
     @opens_view
     def open_from_nomination(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
+            click = BlockActions.parse(body)
             with session_scope(deps.sessions) as session:
                 nomination = service.get_nomination(
-                    session, team_id=workspace_id(body), nomination_id=_int_value(body)
+                    session, team_id=click.team_id, nomination_id=_int_value(click)
                 )
                 community = session.get_one(Community, nomination.community_id)
                 draft = ReviewDraft.of_story(nomination)
             _open_review(
-                deps, client, body, channel_id=community.channel_id, draft=draft, nomination_id=nomination.id
+                deps,
+                client,
+                click.team_id,
+                click.trigger_id,
+                channel_id=community.channel_id,
+                draft=draft,
+                nomination_id=nomination.id,
             )
 
     app.shortcut(ReviewShortcut.CAPTURE_REVIEW)(ack=acknowledge, lazy=[capture_thread])
@@ -270,26 +298,29 @@ def _register_captures(app: App, deps: Deps, acknowledge: Any) -> None:
     app.action(ReviewAction.RECORD_CAPTURED)(ack=acknowledge, lazy=[record_captured])
     app.action(SessionAction.OPEN_REVIEW_FROM_SESSION)(ack=acknowledge, lazy=[open_from_session])
     app.action(ReviewAction.OPEN_REVIEW)(ack=acknowledge, lazy=[open_from_reminder])
-    on_event(app, deps, "reaction_added", handle_reaction)
+    on_payload(app, deps, ReactionAddedEvent, handle_reaction)
 
 
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _action(body: dict[str, Any]) -> dict[str, Any]:
-    action: dict[str, Any] = (body.get("actions") or [{}])[0]
-    return action
-
-
-def _int_value(body: dict[str, Any]) -> int:
-    value = str(_action(body).get("value", ""))
-    if not value.isdigit():
+def _int_value(click: BlockActions) -> int:
+    if not click.action.value.isdigit():
         raise NotFound("That button is out of date.")
-    return int(value)
+    return int(click.action.value)
 
 
-def _template_for(body: dict[str, Any]) -> str:
-    return "postmortem" if body.get("command") == ReviewCommand.POSTMORTEM else "after_action"
+def _json_value(click: BlockActions) -> dict[str, Any]:
+    """A button's value that carries a JSON object ({} when it does not)."""
+    try:
+        value = json.loads(click.action.value or "{}")
+    except ValueError:
+        raise NotFound("That button is out of date.") from None
+    return value if isinstance(value, dict) else {}
+
+
+def _template_for(command: CommandRequest) -> str:
+    return "postmortem" if command.command == ReviewCommand.POSTMORTEM else "after_action"
 
 
 def _community_by_id(session: Session, team_id: str, community_id: Any) -> Community:
@@ -302,7 +333,8 @@ def _community_by_id(session: Session, team_id: str, community_id: Any) -> Commu
 def _open_review(
     deps: Deps,
     client: WebClient,
-    body: dict[str, Any],
+    team_id: str,
+    trigger_id: str,
     *,
     channel_id: str,
     draft: ReviewDraft,
@@ -311,7 +343,6 @@ def _open_review(
 ) -> None:
     """Open the review modal for the channel's community, or with a community choice when it has none
     (linked to the session, or the recognition, it is written from)."""
-    team_id = workspace_id(body)
     with session_scope(deps.sessions) as session:
         community = communities.community_for_channel(session, team_id=team_id, channel_id=channel_id)
         choices = [] if community else service.workspace_communities(session, team_id=team_id)
@@ -323,35 +354,26 @@ def _open_review(
     if nomination_id is not None:
         metadata["nomination_id"] = nomination_id
     view = blocks.review_modal(draft, metadata=metadata, community=community, choices=choices)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    client.views_open(trigger_id=trigger_id, view=view)
 
 
-def _metadata(body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(body["view"].get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _field_values(body: dict[str, Any], fields: list[ReviewField]) -> dict[str, Any]:
-    values = body["view"]["state"]["values"]
-    return {f.name.lower(): state_value(values, f, f) for f in fields}
+def _field_values(submission: ViewSubmission, fields: list[ReviewField]) -> dict[str, Any]:
+    return {f.name.lower(): state_value(submission.view.values, f, f) for f in fields}
 
 
 # --- modal submissions (validated and stored before the ack) ---------------------------------------
 
 
-def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def save_review(deps: Deps, submission: ViewSubmission) -> dict[str, Any]:
     """Validate and store the review modal, owing its channel post (or the post's update); return ack args."""
-    metadata = _metadata(body)
+    metadata = submission.view.metadata
     try:
         entry = flows.ReviewEntry(
-            team_id=workspace_id(body),
-            user_id=body["user"]["id"],
-            form=service.ReviewForm.parse(_field_values(body, REVIEW_FIELDS)),
+            team_id=submission.team_id,
+            user_id=submission.user_id,
+            form=service.ReviewForm.parse(_field_values(submission, REVIEW_FIELDS)),
             review_id=_int(metadata, "review_id"),
-            community_id=_chosen_community(body, metadata),
+            community_id=_chosen_community(submission),
             occurrence_id=_int(metadata, "occurrence_id"),
             nomination_id=_int(metadata, "nomination_id"),
         )
@@ -370,10 +392,11 @@ def save_review(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     return {"response_action": "update", "view": view}
 
 
-def _chosen_community(body: dict[str, Any], metadata: dict[str, Any]) -> Any:
+def _chosen_community(submission: ViewSubmission) -> Any:
     """The modal's community id: fixed in its metadata, or chosen in its picker when run outside one."""
-    return metadata.get("community_id") or state_value(
-        body["view"]["state"]["values"], ReviewField.COMMUNITY, ReviewField.COMMUNITY
+    view = submission.view
+    return view.metadata.get("community_id") or state_value(
+        view.values, ReviewField.COMMUNITY, ReviewField.COMMUNITY
     )
 
 
@@ -383,17 +406,16 @@ def _int(metadata: dict[str, Any], key: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def save_playbook(deps: Deps, submission: ViewSubmission) -> dict[str, Any]:
     """Validate and store the playbook modal, owing its channel post; return ack args."""
-    metadata = _metadata(body)
     try:
         entry = flows.PlaybookEntry(
-            team_id=workspace_id(body),
-            user_id=body["user"]["id"],
-            form=service.PlaybookForm.parse(_field_values(body, PLAYBOOK_FIELDS)),
-            community_id=_chosen_community(body, metadata),
-            source_review_id=_int(metadata, "review_id"),
-            domain=workspace_domain(body),
+            team_id=submission.team_id,
+            user_id=submission.user_id,
+            form=service.PlaybookForm.parse(_field_values(submission, PLAYBOOK_FIELDS)),
+            community_id=_chosen_community(submission),
+            source_review_id=_int(submission.view.metadata, "review_id"),
+            domain=submission.team_domain,
         )
         with session_scope(deps.sessions) as session:
             flows.save_playbook(session, entry)
@@ -404,17 +426,17 @@ def save_playbook(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     return {"response_action": "clear"}
 
 
-def save_lesson(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def save_lesson(deps: Deps, submission: ViewSubmission) -> dict[str, Any]:
     """Store a lesson's new wording; return ack args."""
-    values = body["view"]["state"]["values"]
-    lesson_id = _metadata(body).get("lesson_id")
+    values = submission.view.values
+    lesson_id = _int(submission.view.metadata, "lesson_id")
     try:
         with session_scope(deps.sessions) as session:
             service.rewrite_lesson(
                 session,
-                team_id=workspace_id(body),
-                lesson_id=int(lesson_id or 0),
-                user_id=body["user"]["id"],
+                team_id=submission.team_id,
+                lesson_id=lesson_id or 0,
+                user_id=submission.user_id,
                 text=state_value(values, ReviewField.LESSON_TEXT, ReviewField.LESSON_TEXT) or "",
             )
     except InvalidInput as error:
@@ -427,24 +449,24 @@ def save_lesson(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
 # --- after-ack work --------------------------------------------------------------------------------
 
 
-def open_review_editor(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+def open_review_editor(deps: Deps, click: BlockActions, client: WebClient) -> None:
     """Open the review modal pre-filled with a review, for one of its authors."""
     with session_scope(deps.sessions) as session:
-        review = service.get_review(session, team_id=workspace_id(body), review_id=_int_value(body))
-        service.require_editor(review, user_id=body["user"]["id"])
+        review = service.get_review(session, team_id=click.team_id, review_id=_int_value(click))
+        service.require_editor(review, user_id=click.user_id)
         related = service.reviews_by_id(session, team_id=review.team_id, ids=review.related_ids)
         community = session.get_one(Community, review.community_id)
         draft = ReviewDraft.of(review, [related[i] for i in review.related_ids if i in related])
         view = blocks.review_modal(
             draft, metadata={"review_id": review.id}, community=community, editing=True
         )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    client.views_open(trigger_id=click.trigger_id, view=view)
 
 
-def open_promotion(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+def open_promotion(deps: Deps, click: BlockActions, client: WebClient) -> None:
     """Open the playbook modal pre-filled from a review's lessons, linked back to it."""
     with session_scope(deps.sessions) as session:
-        review = service.get_review(session, team_id=workspace_id(body), review_id=_int_value(body))
+        review = service.get_review(session, team_id=click.team_id, review_id=_int_value(click))
         community = session.get_one(Community, review.community_id)
         view = blocks.playbook_modal(
             metadata={"community_id": community.id, "review_id": review.id},
@@ -453,7 +475,7 @@ def open_promotion(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
             when=review.context,
             steps="\n".join(lesson.text for lesson in review.lessons),
         )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    client.views_open(trigger_id=click.trigger_id, view=view)
 
 
 def applied(deps: Deps, body: dict[str, Any]) -> str | dict[str, Any]:
@@ -516,12 +538,10 @@ def applied_where(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
 
 def lesson_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     """Apply the owner's answer to a due lesson (still true, or retire); return the DM's replacement."""
-    retire = _action(body).get("action_id") == ReviewAction.LESSON_RETIRE
+    retire = click.action.action_id == ReviewAction.LESSON_RETIRE
     change = service.retire_lesson if retire else service.verify_lesson
     with session_scope(deps.sessions) as session:
-        lesson = change(
-            session, team_id=workspace_id(body), lesson_id=_int_value(body), user_id=body["user"]["id"]
-        )
+        lesson = change(session, team_id=click.team_id, lesson_id=_int_value(click), user_id=click.user_id)
         return blocks.lesson_answered(lesson, at=now())
 
 
@@ -588,22 +608,21 @@ def draft_from_message(client: WebClient, *, channel_id: str, ts: str) -> Review
     )
 
 
-def handle_reaction(session: Session, event: dict[str, Any], body: dict[str, Any]) -> None:
+def handle_reaction(session: Session, payload: ReactionAddedEvent) -> None:
     """Offer a message's author, once per message, to record it when it gets the community's capture emoji."""
-    item = event.get("item") or {}
-    author = event.get("item_user")
-    bots = {a.get("user_id") for a in body.get("authorizations") or []}
-    if item.get("type") != "message" or not author or author in bots:
+    event = payload.event
+    author = event.item_user
+    if event.item.type != "message" or not author or author in payload.bot_user_ids:
         return
     flows.offer_capture(
         session,
         flows.Reaction(
-            team_id=workspace_id(body),
-            channel_id=item.get("channel", ""),
-            message_ts=str(item.get("ts", "")),
-            emoji=event.get("reaction", ""),
+            team_id=payload.team_id,
+            channel_id=event.item.channel,
+            message_ts=event.item.ts,
+            emoji=event.reaction,
             author_id=author,
-            reactor_id=event.get("user"),
+            reactor_id=event.user,
         ),
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -35,9 +34,8 @@ from copbot.rituals.models import (
 from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.lanes import opens_view
-from copbot.slack.listeners import acknowledge, modal_errors, tell
-from copbot.slack.payloads import SubcommandRequest, state_value
-from copbot.slack.workspace import workspace_id
+from copbot.slack.listeners import acknowledge, answering, modal_errors, tell
+from copbot.slack.payloads import BlockActions, SubcommandRequest, ViewSubmission, state_value
 
 log = logging.getLogger(__name__)
 
@@ -134,19 +132,19 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     @app.view(RitualView.CYCLE)
     def submit_cycle(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_schedule(deps, body, ScheduleKind.CYCLE))
+        ack(**save_schedule(deps, ViewSubmission.parse(body), ScheduleKind.CYCLE))
         deps.outbox.notify()
 
     @app.view(RitualView.SESSIONS)
     def submit_sessions(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_schedule(deps, body, ScheduleKind.SESSIONS))
+        ack(**save_schedule(deps, ViewSubmission.parse(body), ScheduleKind.SESSIONS))
         deps.outbox.notify()
 
     def acknowledge(ack: Ack) -> None:
         ack()
 
     def relabel(body: dict[str, Any], client: WebClient) -> None:
-        relabel_schedule_modal(deps, body, client)
+        relabel_schedule_modal(deps, BlockActions.parse(body), client)
 
     app.action(RitualField.THEN)(ack=acknowledge, lazy=[relabel])
 
@@ -160,20 +158,24 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     _button(app, deps, re.compile(r"^ritual_(new_cycle|new_sessions|edit)$"), on_open_modal)
 
 
-ButtonWork = Callable[[Deps, Session, dict[str, Any], WebClient], str | dict[str, Any] | None]
+ButtonWork = Callable[[Deps, Session, BlockActions, WebClient], str | dict[str, Any] | None]
 
 
 def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWork) -> None:
     """Ack at once; do the work after the ack in one transaction; answer the clicker ephemerally."""
 
     def run(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        with answering(respond):  # a payload it cannot read
+            answer_click(BlockActions.parse(body), client, respond)
+
+    def answer_click(click: BlockActions, client: WebClient, respond: Respond) -> None:
         try:
             with session_scope(deps.sessions) as session:
-                reply = work(deps, session, body, client)
+                reply = work(deps, session, click, client)
             deps.outbox.notify()
         except Exception as error:
             reply = user_message(error)
-        if not body.get("response_url"):
+        if not click.response_url:
             return  # a click in a modal: nowhere to answer ephemerally; the action took effect
         if isinstance(reply, str):
             tell(respond, reply)
@@ -186,18 +188,17 @@ def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWor
     app.action(action)(ack=acknowledge, lazy=[run])
 
 
-def _ids(body: dict[str, Any]) -> tuple[str, str, str, str]:
+def _ids(click: BlockActions) -> tuple[str, str, str, str]:
     """(team_id, user_id, action_id, value) of a button click."""
-    action = body["actions"][0]
-    return workspace_id(body), body["user"]["id"], action["action_id"], action.get("value", "")
+    return click.team_id, click.user_id, click.action.action_id, click.action.value
 
 
 # --- buttons on posts ------------------------------------------------------------------------------
 
 
-def on_rsvp(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+def on_rsvp(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
     """Record an RSVP and update the counts in place."""
-    team_id, user_id, action, value = _ids(body)
+    team_id, user_id, action, value = _ids(click)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     response = RSVPS[RitualAction(action)]
     if service.rsvp(session, occurrence=occurrence, user_id=user_id, response=response, at=now()):
@@ -205,9 +206,9 @@ def on_rsvp(deps: Deps, session: Session, body: dict[str, Any], client: WebClien
     return f"Noted: {RSVP_WORDS[response]}. Change it any time with the buttons."
 
 
-def on_attended(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+def on_attended(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
     """Record presence at a session that has started."""
-    team_id, user_id, _, value = _ids(body)
+    team_id, user_id, _, value = _ids(click)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     if service.mark_attended(session, occurrence=occurrence, user_id=user_id, at=now()):
         flows.owe_update(session, occurrence)
@@ -215,9 +216,9 @@ def on_attended(deps: Deps, session: Session, body: dict[str, Any], client: WebC
     return "You were already counted."
 
 
-def on_sign_up(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+def on_sign_up(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
     """Sign up for a cycle (kickoff) or for a finale demo; the post's list updates in place."""
-    team_id, user_id, _, value = _ids(body)
+    team_id, user_id, _, value = _ids(click)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     if not service.sign_up(session, occurrence=occurrence, user_id=user_id, at=now()):
         return "You are already signed up."
@@ -227,10 +228,10 @@ def on_sign_up(deps: Deps, session: Session, body: dict[str, Any], client: WebCl
     return f":tada: You are signed up for *{escape(community.name)}*."
 
 
-def on_pulse(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+def on_pulse(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
     """Store an anonymous pulse answer; the post shows averages once enough have answered."""
-    team_id, user_id, action, value = _ids(body)
-    question = "safety" if body["actions"][0].get("block_id") == RitualBlock.PULSE_SAFETY else "value"
+    team_id, user_id, action, value = _ids(click)
+    question = "safety" if click.action.block_id == RitualBlock.PULSE_SAFETY else "value"
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
     score = int(action.rsplit("_", 1)[1])
     service.answer_pulse(
@@ -252,9 +253,9 @@ def pulse_key(deps: Deps) -> bytes:
 # --- facilitator DMs -------------------------------------------------------------------------------
 
 
-def on_answer(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+def on_answer(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
     """Accept, swap or skip; the DM shows the answer, the next in line is asked when needed."""
-    team_id, user_id, action, value = _ids(body)
+    team_id, user_id, action, value = _ids(click)
     answer = ANSWERS[RitualAction(action)]
     at = now()
     ask, occurrence = service.answer_ask(
@@ -407,12 +408,11 @@ def _modal_for(
     )
 
 
-def save_schedule(deps: Deps, body: dict[str, Any], kind: ScheduleKind) -> dict[str, Any]:
+def save_schedule(deps: Deps, submission: ViewSubmission, kind: ScheduleKind) -> dict[str, Any]:
     """Validate and store a schedule modal; return the `ack()` arguments."""
-    view = body["view"]
-    values = view["state"]["values"]
-    metadata = json.loads(view.get("private_metadata") or "{}")
-    team_id, user_id = workspace_id(body), body["user"]["id"]
+    values = submission.view.values
+    metadata = submission.view.metadata
+    team_id, user_id = submission.team_id, submission.user_id
     names = CYCLE_FIELDS if kind == ScheduleKind.CYCLE else SESSION_FIELDS
     fields = {name: state_value(values, FIELD_BLOCKS[name], FIELD_BLOCKS[name]) for name in names}
     try:
@@ -462,14 +462,16 @@ def _coming(community: Community, schedule: RitualSchedule) -> list[service.Plan
     ]
 
 
-def relabel_schedule_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+def relabel_schedule_modal(deps: Deps, click: BlockActions, client: WebClient) -> None:
     """Follow the "When I save" choice on the submit button (Slack keeps what was typed)."""
-    view = body["view"]
-    metadata = json.loads(view.get("private_metadata") or "{}")
-    then = _then(view["state"]["values"]) or blocks.Then.LIVE
+    view = click.view
+    if view is None:
+        return  # the choice sits only in the schedule modals
+    metadata = view.metadata
+    then = _then(view.values) or blocks.Then.LIVE
     with session_scope(deps.sessions) as session:
         community = communities.require_community(
-            session, team_id=workspace_id(body), channel_id=metadata.get("channel_id", "")
+            session, team_id=click.team_id, channel_id=metadata.get("channel_id", "")
         )
         schedule_id = metadata.get("schedule_id")
         schedule = (
@@ -477,47 +479,47 @@ def relabel_schedule_modal(deps: Deps, body: dict[str, Any], client: WebClient) 
             if schedule_id
             else None
         )
-        kind = ScheduleKind.CYCLE if view.get("callback_id") == RitualView.CYCLE else ScheduleKind.SESSIONS
+        kind = ScheduleKind.CYCLE if view.callback_id == RitualView.CYCLE else ScheduleKind.SESSIONS
         updated = _modal_for(community, schedule, kind, then)
-    client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+    client.views_update(view_id=view.id, hash=view.hash, view=updated)
 
 
-def _schedule_from_button(session: Session, body: dict[str, Any]) -> tuple[Community, RitualSchedule]:
-    team_id, _, _, value = _ids(body)
+def _schedule_from_button(session: Session, click: BlockActions) -> tuple[Community, RitualSchedule]:
+    team_id, _, _, value = _ids(click)
     schedule = service.get_schedule(session, team_id=team_id, schedule_id=int(value))
     return session.get_one(Community, schedule.community_id), schedule
 
 
-def on_preview(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+def on_preview(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
     """ "Send me a preview": each post of the schedule, by DM."""
-    community, schedule = _schedule_from_button(session, body)
-    return flows.send_preview(session, community, body["user"]["id"], schedule.id)
+    community, schedule = _schedule_from_button(session, click)
+    return flows.send_preview(session, community, click.user_id, schedule.id)
 
 
 def on_manage(
-    deps: Deps, session: Session, body: dict[str, Any], client: WebClient
+    deps: Deps, session: Session, click: BlockActions, client: WebClient
 ) -> str | dict[str, Any] | None:
     """Go live, pause, resume or delete from the listing; the listing is redrawn."""
-    community, schedule = _schedule_from_button(session, body)
+    community, schedule = _schedule_from_button(session, click)
     verb = {
         "ritual_go_live": "live",
         "ritual_pause": "pause",
         "ritual_resume": "resume",
         "ritual_delete": "delete",
-    }[_ids(body)[2]]
-    said = manage(session, community, body["user"]["id"], verb, schedule.id)
-    if "view" in body:  # clicked in the saved-schedule modal: no message to redraw
+    }[_ids(click)[2]]
+    said = manage(session, community, click.user_id, verb, schedule.id)
+    if click.view is not None:  # clicked in the saved-schedule modal: no message to redraw
         return said
     session.flush()
-    message = listing(session, community, body["user"]["id"])
+    message = listing(session, community, click.user_id)
     return {**message, "response_type": "ephemeral", "replace_original": True}
 
 
-def on_open_modal(deps: Deps, session: Session, body: dict[str, Any], client: WebClient) -> str | None:
+def on_open_modal(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
     """Open the cycle or sessions modal from a button (new, or edit)."""
-    team_id, user_id, action, value = _ids(body)
+    team_id, user_id, action, value = _ids(click)
     if action == RitualAction.EDIT:
-        community, schedule = _schedule_from_button(session, body)
+        community, schedule = _schedule_from_button(session, click)
         kind = ScheduleKind(schedule.kind)
     else:
         found = session.get(Community, int(value))
@@ -526,7 +528,7 @@ def on_open_modal(deps: Deps, session: Session, body: dict[str, Any], client: We
         community, schedule = found, None
         kind = ScheduleKind.CYCLE if action == RitualAction.NEW_CYCLE else ScheduleKind.SESSIONS
     service.require_editor(session, community=community, user_id=user_id)
-    client.views_open(trigger_id=body["trigger_id"], view=_modal_for(community, schedule, kind))
+    client.views_open(trigger_id=click.trigger_id, view=_modal_for(community, schedule, kind))
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from copbot.clock import now
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.inbox import service as inbox
+from copbot.slack.payloads import EventCallback, MalformedPayload
 from copbot.slack.workspace import workspace_id
 
 log = logging.getLogger(__name__)
@@ -26,12 +28,20 @@ def _ack(ack: Ack) -> None:
 
 
 Handler = Callable[..., None]
-Prepare = Callable[[dict[str, Any], dict[str, Any]], Any]
+Prepare = Callable[..., Any]
+Read = Callable[[dict[str, Any]], tuple[Any, ...]]  # the body -> the handler's arguments after `session`
+
+
+@dataclass(frozen=True)
+class _Listener:
+    read: Read
+    handler: Handler
+    prepare: Prepare | None
+
+
 # Bolt runs the first listener that matches an event: several features listening to one event type share
 # one listener, which runs each feature's handler in registration order, in one transaction.
-_LISTENING: weakref.WeakKeyDictionary[App, dict[str, list[tuple[Handler, Prepare | None]]]] = (
-    weakref.WeakKeyDictionary()
-)
+_LISTENING: weakref.WeakKeyDictionary[App, dict[str, list[_Listener]]] = weakref.WeakKeyDictionary()
 
 
 def on_event(
@@ -40,27 +50,57 @@ def on_event(
     event_type: str,
     handler: Handler,
     *,
-    prepare: Prepare | None = None,
+    prepare: Callable[[dict[str, Any], dict[str, Any]], Any] | None = None,
 ) -> None:
     """Run `handler(session, event, body)` after the ack; its effects and the inbox mark commit together.
 
     With `prepare(event, body)`, what it returns is passed on as the handler's fourth argument: it runs
     first, outside any transaction, and is where a handler asks Slack what it needs (users.info).
     Features may each listen to the same event type: their handlers run one after the other.
+    The core's raw form (installs); features use `on_payload`.
     """
+    _listen(app, deps, event_type, _Listener(lambda body: (body["event"], body), handler, prepare))
+
+
+def on_payload(
+    app: App,
+    deps: Deps,
+    model: type[EventCallback],
+    handler: Handler,
+    *,
+    prepare: Prepare | None = None,
+) -> None:
+    """Run `handler(session, payload)` after the ack, `payload` the body read as `model` (whose
+    `EVENT_TYPE` names the event); as `on_event` otherwise, `prepare(payload)` included.
+
+    A body that does not read as `model` skips this handler (logged): a replay would not read either.
+    """
+    if not model.EVENT_TYPE:
+        raise ValueError(f"{model.__name__} names no EVENT_TYPE")
+    _listen(app, deps, model.EVENT_TYPE, _Listener(lambda body: (model.parse(body),), handler, prepare))
+
+
+def _listen(app: App, deps: Deps, event_type: str, listener: _Listener) -> None:
     listening = _LISTENING.setdefault(app, {})
     if event_type in listening:
-        listening[event_type].append((handler, prepare))
+        listening[event_type].append(listener)
         return
-    handlers = listening[event_type] = [(handler, prepare)]
+    listeners = listening[event_type] = [listener]
 
     def process(body: dict[str, Any]) -> None:
         ids = {"team_id": workspace_id(body), "event_id": body.get("event_id", "")}
         try:
-            extras = [() if ready is None else (ready(body["event"], body),) for _, ready in handlers]
+            calls = []
+            for one in listeners:
+                try:
+                    args = one.read(body)
+                except MalformedPayload:
+                    continue
+                extra = () if one.prepare is None else (one.prepare(*args),)
+                calls.append((one.handler, (*args, *extra)))
             with session_scope(deps.sessions) as session:
-                for (handle, _), extra in zip(handlers, extras, strict=True):
-                    handle(session, body["event"], body, *extra)
+                for handle, arguments in calls:
+                    handle(session, *arguments)
                 inbox.mark_processed(session, **ids)
         except Exception:
             with session_scope(deps.sessions) as session:  # the replay job tries it again, a few times
