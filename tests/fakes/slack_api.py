@@ -311,6 +311,8 @@ class FakeSlack:
         self.errors: list[str] = []
         self.ts_clock: Callable[[], float] = time.time
         self.delays: dict[str, float] = {}  # a slow Slack: seconds each method waits before answering
+        # Called with each request's path as it arrives, before it is answered (the caller is still waiting).
+        self.on_request: list[Callable[[str], None]] = []
         self._calls: list[Call] = []
         self._failures: defaultdict[str, deque[Failure]] = defaultdict(deque)
         self._cond = threading.Condition(threading.RLock())
@@ -530,6 +532,8 @@ class FakeSlack:
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> Reply:
         """Answer one HTTP request (called from the server threads)."""
         method, params, token = path, {}, None
+        for observe in self.on_request:
+            observe(path)
         try:
             parts = urlsplit(path)
             route, _, name = parts.path.lstrip("/").partition("/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -158,7 +159,15 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     _button(app, deps, re.compile(r"^ritual_(new_cycle|new_sessions|edit)$"), on_open_modal)
 
 
-ButtonWork = Callable[[Deps, Session, BlockActions, WebClient], str | dict[str, Any] | None]
+@dataclass(frozen=True)
+class OpenModal:
+    """A button's answer that is a modal: opened once the click's transaction has ended."""
+
+    view: dict[str, Any]
+
+
+ButtonReply = str | dict[str, Any] | OpenModal | None
+ButtonWork = Callable[[Deps, Session, BlockActions], ButtonReply]
 
 
 def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWork) -> None:
@@ -171,8 +180,11 @@ def _button(app: App, deps: Deps, action: str | re.Pattern[str], work: ButtonWor
     def answer_click(click: BlockActions, client: WebClient, respond: Respond) -> None:
         try:
             with session_scope(deps.sessions) as session:
-                reply = work(deps, session, click, client)
+                reply = work(deps, session, click)
             deps.outbox.notify()
+            if isinstance(reply, OpenModal):  # after the commit: no Slack call while the database is held
+                client.views_open(trigger_id=click.trigger_id, view=reply.view)
+                reply = None
         except Exception as error:
             reply = user_message(error)
         if not click.response_url:
@@ -196,7 +208,7 @@ def _ids(click: BlockActions) -> tuple[str, str, str, str]:
 # --- buttons on posts ------------------------------------------------------------------------------
 
 
-def on_rsvp(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
+def on_rsvp(deps: Deps, session: Session, click: BlockActions) -> str | None:
     """Record an RSVP and update the counts in place."""
     team_id, user_id, action, value = _ids(click)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
@@ -206,7 +218,7 @@ def on_rsvp(deps: Deps, session: Session, click: BlockActions, client: WebClient
     return f"Noted: {RSVP_WORDS[response]}. Change it any time with the buttons."
 
 
-def on_attended(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
+def on_attended(deps: Deps, session: Session, click: BlockActions) -> str | None:
     """Record presence at a session that has started."""
     team_id, user_id, _, value = _ids(click)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
@@ -216,7 +228,7 @@ def on_attended(deps: Deps, session: Session, click: BlockActions, client: WebCl
     return "You were already counted."
 
 
-def on_sign_up(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
+def on_sign_up(deps: Deps, session: Session, click: BlockActions) -> str | None:
     """Sign up for a cycle (kickoff) or for a finale demo; the post's list updates in place."""
     team_id, user_id, _, value = _ids(click)
     occurrence = service.occurrence_for(session, team_id=team_id, occurrence_id=value)
@@ -228,7 +240,7 @@ def on_sign_up(deps: Deps, session: Session, click: BlockActions, client: WebCli
     return f":tada: You are signed up for *{escape(community.name)}*."
 
 
-def on_pulse(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
+def on_pulse(deps: Deps, session: Session, click: BlockActions) -> str | None:
     """Store an anonymous pulse answer; the post shows averages once enough have answered."""
     team_id, user_id, action, value = _ids(click)
     question = "safety" if click.action.block_id == RitualBlock.PULSE_SAFETY else "value"
@@ -253,7 +265,7 @@ def pulse_key(deps: Deps) -> bytes:
 # --- facilitator DMs -------------------------------------------------------------------------------
 
 
-def on_answer(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
+def on_answer(deps: Deps, session: Session, click: BlockActions) -> str | None:
     """Accept, swap or skip; the DM shows the answer, the next in line is asked when needed."""
     team_id, user_id, action, value = _ids(click)
     answer = ANSWERS[RitualAction(action)]
@@ -490,15 +502,13 @@ def _schedule_from_button(session: Session, click: BlockActions) -> tuple[Commun
     return session.get_one(Community, schedule.community_id), schedule
 
 
-def on_preview(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
+def on_preview(deps: Deps, session: Session, click: BlockActions) -> str | None:
     """ "Send me a preview": each post of the schedule, by DM."""
     community, schedule = _schedule_from_button(session, click)
     return flows.send_preview(session, community, click.user_id, schedule.id)
 
 
-def on_manage(
-    deps: Deps, session: Session, click: BlockActions, client: WebClient
-) -> str | dict[str, Any] | None:
+def on_manage(deps: Deps, session: Session, click: BlockActions) -> str | dict[str, Any] | None:
     """Go live, pause, resume or delete from the listing; the listing is redrawn."""
     community, schedule = _schedule_from_button(session, click)
     verb = {
@@ -515,7 +525,7 @@ def on_manage(
     return {**message, "response_type": "ephemeral", "replace_original": True}
 
 
-def on_open_modal(deps: Deps, session: Session, click: BlockActions, client: WebClient) -> str | None:
+def on_open_modal(deps: Deps, session: Session, click: BlockActions) -> OpenModal:
     """Open the cycle or sessions modal from a button (new, or edit)."""
     team_id, user_id, action, value = _ids(click)
     if action == RitualAction.EDIT:
@@ -528,8 +538,7 @@ def on_open_modal(deps: Deps, session: Session, click: BlockActions, client: Web
         community, schedule = found, None
         kind = ScheduleKind.CYCLE if action == RitualAction.NEW_CYCLE else ScheduleKind.SESSIONS
     service.require_editor(session, community=community, user_id=user_id)
-    client.views_open(trigger_id=click.trigger_id, view=_modal_for(community, schedule, kind))
-    return None
+    return OpenModal(_modal_for(community, schedule, kind))
 
 
 # --- rotation and away -----------------------------------------------------------------------------
