@@ -15,22 +15,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, select, text
+from sqlalchemy import String, Table, Text, cast, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from copbot.db import affected
+from copbot.db import Base, affected
 from copbot.errors import InvalidInput
 from copbot.feature import Counts, Features, Person
 from copbot.inbox.models import ProcessedEvent
 from copbot.outbox.models import OutboxMessage
 
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+FORMER_MEMBER = "a former member"  # what a forgotten person's mention reads as
+ID_LENGTH = 32  # String(32) columns hold Slack ids; longer (and Text) columns can hold what people wrote
+
+
+def mention_of(user_id: str) -> re.Pattern[str]:
+    """A user's mention as Slack writes it: `<@U123>` or `<@U123|name>`."""
+    return re.compile(rf"<@{re.escape(user_id)}(?:\|[^>]*)?>")
 
 
 def scrub(value: Any, user_id: str) -> Any:
     """Replace a user's mentions and id inside JSON-shaped data."""
-    text = json.dumps(value)
-    text = re.sub(rf"<@{re.escape(user_id)}(?:\|[^>]*)?>", "a former member", text)
+    text = mention_of(user_id).sub(FORMER_MEMBER, json.dumps(value))
     return json.loads(text.replace(user_id, "someone"))
 
 
@@ -60,6 +66,7 @@ def forget(session: Session, features: Features, person: Person) -> ForgetReport
         if feature.forget is not None:
             report.add(feature.forget(session, person))
     report.add(forget_core(session, person))
+    report.add(scrub_mentions(session, person))
     session.flush()
     return report
 
@@ -90,6 +97,38 @@ def forget_core(session: Session, person: Person) -> Counts:
     named = {"team_id": team_id, "user_id": user_id}
     counts["slack_installations"] = affected(session.execute(installer, named))
     return counts
+
+
+def scrub_mentions(session: Session, person: Person) -> Counts:
+    """Replace the person's mentions in what others wrote (review text, stories, lessons, questions,
+    titles...) with FORMER_MEMBER: every free-text column of every table, in their workspace only.
+
+    Read from the tables themselves, so a text column a feature adds later is covered without a hook.
+    """
+    counts: dict[str, int] = {}
+    pattern, needle = mention_of(person.user_id), f"<@{person.user_id}"
+    for table in Base.metadata.sorted_tables:
+        if "team_id" not in table.c:
+            continue
+        for column in _free_text_columns(table):
+            keys = list(table.primary_key.columns)
+            found = session.execute(
+                select(*keys, column).where(table.c.team_id == person.team_id, column.contains(needle))
+            ).all()
+            for row in found:
+                where = [key == value for key, value in zip(keys, row, strict=False)]
+                scrubbed = pattern.sub(FORMER_MEMBER, row[-1])
+                session.execute(update(table).where(*where).values({column.name: scrubbed}))
+            counts[table.name] = counts.get(table.name, 0) + len(found)
+    return counts
+
+
+def _free_text_columns(table: Table) -> list[Any]:
+    return [
+        column
+        for column in table.columns
+        if isinstance(column.type, String) and (column.type.length or ID_LENGTH + 1) > ID_LENGTH
+    ]
 
 
 def purge(session: Session, features: Features, cutoffs: Mapping[str, datetime]) -> dict[str, int]:

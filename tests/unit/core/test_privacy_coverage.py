@@ -34,11 +34,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from copbot import privacy
+from copbot.db import Base
 from copbot.feature import Person
 from copbot.features import FEATURES
 
 USER = "U0FORGET01"
+OTHER = "U0WRITER02"  # someone who stays, and wrote about USER
 TEAM = "T1"
+MENTIONS = f"thanks to <@{USER}> and <@{USER}|ann>"
 NOT_PEOPLE = {
     "team_id",
     "channel_id",
@@ -90,7 +93,7 @@ def is_person_column(table: Table, name: str) -> bool:
     return named and isinstance(column.type, String) and not column.foreign_keys
 
 
-def _value(table: Table, name: str) -> Any:
+def _value(table: Table, name: str, person: str = USER) -> Any:
     column = table.c[name]
     kind = column.type
     if column.foreign_keys or (column.primary_key and isinstance(kind, Integer)):
@@ -109,23 +112,35 @@ def _value(table: Table, name: str) -> Any:
     if isinstance(kind, JSON) or "json" in type(kind).__name__.lower():
         if name in NOT_PEOPLE_JSON:
             return ["x"]
-        return {"user": USER, "text": f"<@{USER}>"} if name in ("payload", "data") else [USER]
+        if name not in ("payload", "data", "outputs"):
+            return [person]
+        return {"user": person, "text": f"<@{person}>"}
     if name == "team_id":
         return TEAM
     if is_person_column(table, name):
-        return USER
+        return person
     if name == "key":
-        return f"kind:1:{USER}"
-    length = getattr(kind, "length", None) or 20
-    return "x"[:length] if isinstance(kind, (String, Text)) else None
+        return f"kind:1:{person}"
+    length = getattr(kind, "length", None)
+    writable = table.name in Base.metadata.tables  # copbot's tables: slack-sdk's hold tokens, not words
+    if (
+        person != USER
+        and writable
+        and isinstance(kind, String)
+        and (length or len(MENTIONS)) >= len(MENTIONS)
+    ):
+        return MENTIONS  # free text someone else wrote, mentioning USER
+    return "x"[: length or 20] if isinstance(kind, (String, Text)) else None
 
 
-def fill_every_table(engine: Engine) -> list[Table]:
-    """One row in every table, naming USER wherever a person can be named."""
+def fill_every_table(engine: Engine, person: str = USER) -> list[Table]:
+    """One row in every table, naming `person` wherever a person can be named (and, when `person` is not
+    USER, mentioning USER in every text column long enough for it)."""
     tables = _tables(engine)
     with engine.begin() as connection:
         for table in tables:
-            connection.execute(table.insert().values({c.name: _value(table, c.name) for c in table.columns}))
+            row = {c.name: _value(table, c.name, person) for c in table.columns}
+            connection.execute(table.insert().values(row))
     return tables
 
 
@@ -166,6 +181,27 @@ def test_forget_me_covers_every_column_of_every_table(engine: Engine, filled: li
         session.commit()
     assert report.counts["members"] == 1
     assert naming_the_user(engine, filled) == []
+
+
+def test_forget_me_replaces_mentions_in_what_others_wrote(engine: Engine) -> None:
+    tables = fill_every_table(engine, person=OTHER)
+    mentioned = naming_the_user(engine, tables)
+    free_text = {"reviews.context", "reviews.lessons_text", "nominations.action", "review_lessons.text"}
+    assert free_text | {"people_questions.text", "playbooks.steps", "communities.purpose"} <= set(mentioned)
+    assert len(mentioned) > 30
+    with Session(engine) as session:
+        report = privacy.forget(session, FEATURES, Person(TEAM, USER, b"k" * 32))
+        session.commit()
+    assert report.counts["reviews"] >= 1
+    assert naming_the_user(engine, tables) == []
+    with engine.connect() as connection:  # the rows are OTHER's: they stay, reading "a former member"
+        context = connection.scalar(select(_table(tables, "reviews").c.context))
+        author = connection.scalar(select(_table(tables, "reviews").c.author_id))
+    assert (context, author) == ("thanks to a former member and a former member", OTHER)
+
+
+def _table(tables: list[Table], name: str) -> Table:
+    return next(t for t in tables if t.name == name)
 
 
 def test_retention_leaves_only_current_state(engine: Engine, filled: list[Table]) -> None:
