@@ -10,7 +10,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
-from copbot.blockkit import escape, mention
+from copbot.blockkit import Message, escape, mention
 from copbot.communities import blocks as community_blocks
 from copbot.communities import service as communities
 from copbot.db import is_over_budget, session_scope, time_budget
@@ -131,7 +131,7 @@ def _on_error(
 
 def help_reply(
     deps: Deps, router: CopRouter, request: SubcommandRequest, *, unknown: bool = False
-) -> dict[str, Any]:
+) -> Message:
     """`/cop help [topic]` (and the answer to an unknown subcommand): grouped by what people want to
     do; the leads' commands only for the channel community's leads."""
     command = request.command

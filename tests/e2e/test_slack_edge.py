@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import text_message
 from copbot.clock import now
 from copbot.communities.models import Community, Member
 from copbot.inbox.models import ProcessedEvent
@@ -204,7 +205,7 @@ def mention_listener(runtime: Runtime) -> list[str]:
             team_id=body["team_id"],
             user_id=event["user"],
             key=f"m:{body['event_id']}:{len(seen)}",
-            text="hi",
+            message=text_message("hi"),
         )
 
     on_event(runtime.app, runtime.deps, "app_mention", handle)

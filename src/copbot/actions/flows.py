@@ -39,7 +39,7 @@ def send_due(session: Session, *, at: datetime) -> int:
             today=service.today_in(community, at),
         )
         key = dm_key(item.id, entry.stage, item.due_on)
-        outbox.direct_message(session, team_id=item.team_id, user_id=item.owner_id, key=key, **dm)
+        outbox.direct_message(session, team_id=item.team_id, user_id=item.owner_id, key=key, message=dm)
     return len(due)
 
 
@@ -82,7 +82,7 @@ def answer(session: Session, entry: Answer) -> ActionItem:
         community = session.get_one(Community, item.community_id)
         dm = dm_key(item.id, *entry.dm)
         shown = blocks.answered_message(item, community=community, review_title=review.title)
-        outbox.update(session, team_id=item.team_id, key=f"{dm}:as:{state}", of_key=dm, **shown)
+        outbox.update(session, team_id=item.team_id, key=f"{dm}:as:{state}", of_key=dm, message=shown)
     refresh_post(session, review, key=f"review:{review.id}:action:{item.id}:{state}")
     return item
 
@@ -105,5 +105,5 @@ def refresh_post(session: Session, review: Review, *, key: str) -> None:
         team_id=review.team_id,
         key=key,
         of_key=post_key("review", review.id),
-        **reviews.review_post(session, review),
+        message=reviews.review_post(session, review),
     )

@@ -18,7 +18,7 @@ from copbot.blockkit.elements import (
     section,
 )
 from copbot.blockkit.limits import LIMITS, BlockKitLimitError, Limits, Surface, check, violations
-from copbot.blockkit.message import Message, message
+from copbot.blockkit.message import Message, message, text_message
 from copbot.blockkit.text import channel_link, escape, link, local_time, mention, plural, truncate
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "plain",
     "plural",
     "section",
+    "text_message",
     "truncate",
     "violations",
 ]

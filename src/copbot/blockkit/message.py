@@ -20,3 +20,8 @@ def message(text: str, blocks: list[dict[str, Any]]) -> Message:
     """A message, checked against Slack's limits (raises BlockKitLimitError naming each one broken)."""
     check({"text": text, "blocks": blocks}, surface="message")
     return {"text": text, "blocks": blocks}
+
+
+def text_message(text: str) -> Message:
+    """A message of text alone (mrkdwn), without blocks."""
+    return {"text": text, "blocks": []}

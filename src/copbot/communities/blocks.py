@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from copbot.blockkit import channel_link, check, escape, mention, plain, section, truncate
+from copbot.blockkit import Message, channel_link, check, escape, mention, message, plain, section, truncate
 from copbot.communities.ids import Action, Block, View
 from copbot.communities.models import Community
 from copbot.slack.commands import HelpEntry
@@ -31,7 +31,7 @@ USAGE_KEY = (
 
 def help_overview(
     topics: Sequence[HelpTopic], *, intro: str | None = None, footer: str | None = None
-) -> dict[str, Any]:
+) -> Message:
     """The ephemeral `/cop help`: one short section per thing people want to do, naming its commands."""
     blocks: list[dict[str, Any]] = [section(intro)] if intro else []
     for topic in topics:
@@ -41,10 +41,10 @@ def help_overview(
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
     if footer:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
-    return check({"text": "What copbot can do", "blocks": blocks}, surface="message")
+    return message("What copbot can do", blocks)
 
 
-def help_topic(topic: HelpTopic, *, intro: str | None = None) -> dict[str, Any]:
+def help_topic(topic: HelpTopic, *, intro: str | None = None) -> Message:
     """The ephemeral `/cop help <topic>`: each command of the topic, how to call it and what it does."""
     lines = "\n".join(f"{_usage(e.usage)}  {escape(e.summary)}" for e in topic.entries)
     blocks = [
@@ -52,7 +52,7 @@ def help_topic(topic: HelpTopic, *, intro: str | None = None) -> dict[str, Any]:
         section(f"{topic.emoji} *{topic.title}*\n{truncate(lines, 2900)}"),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": USAGE_KEY}]},
     ]
-    return check({"text": f"copbot help: {topic.title}", "blocks": blocks}, surface="message")
+    return message(f"copbot help: {topic.title}", blocks)
 
 
 def _command_name(usage: str) -> str:
@@ -221,7 +221,7 @@ def community_summary(community: Community) -> list[dict[str, Any]]:
     return [section(truncate(f"*{label}*\n{escape(text)}", 3000)) for label, text in parts if text]
 
 
-def announcement(community: Community, *, lead_id: str) -> dict[str, Any]:
+def announcement(community: Community, *, lead_id: str) -> Message:
     """The channel post that opens a new community."""
     blocks = [
         {"type": "header", "text": plain(truncate(f"Welcome to {community.name}", 150))},
@@ -251,7 +251,7 @@ def announcement(community: Community, *, lead_id: str) -> dict[str, Any]:
         },
     ]
     text = f"{escape(community.name)} is open: join with /cop join"
-    return check({"text": text, "blocks": blocks}, surface="message")
+    return message(text, blocks)
 
 
 def joined_message(community: Community, *, joined: bool) -> str:

@@ -37,5 +37,5 @@ def save_setup(session: Session, setup: Setup) -> tuple[Community, bool]:
     if created:
         message = blocks.announcement(community, lead_id=setup.user_id)
         key = f"community-opened:{community.id}"
-        outbox.post(session, team_id=setup.team_id, channel_id=setup.channel_id, key=key, **message)
+        outbox.post(session, team_id=setup.team_id, channel_id=setup.channel_id, key=key, message=message)
     return community, created

@@ -10,6 +10,7 @@ from typing import Any
 from copbot.actions import blocks as action_blocks
 from copbot.blockkit import (
     LIMITS,
+    Message,
     button,
     channel_link,
     check,
@@ -20,6 +21,7 @@ from copbot.blockkit import (
     header,
     local_time,
     mention,
+    message,
     plural,
     section,
     truncate,
@@ -207,7 +209,7 @@ def stats_message(
     *,
     so_far: bool = True,
     practices: Sequence[Retention] | None = None,
-) -> dict[str, Any]:
+) -> Message:
     """The ephemeral `/cop stats` answer (with the practices' retention for leads)."""
     title = f"{community.name}: {m.period.label}" + (" so far" if so_far else "")
     blocks = [
@@ -227,7 +229,7 @@ def stats_message(
         f"{escape(community.name)} health, {m.period.label}: "
         f"{plural(m.contributors, 'contributor')} of {plural(m.members, 'member')}"
     )
-    return check({"text": text, "blocks": blocks}, surface="message")
+    return message(text, blocks)
 
 
 # --- App Home ------------------------------------------------------------------------------------
@@ -374,7 +376,7 @@ def _change(now: float | int | None, before: float | int | None, *, as_percent: 
     return f"{shown} ({sign}{delta:.0f}{unit})" if delta else f"{shown} (=)"
 
 
-def quarterly_review(community: Community, this: Metrics, before: Metrics) -> dict[str, Any]:
+def quarterly_review(community: Community, this: Metrics, before: Metrics) -> Message:
     """The DM a lead gets when a quarter ends: the quarter against the one before, and a set-up prompt."""
     pairs = [
         ("Members", _change(this.members, before.members)),
@@ -419,4 +421,4 @@ def quarterly_review(community: Community, this: Metrics, before: Metrics) -> di
         context("A chart of the quarter's weekly trends follows."),
     ]
     text = f"{escape(community.name)}: {this.period.label} in review"
-    return check({"text": text, "blocks": blocks}, surface="message")
+    return message(text, blocks)

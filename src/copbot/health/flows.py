@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import text_message
 from copbot.communities import service as communities
 from copbot.communities.models import Community
 from copbot.health import blocks, chart, home, service
@@ -55,8 +56,7 @@ def quarterly_review(session: Session, *, community_id: int, at: datetime) -> in
             team_id=community.team_id,
             user_id=lead,
             key=key,
-            text=message["text"],
-            blocks=message["blocks"],
+            message=message,
         )
         outbox.upload(
             session,
@@ -97,4 +97,4 @@ def publish_home(session: Session, *, team_id: str, user_id: str, key: str, at: 
 
 def refusal_dm(session: Session, *, team_id: str, user_id: str, key: str, text: str) -> None:
     """Owe a DM that says why an App Home button did nothing (there is no message to answer in)."""
-    outbox.direct_message(session, team_id=team_id, user_id=user_id, key=key, text=text)
+    outbox.direct_message(session, team_id=team_id, user_id=user_id, key=key, message=text_message(text))

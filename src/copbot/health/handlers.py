@@ -12,6 +12,7 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
 from copbot import export
+from copbot.blockkit import Message
 from copbot.clock import now
 from copbot.communities import handlers as community_handlers
 from copbot.communities import service as communities
@@ -116,11 +117,11 @@ def send_stats(deps: Deps, request: SubcommandRequest) -> None:
         return
     reply = stats(deps, request, at=now())
     WebhookClient(request.command.response_url, timeout=deps.settings.slack_timeout).send(  # type: ignore[arg-type]
-        response_type="ephemeral", replace_original=False, **reply
+        response_type="ephemeral", replace_original=False, text=reply["text"], blocks=reply["blocks"]
     )
 
 
-def stats(deps: Deps, request: SubcommandRequest, *, at: datetime) -> dict[str, Any]:
+def stats(deps: Deps, request: SubcommandRequest, *, at: datetime) -> Message:
     """The `/cop stats` answer for the channel's community as of `at` (fairness for leads)."""
     command = request.command
     kind = parse_period(request.args) or PeriodKind.MONTH

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import text_message
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
@@ -272,7 +273,7 @@ def on_delivery_failure(session: Session, message: OutboxMessage, error: str) ->
                 team_id=community.team_id,
                 user_id=lead,
                 key=f"{message.key}:refused:{lead}",
-                text=text,
+                message=text_message(text),
             )
 
 

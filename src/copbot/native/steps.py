@@ -218,8 +218,7 @@ def capture_lesson(session: Session, step: StepInput) -> tuple[Outcome, str | No
         team_id=step.team_id,
         channel_id=community.channel_id,
         key=key,
-        text=message["text"],
-        blocks=message["blocks"],
+        message=message,
     )
     return Outcome(awaiting=key, channel_id=community.channel_id), author
 

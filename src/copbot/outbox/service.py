@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import Message
 from copbot.clock import now
 from copbot.db import affected, dialect_insert
 from copbot.outbox.models import Kind, OutboxMessage, Status
@@ -54,12 +55,11 @@ def post(
     team_id: str,
     channel_id: str,
     key: str,
-    text: str,
-    blocks: list[dict[str, Any]] | None = None,
+    message: Message,
     thread_ts: str | None = None,
 ) -> bool:
     """Owe a message in a channel (or a thread of it)."""
-    payload = {"text": text, "blocks": blocks, "thread_ts": thread_ts}
+    payload = {**_content(message), "thread_ts": thread_ts}
     return enqueue(session, team_id=team_id, key=key, kind=Kind.POST, payload=payload, channel_id=channel_id)
 
 
@@ -69,11 +69,10 @@ def direct_message(
     team_id: str,
     user_id: str,
     key: str,
-    text: str,
-    blocks: list[dict[str, Any]] | None = None,
+    message: Message,
 ) -> bool:
     """Owe a direct message to a user."""
-    payload = {"text": text, "blocks": blocks}
+    payload = _content(message)
     return enqueue(session, team_id=team_id, key=key, kind=Kind.DM, payload=payload, user_id=user_id)
 
 
@@ -83,12 +82,16 @@ def update(
     team_id: str,
     key: str,
     of_key: str,
-    text: str,
-    blocks: list[dict[str, Any]] | None = None,
+    message: Message,
 ) -> bool:
     """Owe an edit of the message the outbox delivered under `of_key`."""
-    payload = {"text": text, "blocks": blocks, "of_key": of_key}
+    payload = {**_content(message), "of_key": of_key}
     return enqueue(session, team_id=team_id, key=key, kind=Kind.UPDATE, payload=payload)
+
+
+def _content(message: Message) -> dict[str, Any]:
+    """What chat.postMessage / chat.update take of a message (a text-only one carries no blocks)."""
+    return {"text": message["text"], "blocks": message["blocks"] or None}
 
 
 def publish_home(session: Session, *, team_id: str, user_id: str, key: str, view: dict[str, Any]) -> bool:

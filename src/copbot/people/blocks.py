@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from copbot.blockkit import (
+    Message,
     button,
     channel_link,
     check,
@@ -17,6 +18,7 @@ from copbot.blockkit import (
     escape,
     local_time,
     mention,
+    message,
     plain,
     plural,
     section,
@@ -26,8 +28,6 @@ from copbot.communities.blocks import community_summary
 from copbot.communities.models import Community, Role
 from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
 from copbot.people.models import PeopleSettings, Question, QuestionStatus
-
-Message = dict[str, Any]
 
 # A word joiner (U+2060) between characters keeps Slack from turning a URL, domain or e-mail into a link.
 _JOIN = "\u2060"
@@ -41,7 +41,7 @@ def inert(text: str) -> str:
 
 
 def _message(text: str, blocks: list[dict[str, Any]]) -> Message:
-    return check({"text": text, "blocks": blocks}, surface="message")
+    return message(text, blocks)
 
 
 # --- onboarding ------------------------------------------------------------------------------------

@@ -35,12 +35,12 @@ def welcome(
         community, mentor_id=onboarding.mentor_id, checkin_days=days, next_session=next_session
     )
     outbox.direct_message(
-        session, team_id=team_id, user_id=user_id, key=f"people-welcome:{onboarding.id}", **welcome_dm
+        session, team_id=team_id, user_id=user_id, key=f"people-welcome:{onboarding.id}", message=welcome_dm
     )
     if onboarding.mentor_id:
         intro = blocks.mentor_intro_dm(community, newcomer_id=user_id, checkin_days=days)
         key = f"people-mentor-intro:{onboarding.id}"
-        outbox.direct_message(session, team_id=team_id, user_id=onboarding.mentor_id, key=key, **intro)
+        outbox.direct_message(session, team_id=team_id, user_id=onboarding.mentor_id, key=key, message=intro)
     return onboarding
 
 
@@ -52,12 +52,20 @@ def check_in(session: Session, *, onboarding: Onboarding, at: datetime) -> bool:
     newcomer = blocks.newcomer_checkin_dm(community, mentor_id=onboarding.mentor_id)
     key = f"people-checkin:{onboarding.id}"
     outbox.direct_message(
-        session, team_id=onboarding.team_id, user_id=onboarding.newcomer_id, key=f"{key}:newcomer", **newcomer
+        session,
+        team_id=onboarding.team_id,
+        user_id=onboarding.newcomer_id,
+        key=f"{key}:newcomer",
+        message=newcomer,
     )
     if onboarding.mentor_id:
         mentor = blocks.mentor_checkin_dm(community, newcomer_id=onboarding.newcomer_id)
         outbox.direct_message(
-            session, team_id=onboarding.team_id, user_id=onboarding.mentor_id, key=f"{key}:mentor", **mentor
+            session,
+            team_id=onboarding.team_id,
+            user_id=onboarding.mentor_id,
+            key=f"{key}:mentor",
+            message=mentor,
         )
     return True
 
@@ -67,7 +75,7 @@ def publish_question(session: Session, *, question: Question) -> Community:
     community = service.open_question(session, question=question)
     message = blocks.question_post(question)
     key = service.question_key(question.id)
-    outbox.post(session, team_id=question.team_id, channel_id=community.channel_id, key=key, **message)
+    outbox.post(session, team_id=question.team_id, channel_id=community.channel_id, key=key, message=message)
     return community
 
 
@@ -86,5 +94,5 @@ def end_question(
     )
     message = blocks.question_post(question)
     posted = service.question_key(question.id)
-    outbox.update(session, team_id=team_id, key=f"{posted}:{question.status}", of_key=posted, **message)
+    outbox.update(session, team_id=team_id, key=f"{posted}:{question.status}", of_key=posted, message=message)
     return question

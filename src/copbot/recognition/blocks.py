@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from copbot.blockkit import (
+    Message,
     button,
     channel_link,
     check,
@@ -20,6 +21,7 @@ from copbot.blockkit import (
     link,
     local_time,
     mention,
+    message,
     plain,
     section,
     truncate,
@@ -206,7 +208,7 @@ def story_text(nomination: Nomination, *, width: int = 1400) -> str:
     return text
 
 
-def nominee_dm(nomination: Nomination, community: Community) -> dict[str, Any]:
+def nominee_dm(nomination: Nomination, community: Community) -> Message:
     """The DM each nominee gets: who recognised them, for what, and what it changed."""
     by = mention(nomination.nominator_id) if nomination.nominator_id else "Someone"
     head = f":sparkles: {by} recognised you for *{escape(nomination.value)}* in *{escape(community.name)}*."
@@ -219,10 +221,10 @@ def nominee_dm(nomination: Nomination, community: Community) -> dict[str, Any]:
     blocks.append(context(visibility))
     # The notification is all many people read: it says who, as the message does.
     text = f"{by} recognised you for {escape(nomination.value)} in {escape(community.name)}"
-    return check({"text": text, "blocks": blocks}, surface="message")
+    return message(text, blocks)
 
 
-def channel_post(nomination: Nomination) -> dict[str, Any]:
+def channel_post(nomination: Nomination) -> Message:
     """The channel post of a public nomination."""
     who = ", ".join(mention(u) for u in nomination.nominee_ids)
     by = mention(nomination.nominator_id) if nomination.nominator_id else "a member"
@@ -235,7 +237,7 @@ def channel_post(nomination: Nomination) -> dict[str, Any]:
         context("Recognise someone with `/nominate`. Any emoji on this post co-signs it."),
     ]
     text = f"{by.capitalize() if by == 'a member' else by} recognised {who} for {escape(nomination.value)}"
-    return check({"text": text, "blocks": blocks}, surface="message")
+    return message(text, blocks)
 
 
 def settings_text(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from copbot.blockkit import check, escape, mention, plain, plural, section, truncate
+from copbot.blockkit import Message, escape, mention, message, plain, plural, section, truncate
 from copbot.communities.models import Community, Member
 from copbot.recognition import cosigns, service
 from copbot.recognition.blocks import story_text
@@ -164,7 +164,7 @@ def _extra_blocks(sections: list[Section]) -> list[dict[str, Any]]:
     return [section(f"*{escape(s.title)}*\n" + "\n".join(s.lines)) for s in sections if s.lines]
 
 
-def digest_message(data: DigestData) -> dict[str, Any]:
+def digest_message(data: DigestData) -> Message:
     """The channel post of the weekly digest (or the short nudge of a quiet week)."""
     name = data.community.name
     if data.quiet:
@@ -175,7 +175,7 @@ def digest_message(data: DigestData) -> dict[str, Any]:
             ),
             *_extra_blocks(data.after),
         ]
-        return check({"text": f"A quiet week in {escape(name)}", "blocks": nudge}, surface="message")
+        return message(f"A quiet week in {escape(name)}", nudge)
     count = data.nomination_count
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(truncate(f"This week in {name}", 150))},
@@ -192,4 +192,4 @@ def digest_message(data: DigestData) -> dict[str, Any]:
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "Recognise someone with `/nominate`."}]}
     )
-    return check({"text": f"This week in {escape(name)}", "blocks": blocks[:50]}, surface="message")
+    return message(f"This week in {escape(name)}", blocks[:50])

@@ -35,11 +35,13 @@ def nominate(
     dm = blocks.nominee_dm(nomination, community)
     for user_id in nomination.nominee_ids:
         key = f"nomination:{nomination.id}:dm:{user_id}"
-        outbox.direct_message(session, team_id=community.team_id, user_id=user_id, key=key, **dm)
+        outbox.direct_message(session, team_id=community.team_id, user_id=user_id, key=key, message=dm)
     if nomination.posted:
         post = blocks.channel_post(nomination)
         key = cosigns.post_key(nomination.id)
-        outbox.post(session, team_id=community.team_id, channel_id=community.channel_id, key=key, **post)
+        outbox.post(
+            session, team_id=community.team_id, channel_id=community.channel_id, key=key, message=post
+        )
     return Nominated(nomination, community, left)
 
 

@@ -56,8 +56,7 @@ def send_digest(session: Session, *, community_id: int, at: datetime) -> bool:
         team_id=community.team_id,
         channel_id=community.channel_id,
         key=f"recognition-digest:{community.id}:{week_of.isoformat()}",
-        text=message["text"],
-        blocks=message["blocks"],
+        message=message,
     )
     claimed = session.scalar(
         select(Digest).where(Digest.community_id == community.id, Digest.week_of == week_of)

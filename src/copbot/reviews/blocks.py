@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from copbot.actions import blocks as action_blocks
 from copbot.actions.models import ActionItem
 from copbot.blockkit import (
+    Message,
     button,
     channel_link,
     check,
@@ -23,6 +24,7 @@ from copbot.blockkit import (
     escape,
     link,
     mention,
+    message,
     option,
     plain,
     plural,
@@ -328,7 +330,7 @@ def review_message(
     items: Sequence[ActionItem] = (),
     today: date | None = None,
     origin: Nomination | None = None,
-) -> Block:
+) -> Message:
     """The readable summary posted in the community channel, with its buttons and its action items' state
     (as of `today`, the community's date)."""
     byline = f"By {mention(review.author_id)}"
@@ -382,7 +384,7 @@ def review_message(
         buttons.append(action_blocks.edit_button(review.id))
     blocks.append({"type": "actions", "block_id": ReviewBlock.ACTIONS, "elements": buttons})
     text = f"{review.kind.label}: {escape(review.title)}"
-    return check({"text": text, "blocks": blocks}, surface="message")
+    return message(text, blocks)
 
 
 def _lessons_text(review: Review) -> str:
@@ -466,7 +468,7 @@ def playbook_modal(
 
 def playbook_message(
     playbook: Playbook, *, source: Review | None = None, source_url: str | None = None, applied: int = 0
-) -> Block:
+) -> Message:
     """The playbook as posted in the community channel, linked back to the review it came from."""
     steps = "\n".join(f"{n}. {escape(step)}" for n, step in enumerate(playbook.steps.splitlines(), 1))
     byline = f"Playbook by {mention(playbook.author_id)}"
@@ -491,10 +493,10 @@ def playbook_message(
             ],
         }
     )
-    return check({"text": f"Playbook: {escape(playbook.title)}", "blocks": blocks}, surface="message")
+    return message(f"Playbook: {escape(playbook.title)}", blocks)
 
 
-def playbook_list(community: Community, items: Sequence[tuple[Playbook, int]]) -> Block:
+def playbook_list(community: Community, items: Sequence[tuple[Playbook, int]]) -> Message:
     """The ephemeral answer to `/cop playbook`: the community's playbooks and a button for a new one."""
     blocks: list[Block] = [section(f"*Playbooks of {escape(community.name)}*")]
     if not items:
@@ -514,7 +516,7 @@ def playbook_list(community: Community, items: Sequence[tuple[Playbook, int]]) -
             ],
         }
     )
-    return check({"text": f"Playbooks of {escape(community.name)}", "blocks": blocks}, surface="message")
+    return message(f"Playbooks of {escape(community.name)}", blocks)
 
 
 # --- search ----------------------------------------------------------------------------------------
@@ -528,7 +530,7 @@ def _snippet(raw: str) -> str:
 
 def search_results(
     page: Page, found: Sequence[Found], *, at: datetime, viewer: str, home: Community | None = None
-) -> Block:
+) -> Message:
     """One page of search results for `viewer`, with Previous / Next buttons, Edit on their reviews
     (the channel post shows only what every member may do), and a toggle between the `home` community
     (the channel's) and every community."""
@@ -567,7 +569,7 @@ def search_results(
         buttons.append(button(label, ReviewAction.SEARCH_SCOPE, toggle))
     if buttons:
         blocks.append({"type": "actions", "block_id": ReviewBlock.SEARCH_NAV, "elements": buttons})
-    return check({"text": f"Search results for {query}", "blocks": blocks}, surface="message")
+    return message(f"Search results for {query}", blocks)
 
 
 def _search_where(page: Page, home: Community | None) -> str:
@@ -594,7 +596,7 @@ def parse_page_value(value: str) -> tuple[str, int, Scope]:
 # --- direct messages -------------------------------------------------------------------------------
 
 
-def lesson_due_message(lesson: Lesson, *, community: Community) -> Block:
+def lesson_due_message(lesson: Lesson, *, community: Community) -> Message:
     """The owner's one DM when a lesson is due: still true / update / retire."""
     review = lesson.review
     blocks = [
@@ -612,10 +614,10 @@ def lesson_due_message(lesson: Lesson, *, community: Community) -> Block:
             ],
         },
     ]
-    return check({"text": "A lesson you own is due for a check", "blocks": blocks}, surface="message")
+    return message("A lesson you own is due for a check", blocks)
 
 
-def lesson_answered(lesson: Lesson, *, at: datetime) -> Block:
+def lesson_answered(lesson: Lesson, *, at: datetime) -> Message:
     """What replaces the lesson DM once its owner answered."""
     status = lesson.status_at(at)
     if status == LessonStatus.RETIRED:
@@ -623,7 +625,7 @@ def lesson_answered(lesson: Lesson, *, at: datetime) -> Block:
     else:
         note = f"Verified. I'll ask again on {lesson.verify_due_at:%Y-%m-%d}."
     text = f">{escape(lesson.text)}\n{STATUS_BADGES[status]} · {note}"
-    return check({"text": "Lesson updated", "blocks": [section(text)]}, surface="message")
+    return message("Lesson updated", [section(text)])
 
 
 def lesson_modal(lesson: Lesson) -> Block:
@@ -644,7 +646,9 @@ def lesson_modal(lesson: Lesson) -> Block:
     return check(view, surface="modal")
 
 
-def capture_message(*, community: Community, channel_id: str, message_ts: str, reactor: str | None) -> Block:
+def capture_message(
+    *, community: Community, channel_id: str, message_ts: str, reactor: str | None
+) -> Message:
     """The one DM to a message's author when someone flags it with the capture emoji."""
     who = mention(reactor) if reactor else "Someone"
     text = (
@@ -660,10 +664,10 @@ def capture_message(*, community: Community, channel_id: str, message_ts: str, r
             "elements": [button("Record it", ReviewAction.RECORD_CAPTURED, value, style="primary")],
         },
     ]
-    return check({"text": "Record your message as a lesson?", "blocks": blocks}, surface="message")
+    return message("Record your message as a lesson?", blocks)
 
 
-def session_reminder(*, community: Community, occurrence_id: int) -> Block:
+def session_reminder(*, community: Community, occurrence_id: int) -> Message:
     """The facilitator's one reminder when a session has no review yet."""
     text = (
         f":memo: The session you facilitated in {channel_link(community.channel_id)} has no after-action "
@@ -684,4 +688,4 @@ def session_reminder(*, community: Community, occurrence_id: int) -> Block:
             ],
         },
     ]
-    return check({"text": "Your session has no review yet", "blocks": blocks}, surface="message")
+    return message("Your session has no review yet", blocks)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from copbot.actions import service as actions
+from copbot.blockkit import Message
 from copbot.communities.models import Community
 from copbot.outbox import service as outbox
 from copbot.reviews import blocks, search, service
@@ -54,7 +55,7 @@ def save_review(session: Session, entry: ReviewEntry) -> SavedReview:
             team_id=entry.team_id,
             key=f"review:{review.id}:edit:{review.revision}",
             of_key=search.post_key("review", review.id),
-            **review_post(session, review),
+            message=review_post(session, review),
         )
         return SavedReview(review, community, created=False)
     community = service.require_community_id(session, team_id=entry.team_id, community_id=entry.community_id)
@@ -74,7 +75,7 @@ def save_review(session: Session, entry: ReviewEntry) -> SavedReview:
         team_id=entry.team_id,
         channel_id=community.channel_id,
         key=key,
-        **review_post(session, review),
+        message=review_post(session, review),
     )
     return SavedReview(review, community, created=True)
 
@@ -104,7 +105,7 @@ def save_playbook(session: Session, entry: PlaybookEntry) -> Playbook:
     )
     key = search.post_key("playbook", playbook.id)
     message = playbook_post(session, playbook, domain=entry.domain)
-    outbox.post(session, team_id=entry.team_id, channel_id=community.channel_id, key=key, **message)
+    outbox.post(session, team_id=entry.team_id, channel_id=community.channel_id, key=key, message=message)
     return playbook
 
 
@@ -141,7 +142,7 @@ def offer_capture(session: Session, reaction: Reaction) -> bool:
     )
     key = f"reaction-capture:{capture.channel_id}:{capture.message_ts}"
     outbox.direct_message(
-        session, team_id=capture.community.team_id, user_id=capture.author_id, key=key, **message
+        session, team_id=capture.community.team_id, user_id=capture.author_id, key=key, message=message
     )
     return True
 
@@ -154,7 +155,9 @@ def remind_due_lessons(session: Session, *, at: datetime) -> int:
         message = blocks.lesson_due_message(lesson, community=community)
         lesson.reminded_for = lesson.verify_due_at
         key = f"lesson-due:{lesson.id}:{lesson.verify_due_at.isoformat()}"
-        outbox.direct_message(session, team_id=lesson.team_id, user_id=lesson.owner_id, key=key, **message)
+        outbox.direct_message(
+            session, team_id=lesson.team_id, user_id=lesson.owner_id, key=key, message=message
+        )
     return len(due)
 
 
@@ -165,11 +168,13 @@ def remind_unreviewed_sessions(session: Session, *, at: datetime) -> int:
         message = blocks.session_reminder(community=reminder.community, occurrence_id=reminder.occurrence_id)
         key = f"session-reminder:{reminder.occurrence_id}"
         team_id = reminder.community.team_id
-        outbox.direct_message(session, team_id=team_id, user_id=reminder.facilitator_id, key=key, **message)
+        outbox.direct_message(
+            session, team_id=team_id, user_id=reminder.facilitator_id, key=key, message=message
+        )
     return len(due)
 
 
-def review_post(session: Session, review: Review) -> dict[str, Any]:
+def review_post(session: Session, review: Review) -> Message:
     """A review's channel post as it stands (related titles, adoption count, its action items)."""
     community = session.get_one(Community, review.community_id)
     related = service.reviews_by_id(session, team_id=review.team_id, ids=review.related_ids)
@@ -185,7 +190,7 @@ def review_post(session: Session, review: Review) -> dict[str, Any]:
     )
 
 
-def playbook_post(session: Session, playbook: Playbook, *, domain: str | None) -> dict[str, Any]:
+def playbook_post(session: Session, playbook: Playbook, *, domain: str | None) -> Message:
     """A playbook's channel post as it stands, linked to its review's post when it has one."""
     source = session.get(Review, playbook.source_review_id) if playbook.source_review_id else None
     source_url = (

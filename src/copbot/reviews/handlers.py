@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from copbot.blockkit import channel_link
+from copbot.blockkit import Message
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
@@ -536,7 +537,7 @@ def applied_where(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     return {"response_action": "update", "view": view} if view else {"response_action": "clear"}
 
 
-def lesson_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def lesson_answer(deps: Deps, body: dict[str, Any]) -> Message:
     """Apply the owner's answer to a due lesson (still true, or retire); return the DM's replacement."""
     retire = click.action.action_id == ReviewAction.LESSON_RETIRE
     change = service.retire_lesson if retire else service.verify_lesson
@@ -635,7 +636,7 @@ EVERYWHERE = "--all"
 
 def render_search(
     deps: Deps, team_id: str, query: str, page: int, domain: str | None, *, viewer: str, scope: search.Scope
-) -> dict[str, Any]:
+) -> Message:
     """Search and render one page of results for `viewer` (who gets Edit on what they wrote)."""
     with session_scope(deps.sessions) as session:
         found_page = search.search(
@@ -647,7 +648,7 @@ def render_search(
         return blocks.search_results(found_page, found, at=now(), viewer=viewer, home=home)
 
 
-def search_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | str:
+def search_reply(deps: Deps, request: SubcommandRequest) -> Message | str:
     """Answer `/cop search [--all] <words>` with the first page of results: the channel's community's,
     or every community's with `--all` (or outside a community)."""
     words = request.args.split()
@@ -664,7 +665,7 @@ def search_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | str
     return render_search(deps, command.team_id, query, 1, domain, viewer=command.user_id, scope=scope)
 
 
-def playbook_reply(deps: Deps, request: SubcommandRequest) -> dict[str, Any] | None:
+def playbook_reply(deps: Deps, request: SubcommandRequest) -> Message | None:
     """Answer `/cop playbook` with the community's playbooks (`new` opens the modal after the ack)."""
     if request.args.lower() == "new":
         return None

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from copbot.blockkit import (
+    Message,
     actions,
     button,
     check,
@@ -20,6 +21,7 @@ from copbot.blockkit import (
     header,
     local_time,
     mention,
+    message,
     option,
     plain,
     plural,
@@ -41,8 +43,6 @@ from copbot.rituals.models import (
 )
 from copbot.rituals.service import PULSE_MINIMUM, Planned, Tally
 
-Message = dict[str, Any]
-
 PREP_CHECKLIST = (
     "Pick one question or story to open with",
     "Share any material in the channel a day ahead",
@@ -60,7 +60,7 @@ PULSE_LABELS = {
 
 
 def _message(text: str, blocks: list[dict[str, Any]]) -> Message:
-    return check({"text": truncate(text, 3000), "blocks": blocks}, surface="message")
+    return message(truncate(text, 3000), blocks)
 
 
 def _when(occurrence: Occurrence) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import Message
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
@@ -33,7 +34,7 @@ def ask_key(ask: FacilitatorAsk) -> str:
     return f"ritual:ask:{ask.id}"
 
 
-def message_for(session: Session, occurrence: Occurrence) -> blocks.Message:
+def message_for(session: Session, occurrence: Occurrence) -> Message:
     """The channel post of an occurrence as it should read now."""
     community, schedule = service.context(session, occurrence)
     return render(session, community, schedule, occurrence)
@@ -46,7 +47,7 @@ def render(
     occurrence: Occurrence,
     *,
     preview: bool = False,
-) -> blocks.Message:
+) -> Message:
     """Render an occurrence's post (`preview`: with empty counts, for a draft)."""
     tally = service.Tally() if preview else service.tally(session, occurrence=occurrence)
     if occurrence.kind == OccurrenceKind.SESSION:
@@ -73,8 +74,7 @@ def owe_post(session: Session, occurrence: Occurrence) -> bool:
         team_id=occurrence.team_id,
         channel_id=community.channel_id,
         key=post_key(occurrence),
-        text=message["text"],
-        blocks=message["blocks"],
+        message=message,
     )
 
 
@@ -89,8 +89,7 @@ def owe_update(session: Session, occurrence: Occurrence) -> None:
         team_id=occurrence.team_id,
         key=f"{post_key(occurrence)}:rev:{revision}",
         of_key=post_key(occurrence),
-        text=message["text"],
-        blocks=message["blocks"],
+        message=message,
     )
 
 
@@ -108,14 +107,16 @@ def ask_next(session: Session, occurrence: Occurrence, *, at: datetime) -> str |
                 team_id=community.team_id,
                 user_id=lead,
                 key=f"ritual:{occurrence.id}:unfilled:{lead}",
-                **message,
+                message=message,
             )
         return None
     ask = service.ask(session, occurrence=occurrence, user_id=candidate, at=at)
     if ask is None:
         return None
     message = blocks.ask_dm(community, schedule, occurrence, ask.id, answer=None)
-    outbox.direct_message(session, team_id=community.team_id, user_id=candidate, key=ask_key(ask), **message)
+    outbox.direct_message(
+        session, team_id=community.team_id, user_id=candidate, key=ask_key(ask), message=message
+    )
     log.info("asked %s to facilitate occurrence %s", candidate, occurrence.id)
     return candidate
 
@@ -124,7 +125,9 @@ def owe_answer(session: Session, ask: FacilitatorAsk, occurrence: Occurrence, an
     """Edit the request DM in place to show the answer given."""
     community, schedule = service.context(session, occurrence)
     message = blocks.ask_dm(community, schedule, occurrence, ask.id, answer=answer)
-    outbox.update(session, team_id=ask.team_id, key=f"{ask_key(ask)}:answer", of_key=ask_key(ask), **message)
+    outbox.update(
+        session, team_id=ask.team_id, key=f"{ask_key(ask)}:answer", of_key=ask_key(ask), message=message
+    )
 
 
 def owe_chase(session: Session, ask: FacilitatorAsk, step: str) -> None:
@@ -134,19 +137,19 @@ def owe_chase(session: Session, ask: FacilitatorAsk, step: str) -> None:
     if step == "remind":
         message = blocks.ask_dm(community, schedule, occurrence, ask.id, answer=None, reminder=True)
         outbox.direct_message(
-            session, team_id=ask.team_id, user_id=ask.user_id, key=f"{ask_key(ask)}:remind", **message
+            session, team_id=ask.team_id, user_id=ask.user_id, key=f"{ask_key(ask)}:remind", message=message
         )
         return
     message = blocks.escalation_dm(community, schedule, occurrence, ask.user_id)
     for lead in communities.leads(session, community=community):
         outbox.direct_message(
-            session, team_id=ask.team_id, user_id=lead, key=f"{ask_key(ask)}:escalate:{lead}", **message
+            session, team_id=ask.team_id, user_id=lead, key=f"{ask_key(ask)}:escalate:{lead}", message=message
         )
 
 
 def preview_posts(
     session: Session, community: Community, schedule: RitualSchedule, *, at: datetime
-) -> list[blocks.Message]:
+) -> list[Message]:
     """Each post a schedule will make, rendered from its rule without storing anything."""
     plans = service.planned(
         schedule, community.timezone, since=at - service.LOOKBACK, until=at + service.HORIZON * 30
@@ -186,7 +189,7 @@ def send_preview(session: Session, community: Community, user_id: str, schedule_
             team_id=community.team_id,
             user_id=user_id,
             key=f"ritual:preview:{schedule.id}:{batch}:{index}",
-            **message,
+            message=message,
         )
     return ":eyes: A preview is on its way to you by DM."
 
@@ -208,5 +211,5 @@ def on_delivery_failure(session: Session, message: OutboxMessage, error: str) ->
             team_id=community.team_id,
             user_id=lead,
             key=f"ritual:archived:{community.id}:{message.id}:{lead}",
-            **dm,
+            message=dm,
         )

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from copbot.blockkit import escape
+from copbot.blockkit import Message, escape
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
@@ -166,7 +166,7 @@ class OpenModal:
     view: dict[str, Any]
 
 
-ButtonReply = str | dict[str, Any] | OpenModal | None
+ButtonReply = str | dict[str, Any] | Message | OpenModal | None
 ButtonWork = Callable[[Deps, Session, BlockActions], ButtonReply]
 
 
@@ -288,7 +288,7 @@ def on_answer(deps: Deps, session: Session, click: BlockActions) -> str | None:
 # --- schedules -------------------------------------------------------------------------------------
 
 
-def schedule_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, Any] | None:
+def schedule_command(deps: Deps, request: SubcommandRequest) -> str | Message | None:
     """Answer `/cop schedule ...` (modals open after the ack)."""
     command = request.command
     words = request.args.split()
@@ -318,7 +318,7 @@ def schedule_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, 
     return SCHEDULE_USAGE
 
 
-def listing(session: Session, community: Community, user_id: str) -> dict[str, Any]:
+def listing(session: Session, community: Community, user_id: str) -> Message:
     """The schedule listing message, with buttons only for those who may use them."""
     at = now()
     today = timing.local_day(at, community.timezone)
@@ -544,7 +544,7 @@ def on_open_modal(deps: Deps, session: Session, click: BlockActions) -> OpenModa
 # --- rotation and away -----------------------------------------------------------------------------
 
 
-def rotation_command(deps: Deps, request: SubcommandRequest) -> str | dict[str, Any]:
+def rotation_command(deps: Deps, request: SubcommandRequest) -> str | Message:
     """Answer `/cop rotation [in|out|order @a @b ...]`."""
     command = request.command
     words = request.args.split()

@@ -117,7 +117,7 @@ def publish(session: Session, occurrence_id: int, *, at: datetime, grace: timede
                 team_id=community.team_id,
                 channel_id=community.channel_id,
                 key=f"ritual:{occurrence.id}:skipped",
-                **note,
+                message=note,
             )
         return
     started = occurrence.starts_at <= at and occurrence.kind == OccurrenceKind.SESSION
@@ -144,7 +144,7 @@ def start(session: Session, occurrence_id: int) -> None:
             team_id=community.team_id,
             channel_id=community.channel_id,
             key=f"ritual:{claimed.id}:lineup",
-            **lineup,
+            message=lineup,
         )
 
 
@@ -169,7 +169,7 @@ def close(session: Session, occurrence_id: int) -> None:
         channel_id=parent.sent_channel_id or parent.channel_id or "",
         key=f"ritual:{claimed.id}:review-prompt",
         thread_ts=parent.sent_ts,
-        **prompt,
+        message=prompt,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from copbot.blockkit import Message
 from copbot.errors import CopbotError
 from copbot.slack.errors import user_message
 from copbot.slack.ids import Command
@@ -20,7 +21,7 @@ from copbot.slack.payloads import SubcommandRequest
 
 log = logging.getLogger(__name__)
 
-Reply = str | dict[str, Any] | None
+Reply = str | dict[str, Any] | Message | None
 AckStep = Callable[[SubcommandRequest], Reply]
 WorkStep = Callable[[SubcommandRequest, WebClient], None]
 

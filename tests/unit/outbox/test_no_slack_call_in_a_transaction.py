@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import text_message
 from copbot.db import session_factory, session_scope
 from copbot.outbox import service as outbox
 from copbot.outbox.models import OutboxMessage, Status
@@ -56,9 +57,11 @@ def test_every_slack_call_of_the_sender_runs_outside_a_transaction(
 ) -> None:
     later = datetime.now(UTC) + timedelta(minutes=1)
     with session_scope(session_factory(engine)) as session:
-        outbox.post(session, team_id="T1", channel_id="C1", key="post", text="a post")
-        outbox.update(session, team_id="T1", key="post:edit", of_key="post", text="the post, edited")
-        outbox.direct_message(session, team_id="T1", user_id="U1", key="dm", text="a DM")
+        outbox.post(session, team_id="T1", channel_id="C1", key="post", message=text_message("a post"))
+        outbox.update(
+            session, team_id="T1", key="post:edit", of_key="post", message=text_message("the post, edited")
+        )
+        outbox.direct_message(session, team_id="T1", user_id="U1", key="dm", message=text_message("a DM"))
         outbox.upload(
             session,
             team_id="T1",

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import text_message
 from copbot.db import session_factory, session_scope
 from copbot.leases import LeaseKeeper
 from copbot.outbox import service as outbox
@@ -73,9 +74,13 @@ def _row(engine: Engine, key: str = "k1") -> OutboxMessage:
 
 def test_same_key_is_owed_once(engine: Engine) -> None:
     with session_scope(session_factory(engine)) as session:
-        first = outbox.post(session, team_id="T1", channel_id="C1", key="digest:1", text="a")
-        second = outbox.post(session, team_id="T1", channel_id="C1", key="digest:1", text="b")
-        other_team = outbox.post(session, team_id="T2", channel_id="C1", key="digest:1", text="c")
+        first = outbox.post(session, team_id="T1", channel_id="C1", key="digest:1", message=text_message("a"))
+        second = outbox.post(
+            session, team_id="T1", channel_id="C1", key="digest:1", message=text_message("b")
+        )
+        other_team = outbox.post(
+            session, team_id="T2", channel_id="C1", key="digest:1", message=text_message("c")
+        )
     assert (first, second, other_team) == (True, False, True)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
@@ -315,7 +320,7 @@ def test_direct_message_opens_the_conversation(
     engine: Engine, sender: OutboxSender, fake_slack: FakeSlack
 ) -> None:
     with session_scope(session_factory(engine)) as session:
-        outbox.direct_message(session, team_id="T1", user_id="U7", key="dm:1", text="hi")
+        outbox.direct_message(session, team_id="T1", user_id="U7", key="dm:1", message=text_message("hi"))
     assert sender.deliver_due().delivered == 1
     (opened,) = fake_slack.calls_to("conversations.open")
     assert opened.params["users"] == "U7"
@@ -328,7 +333,7 @@ def test_update_waits_for_the_original_then_edits_it(
     _post(engine, "post:1")
     fake_slack.fail_next("chat.postMessage", status=500)
     with session_scope(session_factory(engine)) as session:
-        outbox.update(session, team_id="T1", key="post:1:v2", of_key="post:1", text="edited")
+        outbox.update(session, team_id="T1", key="post:1:v2", of_key="post:1", message=text_message("edited"))
     sender.deliver_due()
     assert fake_slack.calls_to("chat.update") == []
     clock.advance(3600)
