@@ -22,14 +22,14 @@ from copbot.db import affected, ensure_row
 from copbot.errors import InvalidInput, NotFound, PermissionDenied
 from copbot.feature import Counts, Person
 from copbot.people.models import Onboarding, PeopleSettings, Profile, Question, QuestionStatus
-from copbot.rituals import service as rituals
+from copbot.rituals import facilitators
 
 REWELCOME_AFTER = timedelta(days=30)
 MENTORING_PERIOD = timedelta(days=90)  # a pairing counts towards a mentor's load this long
 MAX_TZ_GAP = timedelta(hours=6)
 QUESTION_MIN, QUESTION_MAX = 10, 2000
 TEAM_MAX = 120
-OPT_IN_ROLES = (Role.MENTOR,)  # facilitating is the rotation's: rituals.service.set_facilitating
+OPT_IN_ROLES = (Role.MENTOR,)  # facilitating is the rotation's: rituals.facilitators.set_facilitating
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -165,7 +165,7 @@ def change_role(
         raise PermissionDenied("A community needs a lead: make someone else lead before removing this one.")
     member = _membership(session, community=community, user_id=target_id, join=grant)
     if role == Role.FACILITATOR:  # the role is a place in the rotation: one door for every way in
-        return community, rituals.facilitate(session, community=community, member=member, on=grant)
+        return community, facilitators.facilitate(session, community=community, member=member, on=grant)
     return community, communities.set_role(session, member=member, role=role, on=grant)
 
 

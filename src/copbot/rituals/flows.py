@@ -18,7 +18,7 @@ from copbot.communities.models import Community
 from copbot.errors import NotFound
 from copbot.outbox import service as outbox
 from copbot.outbox.models import Kind, OutboxMessage
-from copbot.rituals import blocks, service
+from copbot.rituals import blocks, facilitators, service
 from copbot.rituals.models import FacilitatorAsk, Occurrence, OccurrenceKind, RitualSchedule, Stage
 
 log = logging.getLogger(__name__)
@@ -96,9 +96,9 @@ def owe_update(session: Session, occurrence: Occurrence) -> None:
 def ask_next(session: Session, occurrence: Occurrence, *, at: datetime) -> str | None:
     """DM the next member in line for a session; tell the leads once when nobody is left."""
     community, schedule = service.context(session, occurrence)
-    candidate = service.next_candidate(session, occurrence=occurrence, zone=community.timezone)
+    candidate = facilitators.next_candidate(session, occurrence=occurrence, zone=community.timezone)
     if candidate is None:
-        if not service.rotation(session, community=community):
+        if not facilitators.rotation(session, community=community):
             return None  # the community has no rotation: nobody to ask, nothing to tell
         message = blocks.unfilled_dm(community, schedule, occurrence)
         for lead in communities.leads(session, community=community):
@@ -110,7 +110,7 @@ def ask_next(session: Session, occurrence: Occurrence, *, at: datetime) -> str |
                 message=message,
             )
         return None
-    ask = service.ask(session, occurrence=occurrence, user_id=candidate, at=at)
+    ask = facilitators.ask(session, occurrence=occurrence, user_id=candidate, at=at)
     if ask is None:
         return None
     message = blocks.ask_dm(community, schedule, occurrence, ask.id, answer=None)

@@ -21,7 +21,7 @@ from copbot.communities.models import Community
 from copbot.db import session_scope
 from copbot.deps import Deps
 from copbot.errors import CopbotError, InvalidInput, NotFound
-from copbot.rituals import blocks, flows, service, timing
+from copbot.rituals import blocks, facilitators, flows, service, timing
 from copbot.rituals.ids import FIELD_BLOCKS, RitualAction, RitualBlock, RitualField, RitualView
 from copbot.rituals.models import (
     AskStatus,
@@ -270,7 +270,7 @@ def on_answer(deps: Deps, session: Session, click: BlockActions) -> str | None:
     team_id, user_id, action, value = _ids(click)
     answer = ANSWERS[RitualAction(action)]
     at = now()
-    ask, occurrence = service.answer_ask(
+    ask, occurrence = facilitators.answer_ask(
         session, team_id=team_id, ask_id=value, user_id=user_id, answer=answer, at=at
     )
     if answer == AskStatus.ACCEPTED:
@@ -325,7 +325,7 @@ def listing(session: Session, community: Community, user_id: str) -> Message:
     return blocks.schedule_list(
         community,
         service.schedules(session, community=community),
-        service.exclusions(session, community=community, today=today),
+        facilitators.exclusions(session, community=community, today=today),
         service.occurrences(session, community=community, since=at, limit=8),
         can_edit=service.can_edit(session, community=community, user_id=user_id),
     )
@@ -360,7 +360,7 @@ def add_skip(session: Session, community: Community, user_id: str, words: list[s
             "e.g. `/cop schedule skip 2026-12-24 2027-01-01 holidays`."
         )
     try:
-        exclusion = service.add_exclusion(
+        exclusion = facilitators.add_exclusion(
             session,
             community=community,
             user_id=user_id,
@@ -556,15 +556,17 @@ def rotation_command(deps: Deps, request: SubcommandRequest) -> str | Message:
             session, team_id=command.team_id, channel_id=command.channel_id
         )
         if verb == "order":
-            service.reorder(
+            facilitators.reorder(
                 session, community=community, user_id=command.user_id, order=MENTION.findall(request.args)
             )
         elif verb:
             return "Usage: `/cop rotation`, `/cop rotation in|out`, `/cop rotation order @a @b @c`."
-        order = service.rotation(session, community=community)
+        order = facilitators.rotation(session, community=community)
         today = timing.local_day(now(), community.timezone)
         away = {
-            user_id: service.away_periods(session, team_id=community.team_id, user_id=user_id, today=today)
+            user_id: facilitators.away_periods(
+                session, team_id=community.team_id, user_id=user_id, today=today
+            )
             for user_id in order
         }
         return blocks.rotation_message(community, order, away)
@@ -585,8 +587,8 @@ def facilitating(deps: Deps, request: SubcommandRequest, *, on: bool) -> str:
         community = communities.require_community(
             session, team_id=command.team_id, channel_id=command.channel_id
         )
-        changed = service.set_facilitating(session, community=community, user_id=command.user_id, on=on)
-        order = service.rotation(session, community=community)
+        changed = facilitators.set_facilitating(session, community=community, user_id=command.user_id, on=on)
+        order = facilitators.rotation(session, community=community)
         return blocks.facilitating_changed(community, order, command.user_id, on=on, changed=changed)
 
 
@@ -597,7 +599,7 @@ def away_command(deps: Deps, request: SubcommandRequest) -> str:
     today = now().date()
     with session_scope(deps.sessions) as session:
         if not words:
-            periods = service.away_periods(
+            periods = facilitators.away_periods(
                 session, team_id=command.team_id, user_id=command.user_id, today=today
             )
             if not periods:
@@ -610,7 +612,7 @@ def away_command(deps: Deps, request: SubcommandRequest) -> str:
                 + ". `/cop away clear` removes it."
             )
         if words == ["clear"]:
-            count = service.clear_away(session, team_id=command.team_id, user_id=command.user_id)
+            count = facilitators.clear_away(session, team_id=command.team_id, user_id=command.user_id)
             return f"Removed {count} away period(s)."
         try:
             first = date.fromisoformat(words[0])
@@ -620,7 +622,7 @@ def away_command(deps: Deps, request: SubcommandRequest) -> str:
                 "Usage: `/cop away FROM TO` with dates as YYYY-MM-DD, e.g. `/cop away 2026-08-01 2026-08-15`."
             )
         try:
-            service.away(
+            facilitators.away(
                 session,
                 team_id=command.team_id,
                 user_id=command.user_id,

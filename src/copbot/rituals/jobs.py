@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copbot.db import session_scope
 from copbot.outbox import service as outbox
-from copbot.rituals import blocks, flows, service
+from copbot.rituals import blocks, facilitators, flows, service
 from copbot.rituals.models import Occurrence, OccurrenceKind, Stage
 from copbot.scheduling.jobs import Job, JobContext
 
@@ -48,8 +48,8 @@ def run(ctx: JobContext) -> None:
     _each(sessions, service.due, Stage.POSTED, "starts_at", at, start)
     _each(sessions, service.due, Stage.STARTED, "ends_at", at, close)
     with session_scope(sessions) as session:
-        needing = service.needing_facilitator(session, at=at)
-        chases = service.asks_to_chase(session, at=at)
+        needing = facilitators.needing_facilitator(session, at=at)
+        chases = facilitators.asks_to_chase(session, at=at)
     for occurrence_id in needing:
         _unit(sessions, partial(_ask_next, occurrence_id=occurrence_id, at=at))
     for ask_id, step in chases:
@@ -175,6 +175,6 @@ def close(session: Session, occurrence_id: int) -> None:
 
 def chase(session: Session, ask_id: int, step: str, *, at: datetime) -> None:
     """Remind the facilitator asked, or tell the leads, once each."""
-    ask = service.mark_chased(session, ask_id=ask_id, step=step, at=at)
+    ask = facilitators.mark_chased(session, ask_id=ask_id, step=step, at=at)
     if ask is not None:
         flows.owe_chase(session, ask, step)

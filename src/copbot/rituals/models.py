@@ -158,7 +158,7 @@ class PulseAnswer(Base):
 
 class RotationMember(Base):
     """A facilitator's place in the community's rotation. Who facilitates is the facilitator role
-    (see `rituals.service.rotation`); a place outlives a pause, so a returning facilitator keeps it."""
+    (see `rituals.facilitators.rotation`); a place outlives a pause, so a returning facilitator keeps it."""
 
     __tablename__ = "ritual_rotation"
     __table_args__ = (UniqueConstraint("community_id", "user_id"), _community_fk())

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from copbot.communities import service as communities
 from copbot.communities.models import Community, MemberRole, Role
-from copbot.rituals import service
+from copbot.rituals import facilitators, service
 from copbot.rituals.models import Frequency, Occurrence, RitualSchedule, ScheduleStatus
 from copbot.runtime import Runtime
 from copbot.scheduling.runner import TickReport, tick
@@ -52,7 +52,7 @@ def add_member(
         member = communities.find_member(session, community=community, user_id=user_id)
         member.roles.append(MemberRole(team_id=community.team_id, role=role))
     if rotation:
-        service.set_facilitating(session, community=community, user_id=user_id, on=True)
+        facilitators.set_facilitating(session, community=community, user_id=user_id, on=True)
     session.commit()
 
 

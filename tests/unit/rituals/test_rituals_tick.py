@@ -27,7 +27,7 @@ from copbot.feature import Person
 from copbot.features import FEATURES
 from copbot.outbox import service as outbox
 from copbot.outbox.models import OutboxMessage
-from copbot.rituals import privacy, service
+from copbot.rituals import facilitators, privacy, service
 from copbot.rituals.ids import SessionAction
 from copbot.rituals.jobs import run as rituals_job
 from copbot.rituals.models import Stage
@@ -310,7 +310,7 @@ def test_forget_export_and_retention(session: Session, runtime: Runtime, fake_sl
         session, occurrence=first, user_id="UGONE01", response=Response.GOING, at=utc(2027, 3, 22, 8, 30)
     )
     service.mark_attended(session, occurrence=first, user_id="UGONE01", at=utc(2027, 3, 22, 8, 30))
-    service.away(
+    facilitators.away(
         session,
         team_id="T1",
         user_id="UGONE01",
