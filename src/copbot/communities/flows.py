@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import Message
 from copbot.communities import blocks, service
 from copbot.communities.models import Community
 from copbot.communities.setup import SetupExtension, SetupExtensions
@@ -39,3 +40,13 @@ def save_setup(session: Session, setup: Setup) -> tuple[Community, bool]:
         key = f"community-opened:{community.id}"
         outbox.post(session, team_id=setup.team_id, channel_id=setup.channel_id, key=key, message=message)
     return community, created
+
+
+def dm_leads(session: Session, *, community: Community, key: str, message: Message) -> list[str]:
+    """Owe the same DM to each lead of the community (outbox key `{key}:{lead}`); the leads told."""
+    leads = service.leads(session, community=community)
+    for lead in leads:
+        outbox.direct_message(
+            session, team_id=community.team_id, user_id=lead, key=f"{key}:{lead}", message=message
+        )
+    return leads

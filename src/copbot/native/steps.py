@@ -23,11 +23,9 @@ from copbot.db import dialect_insert
 from copbot.errors import CopbotError, InvalidInput
 from copbot.native.ids import Function
 from copbot.native.models import StepRun, StepStatus
-from copbot.outbox import service as outbox
 from copbot.recognition import flows as recognition_flows
 from copbot.recognition import service as recognition
 from copbot.reviews import flows as review_flows
-from copbot.reviews import search
 from copbot.reviews import service as reviews
 from copbot.reviews.models import Template
 from copbot.rituals import flows as ritual_posts
@@ -212,13 +210,8 @@ def capture_lesson(session: Session, step: StepInput) -> tuple[Outcome, str | No
         session, team_id=step.team_id, user_id=author, community=community, form=form
     )
     message = review_flows.review_post(session, review)
-    key = search.post_key("review", review.id)
-    outbox.post(
-        session,
-        team_id=step.team_id,
-        channel_id=community.channel_id,
-        key=key,
-        message=message,
+    key = review_flows.owe_post(
+        session, community=community, kind="review", item_id=review.id, message=message
     )
     return Outcome(awaiting=key, channel_id=community.channel_id), author
 

@@ -69,15 +69,17 @@ def save_review(session: Session, entry: ReviewEntry) -> SavedReview:
         nomination_id=entry.nomination_id,
     )
     actions.sync_items(session, review=review, community=community)
-    key = search.post_key("review", review.id)
-    outbox.post(
-        session,
-        team_id=entry.team_id,
-        channel_id=community.channel_id,
-        key=key,
-        message=review_post(session, review),
+    owe_post(
+        session, community=community, kind="review", item_id=review.id, message=review_post(session, review)
     )
     return SavedReview(review, community, created=True)
+
+
+def owe_post(session: Session, *, community: Community, kind: str, item_id: int, message: Message) -> str:
+    """Owe a new review's or playbook's post in its community's channel; its outbox key."""
+    key = search.post_key(kind, item_id)
+    outbox.post(session, team_id=community.team_id, channel_id=community.channel_id, key=key, message=message)
+    return key
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,8 @@ def save_playbook(session: Session, entry: PlaybookEntry) -> Playbook:
         form=entry.form,
         source_review_id=entry.source_review_id,
     )
-    key = search.post_key("playbook", playbook.id)
     message = playbook_post(session, playbook, domain=entry.domain)
-    outbox.post(session, team_id=entry.team_id, channel_id=community.channel_id, key=key, message=message)
+    owe_post(session, community=community, kind="playbook", item_id=playbook.id, message=message)
     return playbook
 
 

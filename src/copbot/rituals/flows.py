@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from copbot.blockkit import Message
 from copbot.clock import now
-from copbot.communities import service as communities
+from copbot.communities import flows as community_flows
 from copbot.communities.models import Community
 from copbot.errors import NotFound
 from copbot.outbox import service as outbox
@@ -101,14 +101,9 @@ def ask_next(session: Session, occurrence: Occurrence, *, at: datetime) -> str |
         if not facilitators.rotation(session, community=community):
             return None  # the community has no rotation: nobody to ask, nothing to tell
         message = blocks.unfilled_dm(community, schedule, occurrence)
-        for lead in communities.leads(session, community=community):
-            outbox.direct_message(
-                session,
-                team_id=community.team_id,
-                user_id=lead,
-                key=f"ritual:{occurrence.id}:unfilled:{lead}",
-                message=message,
-            )
+        community_flows.dm_leads(
+            session, community=community, key=f"ritual:{occurrence.id}:unfilled", message=message
+        )
         return None
     ask = facilitators.ask(session, occurrence=occurrence, user_id=candidate, at=at)
     if ask is None:
@@ -141,10 +136,7 @@ def owe_chase(session: Session, ask: FacilitatorAsk, step: str) -> None:
         )
         return
     message = blocks.escalation_dm(community, schedule, occurrence, ask.user_id)
-    for lead in communities.leads(session, community=community):
-        outbox.direct_message(
-            session, team_id=ask.team_id, user_id=lead, key=f"{ask_key(ask)}:escalate:{lead}", message=message
-        )
+    community_flows.dm_leads(session, community=community, key=f"{ask_key(ask)}:escalate", message=message)
 
 
 def preview_posts(
@@ -204,12 +196,5 @@ def on_delivery_failure(session: Session, message: OutboxMessage, error: str) ->
     if community is None:
         return
     log.warning("rituals of community %s paused: channel %s is archived", community.id, message.channel_id)
-    dm = blocks.archived_dm(community)
-    for lead in communities.leads(session, community=community):
-        outbox.direct_message(
-            session,
-            team_id=community.team_id,
-            user_id=lead,
-            key=f"ritual:archived:{community.id}:{message.id}:{lead}",
-            message=dm,
-        )
+    key = f"ritual:archived:{community.id}:{message.id}"
+    community_flows.dm_leads(session, community=community, key=key, message=blocks.archived_dm(community))
