@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import text_message
 from copbot.communities import blocks as community_blocks
 from copbot.communities.models import Community, Role, Workspace
 from copbot.health import blocks as health_blocks
@@ -31,6 +32,8 @@ from copbot.rituals import blocks as ritual_blocks
 from copbot.rituals.models import Exclusion, Occurrence, RitualSchedule
 from copbot.rituals.service import Planned, Tally
 from copbot.slack.commands import TOPICS, CopRouter, Topic
+from copbot.slack.errors import error_view
+from copbot.slack.payloads import MalformedPayload
 from tests.unit.health import health_data
 
 Payload = dict[str, Any]
@@ -225,6 +228,9 @@ def pure_surfaces(router: CopRouter) -> dict[str, Callable[[], Payload]]:
         "help-member": lambda: community_blocks.help_overview(_help(router, lead=False)),
         "help-lead": lambda: community_blocks.help_overview(_help(router, lead=True)),
         "help-topic-meet": lambda: community_blocks.help_topic(_help(router, lead=False)[2]),
+        # A payload Slack sent without what the listener needs: in a modal, and after a click.
+        "unreadable-submission": lambda: error_view(str(MalformedPayload("ViewSubmission"))),
+        "unreadable-click": lambda: text_message(str(MalformedPayload("BlockActions"))),
     }
 
 
