@@ -13,25 +13,15 @@ from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community
 from copbot.inbox.models import ProcessedEvent
+from tests.e2e.test_slack_edge import SETUP_VALUES
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_client import (
     SlackSender,
     block_action_payload,
-    external,
-    plain,
     view_submission_payload,
 )
 
 pytestmark = pytest.mark.e2e
-
-SETUP_VALUES = {
-    "name": {"name_input": plain("Incident Guild")},
-    "purpose": {"purpose_input": plain("Learn from every incident we run.")},
-    "learning_goals": {"learning_goals_input": plain(None)},
-    "boundaries": {"boundaries_input": plain(None)},
-    "norms": {"norms_input": plain(None)},
-    "timezone": {"timezone_select": external("Europe/Berlin")},
-}
 
 
 def _count(engine: Engine, model: type) -> int:
