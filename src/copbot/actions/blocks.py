@@ -13,6 +13,7 @@ from copbot.actions.models import ActionItem, ItemStatus
 from copbot.actions.parsing import HOW_TO_WRITE
 from copbot.actions.service import OpenItem, Stage
 from copbot.blockkit import (
+    Message,
     button,
     channel_link,
     check,
@@ -21,6 +22,7 @@ from copbot.blockkit import (
     escape,
     header,
     mention,
+    message,
     plain,
     plural,
     section,
@@ -35,8 +37,8 @@ DECISIONS_HINT = (
 )
 
 
-def _message(text: str, blocks: list[Block]) -> Block:
-    return check({"text": text, "blocks": blocks}, surface="message")
+def _message(text: str, blocks: list[Block]) -> Message:
+    return message(text, blocks)
 
 
 def day(value: date) -> str:
@@ -85,7 +87,7 @@ def dm_block_id(item: ActionItem, stage: Stage) -> str:
 
 def due_message(
     item: ActionItem, *, community: Community, review_title: str, stage: Stage, today: date
-) -> Block:
+) -> Message:
     """The owner's DM on the due date (or the one reminder after): Done, Not doing, or a new date."""
     assert item.due_on is not None  # only dated items are owed a DM
     if stage == Stage.DUE:
@@ -115,7 +117,7 @@ def due_message(
     )
 
 
-def answered_message(item: ActionItem, *, community: Community, review_title: str) -> Block:
+def answered_message(item: ActionItem, *, community: Community, review_title: str) -> Message:
     """What the DM becomes once its owner answered."""
     if item.status == ItemStatus.OPEN and item.due_on is not None:
         outcome = f":calendar: New date: {day(item.due_on)}. I'll remind you that morning."
@@ -181,7 +183,7 @@ def _input(block_id: str, label: str, element: Block, *, optional: bool = False)
 # --- /cop actions ----------------------------------------------------------------------------------
 
 
-def open_list(community: Community, found: Sequence[OpenItem], *, today: date) -> Block:
+def open_list(community: Community, found: Sequence[OpenItem], *, today: date) -> Message:
     """The community's open items, grouped by owner, the owners with overdue items first."""
     name = escape(community.name)
     if not found:

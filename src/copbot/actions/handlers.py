@@ -3,7 +3,6 @@ buttons (Done, Not doing, New date)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -21,6 +20,7 @@ from copbot.actions.ids import (
 )
 from copbot.actions.models import ItemStatus
 from copbot.actions.service import ItemEdit
+from copbot.blockkit import Message
 from copbot.communities import service as communities
 from copbot.db import session_scope
 from copbot.deps import Deps
@@ -29,8 +29,7 @@ from copbot.reviews.models import Review
 from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.lanes import opens_view
 from copbot.slack.listeners import acknowledge, answering, modal_errors
-from copbot.slack.payloads import SubcommandRequest, state_value
-from copbot.slack.workspace import workspace_id
+from copbot.slack.payloads import BlockActions, SubcommandRequest, ViewSubmission, state_value
 
 
 def register(app: App, deps: Deps, router: CopRouter) -> None:
@@ -51,16 +50,17 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
     @opens_view
     def open_editor(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            view = edit_view(deps, body)
-            client.views_open(trigger_id=body.get("trigger_id", ""), view=view)
+            click = BlockActions.parse(body)
+            view = edit_view(deps, click)
+            client.views_open(trigger_id=click.trigger_id, view=view)
 
     def answer_dm(body: dict[str, Any], respond: Respond) -> None:
         with answering(respond):
-            record_answer(deps, body)
+            record_answer(deps, BlockActions.parse(body))
 
     @app.view(ActionsView.EDIT)
     def submit_edits(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**save_edits(deps, body))
+        ack(**save_edits(deps, ViewSubmission.parse(body)))
         deps.outbox.notify()
 
     app.action(ActionsAction.EDIT)(ack=acknowledge, lazy=[open_editor])
@@ -68,17 +68,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         app.action(answer)(ack=acknowledge, lazy=[answer_dm])
 
 
-def _action(body: dict[str, Any]) -> dict[str, Any]:
-    actions = body.get("actions") or [{}]
-    first: dict[str, Any] = actions[0] if isinstance(actions[0], dict) else {}
-    return first
-
-
-def _user(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id", ""))
-
-
-def open_actions(deps: Deps, request: SubcommandRequest) -> dict[str, Any]:
+def open_actions(deps: Deps, request: SubcommandRequest) -> Message:
     """Answer `/cop actions`: the channel's community's open items."""
     command = request.command
     with session_scope(deps.sessions) as session:
@@ -89,26 +79,25 @@ def open_actions(deps: Deps, request: SubcommandRequest) -> dict[str, Any]:
         return blocks.open_list(community, found, today=service.today_in(community))
 
 
-def edit_view(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def edit_view(deps: Deps, click: BlockActions) -> dict[str, Any]:
     """The "Edit actions" modal with the items the person may edit."""
-    value = str(_action(body).get("value", ""))
+    value = click.action.value
     if not value.isdigit():
         raise NotFound("That button is out of date.")
     with session_scope(deps.sessions) as session:
         items = service.editable_items(
-            session, team_id=workspace_id(body), review_id=int(value), user_id=_user(body)
+            session, team_id=click.team_id, review_id=int(value), user_id=click.user_id
         )
         review = session.get_one(Review, int(value))
         return blocks.edit_modal(review_id=review.id, review_title=review.title, items=items)
 
 
-def save_edits(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def save_edits(deps: Deps, submission: ViewSubmission) -> dict[str, Any]:
     """Validate and store the "Edit actions" modal; return the ack's arguments (field errors, or close)."""
-    view = body.get("view") or {}
-    values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
+    values = submission.view.values
     try:
-        review_id = int(json.loads(view.get("private_metadata") or "{}").get("review_id", 0))
-    except (ValueError, TypeError, AttributeError):
+        review_id = int(submission.view.metadata.get("review_id", 0))
+    except (ValueError, TypeError):
         review_id = 0
     edits, errors = [], {}
     for block_id in values:
@@ -135,7 +124,11 @@ def save_edits(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     try:
         with session_scope(deps.sessions) as session:
             flows.save_edits(
-                session, team_id=workspace_id(body), user_id=_user(body), review_id=review_id, edits=edits
+                session,
+                team_id=submission.team_id,
+                user_id=submission.user_id,
+                review_id=review_id,
+                edits=edits,
             )
     except InvalidInput as error:
         return modal_errors(error, _blocks_of(error))
@@ -155,25 +148,25 @@ def _blocks_of(error: InvalidInput) -> dict[str, str]:
     return mapped
 
 
-def record_answer(deps: Deps, body: dict[str, Any]) -> None:
+def record_answer(deps: Deps, click: BlockActions) -> None:
     """Done, Not doing or a new date from the owner's DM: recorded, the DM and the review post updated."""
-    action = _action(body)
-    prefix, _, rest = str(action.get("block_id", "")).partition(":")
+    action = click.action
+    prefix, _, rest = action.block_id.partition(":")
     raw_id, _, dm = rest.partition(":")
     stage, _, due = dm.partition(":")
     if prefix != ActionsBlock.DM or not raw_id.isdigit() or stage not in ("due", "reminder"):
         raise NotFound("That button is out of date.")
-    kind = action.get("action_id")
+    kind = action.action_id
     new_date = None
     if kind == ActionsAction.NEW_DATE:
         try:
-            new_date = date.fromisoformat(str(action.get("selected_date") or ""))
+            new_date = date.fromisoformat(action.selected_date or "")
         except ValueError:
             raise InvalidInput({"due": "Pick a date from the calendar."}) from None
     outcome = ItemStatus.NOT_DOING if kind == ActionsAction.NOT_DOING else ItemStatus.DONE
     entry = flows.Answer(
-        team_id=workspace_id(body),
-        user_id=_user(body),
+        team_id=click.team_id,
+        user_id=click.user_id,
         item_id=int(raw_id),
         outcome=outcome,
         new_date=new_date,

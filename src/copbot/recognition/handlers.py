@@ -44,7 +44,7 @@ from copbot.recognition.ids import (
 from copbot.recognition.models import DEFAULT_VALUES
 from copbot.slack.commands import CopRouter, Reply, Subcommand, Topic
 from copbot.slack.errors import user_message
-from copbot.slack.events import on_event
+from copbot.slack.events import on_payload
 from copbot.slack.lanes import opens_view, refuse_after_ack
 from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import (
@@ -53,6 +53,8 @@ from copbot.slack.payloads import (
     Interaction,
     MalformedPayload,
     MessageShortcut,
+    ReactionAddedEvent,
+    ReactionRemovedEvent,
     SubcommandRequest,
     ViewSubmission,
     state_value,
@@ -157,26 +159,25 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         ("Turn this into a lesson", "the button on a recognition's post: a review drafted from its story"),
     ):
         router.document(usage, summary, topic=Topic.RECOGNISE)
-    on_event(app, deps, "reaction_added", cosign)
-    on_event(app, deps, "reaction_removed", cosign)
+    on_payload(app, deps, ReactionAddedEvent, cosign)
+    on_payload(app, deps, ReactionRemovedEvent, cosign)
     _register_subcommands(deps, router)
 
 
-def cosign(session: Session, event: dict[str, Any], body: dict[str, Any]) -> None:
+def cosign(session: Session, payload: ReactionAddedEvent | ReactionRemovedEvent) -> None:
     """An emoji put on (or taken off) a message copbot posted: a co-sign when it is a nomination's post."""
-    item = event.get("item") or {}
-    bots = {a.get("user_id") for a in body.get("authorizations") or []}
-    if item.get("type") != "message" or event.get("item_user") not in bots:
+    event = payload.event
+    if event.item.type != "message" or event.item_user not in payload.bot_user_ids:
         return
     flows.react_to_post(
         session,
         flows.PostReaction(
-            team_id=workspace_id(body),
-            channel_id=str(item.get("channel", "")),
-            message_ts=str(item.get("ts", "")),
-            emoji=str(event.get("reaction", "")),
-            user_id=str(event.get("user", "")),
-            added=event.get("type") == "reaction_added",
+            team_id=payload.team_id,
+            channel_id=event.item.channel,
+            message_ts=event.item.ts,
+            emoji=event.reaction,
+            user_id=event.user or "",
+            added=isinstance(payload, ReactionAddedEvent),
         ),
     )
 

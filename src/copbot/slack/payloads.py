@@ -95,6 +95,7 @@ class Action(_Part):
     value: str = ""
     action_ts: str = ""
     selected_users: list[str] = Field(default_factory=list)
+    selected_date: str | None = None  # a datepicker's YYYY-MM-DD
 
 
 class ViewState(_Part):
@@ -235,9 +236,10 @@ class ReactionItem(_Part):
     ts: str = ""
 
 
-class ReactionAdded(_Part):
-    """`reaction_added`."""
+class Reaction(_Part):
+    """`reaction_added` and `reaction_removed`."""
 
+    type: str = ""
     user: str | None = None
     reaction: str = ""
     item_user: str | None = None
@@ -249,7 +251,15 @@ class ReactionAddedEvent(EventCallback):
 
     EVENT_TYPE = "reaction_added"
 
-    event: ReactionAdded
+    event: Reaction
+
+
+class ReactionRemovedEvent(EventCallback):
+    """An envelope holding `reaction_removed`."""
+
+    EVENT_TYPE = "reaction_removed"
+
+    event: Reaction
 
 
 class MemberJoinedChannel(_Part):
