@@ -23,7 +23,6 @@ from copbot.errors import CopbotError
 from copbot.health import blocks, flows, snapshots
 from copbot.health.ids import HealthAction
 from copbot.health.periods import PeriodKind
-from copbot.outbox import service as outbox
 from copbot.reviews import checkins
 from copbot.slack.commands import CopRouter, Subcommand, Topic
 from copbot.slack.errors import user_message

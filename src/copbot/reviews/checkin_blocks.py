@@ -3,7 +3,16 @@ in, dict out. (Leads see the retention in `/cop stats`: health renders it.)"""
 
 from __future__ import annotations
 
-from copbot.blockkit import Block, button, channel_link, check, context, escape, section, truncate
+from copbot.blockkit import (
+    Message,
+    button,
+    channel_link,
+    context,
+    escape,
+    message,
+    section,
+    truncate,
+)
 from copbot.communities.models import Community
 from copbot.reviews.ids import ReviewAction, ReviewBlock
 from copbot.reviews.models import CheckinAnswer
@@ -23,7 +32,7 @@ def _question(title: str, stage: int, source: Community | None) -> str:
     )
 
 
-def checkin_message(*, checkin_id: int, title: str, stage: int, source: Community | None) -> Block:
+def checkin_message(*, checkin_id: int, title: str, stage: int, source: Community | None) -> Message:
     """The adopter's one DM at a stage: Yes / No / Stopped (answered in place)."""
     value = str(checkin_id)
     buttons = [
@@ -36,10 +45,10 @@ def checkin_message(*, checkin_id: int, title: str, stage: int, source: Communit
         {"type": "actions", "block_id": ReviewBlock.CHECKIN_ACTIONS, "elements": buttons},
         context("Only aggregates of three answers or more are shown, to the community's leads."),
     ]
-    return check({"text": f"Still doing {escape(title)}?", "blocks": blocks}, surface="message")
+    return message(f"Still doing {escape(title)}?", blocks)
 
 
-def checkin_answered(*, title: str, stage: int, source: Community | None, answer: str) -> Block:
+def checkin_answered(*, title: str, stage: int, source: Community | None, answer: str) -> Message:
     """What replaces the check-in DM once answered (the answer can be changed from search later)."""
     text = f"{_question(title, stage, source)}\n{ANSWER_TEXT[CheckinAnswer(answer)]} Thank you!"
-    return check({"text": "Thanks for answering", "blocks": [section(text)]}, surface="message")
+    return message("Thanks for answering", [section(text)])

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from copbot.blockkit import Message
 from copbot.communities.models import Community
 from copbot.outbox import service as outbox
 from copbot.reviews import checkin_blocks, checkins
@@ -31,7 +31,7 @@ def owe_checkins(session: Session, *, at: datetime) -> int:
             )
             key = f"adoption-checkin:{adoption.id}:{stage}"
             outbox.direct_message(
-                session, team_id=adoption.team_id, user_id=adoption.user_id, key=key, **message
+                session, team_id=adoption.team_id, user_id=adoption.user_id, key=key, message=message
             )
             owed += 1
     return owed
@@ -48,7 +48,7 @@ class CheckinReply:
     at: datetime
 
 
-def answer(session: Session, reply: CheckinReply) -> dict[str, Any]:
+def answer(session: Session, reply: CheckinReply) -> Message:
     """Record the answer (flagging the practice when nobody still uses it); return the DM's replacement."""
     answered = checkins.answer(
         session,

@@ -13,8 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from copbot.blockkit import channel_link
-from copbot.blockkit import Message
+from copbot.blockkit import Message, channel_link
 from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.communities.models import Community
@@ -138,7 +137,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
 
     @app.view(ReviewView.APPLIED_WHERE)
     def submit_applied_where(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**applied_where(deps, body))
+        ack(**applied_where(deps, ViewSubmission.parse(body)))
         deps.outbox.notify()
 
     @app.options(ReviewField.RELATED)
@@ -161,11 +160,12 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
     @opens_view
     def mark_applied(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         with answering(respond):
-            answer = applied(deps, body)
+            click = BlockActions.parse(body)
+            answer = applied(deps, click)
             if isinstance(answer, str):
                 tell(respond, answer)
             else:
-                client.views_open(trigger_id=body["trigger_id"], view=answer)
+                client.views_open(trigger_id=click.trigger_id, view=answer)
 
     @opens_view
     def open_promote(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -174,10 +174,11 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
 
     def turn_page(body: dict[str, Any], respond: Respond) -> None:
         with answering(respond):
-            query, page, scope = blocks.parse_page_value(_action(body).get("value", ""))
-            viewer = body["user"]["id"]
-            domain = workspace_domain(body)
-            reply = render_search(deps, workspace_id(body), query, page, domain, viewer=viewer, scope=scope)
+            click = BlockActions.parse(body)
+            query, page, scope = blocks.parse_page_value(click.action.value)
+            reply = render_search(
+                deps, click.team_id, query, page, click.team_domain, viewer=click.user_id, scope=scope
+            )
             respond(replace_original=True, **reply)
 
     @opens_view
@@ -217,7 +218,7 @@ def _register_buttons(app: App, deps: Deps, acknowledge: Any) -> None:
 
     def answer_checkin(body: dict[str, Any], respond: Respond) -> None:
         with answering(respond):
-            respond(replace_original=True, **checkin_answer(deps, body))
+            respond(replace_original=True, **checkin_answer(deps, BlockActions.parse(body)))
 
     for answer in (ReviewAction.CHECKIN_YES, ReviewAction.CHECKIN_NO, ReviewAction.CHECKIN_STOPPED):
         app.action(answer)(ack=acknowledge, lazy=[answer_checkin])
@@ -381,7 +382,7 @@ def save_review(deps: Deps, submission: ViewSubmission) -> dict[str, Any]:
         with session_scope(deps.sessions) as session:
             saved = flows.save_review(session, entry)
             if saved.created:
-                spread_flows.offer_similar(session, saved.review, domain=workspace_domain(body))
+                spread_flows.offer_similar(session, saved.review, domain=submission.team_domain)
             log.info(
                 "review %s saved by %s (revision %s)", saved.review.id, entry.user_id, saved.review.revision
             )
@@ -479,19 +480,19 @@ def open_promotion(deps: Deps, click: BlockActions, client: WebClient) -> None:
     client.views_open(trigger_id=click.trigger_id, view=view)
 
 
-def applied(deps: Deps, body: dict[str, Any]) -> str | dict[str, Any]:
+def applied(deps: Deps, click: BlockActions) -> str | dict[str, Any]:
     """Record "we applied this" once per member and item, for the adopter's community; return what to
     tell them, or the modal asking which of their communities applied it."""
-    kind, _, raw_id = str(_action(body).get("value", "")).partition(":")
+    kind, _, raw_id = click.action.value.partition(":")
     if not raw_id.isdigit():
         raise NotFound("That button is out of date.")
     application = spread_flows.Application(
-        team_id=workspace_id(body),
-        user_id=body["user"]["id"],
+        team_id=click.team_id,
+        user_id=click.user_id,
         kind=kind,
         item_id=int(raw_id),
-        channel_id=(body.get("channel") or {}).get("id"),
-        domain=workspace_domain(body),
+        channel_id=click.channel_id or None,
+        domain=click.team_domain,
     )
     with session_scope(deps.sessions) as session:
         outcome = spread_flows.apply(session, application)
@@ -508,21 +509,19 @@ def applied(deps: Deps, body: dict[str, Any]) -> str | dict[str, Any]:
     return ":raised_hands: Noted: you applied this. Thanks for closing the loop!"
 
 
-def applied_where(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def applied_where(deps: Deps, submission: ViewSubmission) -> dict[str, Any]:
     """Record "we applied this" for the community chosen in the modal; return ack args."""
-    metadata = _metadata(body)
-    chosen = state_value(
-        body["view"]["state"]["values"], ReviewField.APPLIED_COMMUNITY, ReviewField.APPLIED_COMMUNITY
-    )
+    metadata = submission.view.metadata
+    chosen = state_value(submission.view.values, ReviewField.APPLIED_COMMUNITY, ReviewField.APPLIED_COMMUNITY)
     if not str(chosen or "").isdigit() or not isinstance(metadata.get("item_id"), int):
         return {"response_action": "errors", "errors": {ReviewField.APPLIED_COMMUNITY: "Choose a community."}}
     application = spread_flows.Application(
-        team_id=workspace_id(body),
-        user_id=body["user"]["id"],
+        team_id=submission.team_id,
+        user_id=submission.user_id,
         kind=str(metadata.get("kind", "")),
         item_id=metadata["item_id"],
         community_id=int(str(chosen)),
-        domain=workspace_domain(body),
+        domain=submission.team_domain,
     )
     try:
         with session_scope(deps.sessions) as session:
@@ -537,7 +536,7 @@ def applied_where(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
     return {"response_action": "update", "view": view} if view else {"response_action": "clear"}
 
 
-def lesson_answer(deps: Deps, body: dict[str, Any]) -> Message:
+def lesson_answer(deps: Deps, click: BlockActions) -> Message:
     """Apply the owner's answer to a due lesson (still true, or retire); return the DM's replacement."""
     retire = click.action.action_id == ReviewAction.LESSON_RETIRE
     change = service.retire_lesson if retire else service.verify_lesson
@@ -553,13 +552,13 @@ CHECKIN_ANSWERS = {
 }
 
 
-def checkin_answer(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
+def checkin_answer(deps: Deps, click: BlockActions) -> Message:
     """Record the adopter's answer to a check-in; return the DM's replacement."""
     reply = checkin_flows.CheckinReply(
-        team_id=workspace_id(body),
-        user_id=body["user"]["id"],
-        checkin_id=_int_value(body),
-        answer=CHECKIN_ANSWERS[ReviewAction(str(_action(body).get("action_id")))],
+        team_id=click.team_id,
+        user_id=click.user_id,
+        checkin_id=_int_value(click),
+        answer=CHECKIN_ANSWERS[ReviewAction(click.action.action_id)],
         at=now(),
     )
     with session_scope(deps.sessions) as session:

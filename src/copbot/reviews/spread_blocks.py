@@ -8,12 +8,14 @@ from collections.abc import Sequence
 
 from copbot.blockkit import (
     Block,
+    Message,
     button,
     channel_link,
     check,
     context,
     escape,
     mention,
+    message,
     option,
     plain,
     section,
@@ -36,7 +38,7 @@ def applied_button(kind: str, item_id: int) -> Block:
     return button("We applied this", ReviewAction.APPLIED, f"{kind}:{item_id}", style="primary")
 
 
-def similar_message(review: Review, found: Sequence[Found]) -> Block:
+def similar_message(review: Review, found: Sequence[Found]) -> Message:
     """The author's DM after a review: what other communities learned about something like it."""
     blocks: list[Block] = [
         section(
@@ -51,7 +53,7 @@ def similar_message(review: Review, found: Sequence[Found]) -> Block:
         context("Tried one of them? *We applied this* tells its authors, and counts for your community.")
     )
     text = f"Other communities solved something like {escape(review.title)}"
-    return check({"text": text, "blocks": blocks}, surface="message")
+    return message(text, blocks)
 
 
 def applied_where_modal(*, title: str, kind: str, item_id: int, choices: Sequence[Community]) -> Block:
@@ -95,7 +97,7 @@ def applied_recorded_view(*, title: str, community: Community) -> Block:
 
 def applied_elsewhere_message(
     item: Review | Playbook, *, adopter: str, community: Community, communities: int, url: str | None
-) -> Block:
+) -> Message:
     """An author's DM: their practice was applied by another community."""
     kind = "review" if isinstance(item, Review) else "playbook"
     title = _safe_link(url, item.title) if url else f"*{escape(item.title)}*"
@@ -109,7 +111,4 @@ def applied_elsewhere_message(
         else f"{communities} other communities have applied it now."
     )
     blocks = [section(text), context(note)]
-    return check(
-        {"text": f"Your {kind} {escape(item.title)} was applied elsewhere", "blocks": blocks},
-        surface="message",
-    )
+    return message(f"Your {kind} {escape(item.title)} was applied elsewhere", blocks)

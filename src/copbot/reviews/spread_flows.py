@@ -73,7 +73,9 @@ def _owe_post_update(session: Session, application: Application, item: Review | 
         message = flows.playbook_post(session, item, domain=application.domain)
     kind, item_id = application.kind, application.item_id
     key = f"{kind}:{item_id}:applied-by:{application.user_id}"
-    outbox.update(session, team_id=item.team_id, key=key, of_key=search.post_key(kind, item_id), **message)
+    outbox.update(
+        session, team_id=item.team_id, key=key, of_key=search.post_key(kind, item_id), message=message
+    )
 
 
 def _tell_authors(
@@ -92,7 +94,7 @@ def _tell_authors(
         if author == application.user_id:
             continue
         key = f"applied-elsewhere:{kind}:{item.id}:{application.user_id}:{author}"
-        outbox.direct_message(session, team_id=item.team_id, user_id=author, key=key, **message)
+        outbox.direct_message(session, team_id=item.team_id, user_id=author, key=key, message=message)
 
 
 def offer_similar(session: Session, review: Review, *, domain: str | None = None) -> int:
@@ -106,5 +108,5 @@ def offer_similar(session: Session, review: Review, *, domain: str | None = None
     found = similar.found(session, team_id=review.team_id, hits=hits, domain=domain)
     message = spread_blocks.similar_message(review, found)
     key = f"similar:{review.id}"
-    outbox.direct_message(session, team_id=review.team_id, user_id=review.author_id, key=key, **message)
+    outbox.direct_message(session, team_id=review.team_id, user_id=review.author_id, key=key, message=message)
     return len(found)
