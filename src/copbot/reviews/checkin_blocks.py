@@ -49,6 +49,6 @@ def checkin_message(*, checkin_id: int, title: str, stage: int, source: Communit
 
 
 def checkin_answered(*, title: str, stage: int, source: Community | None, answer: str) -> Message:
-    """What replaces the check-in DM once answered (the answer can be changed from search later)."""
+    """What replaces the check-in DM once answered."""
     text = f"{_question(title, stage, source)}\n{ANSWER_TEXT[CheckinAnswer(answer)]} Thank you!"
     return message("Thanks for answering", [section(text)])
