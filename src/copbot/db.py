@@ -180,12 +180,24 @@ class _SQLiteWriteTurns:
             _raw_execute(connection, f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
             connection.info["budgeted"] = True
 
+    @staticmethod
+    def begin_before_savepoint(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        """Open the transaction before a SAVEPOINT that would otherwise start it.
+
+        pysqlite begins a transaction only before INSERT/UPDATE/DELETE; a SAVEPOINT issued first
+        begins one of its own, and its RELEASE commits it, so a get-or-create in a savepoint would be
+        committed ahead of the rest of its unit of work.
+        """
+        if statement.lstrip()[:9].upper() == "SAVEPOINT" and not cursor.connection.in_transaction:
+            cursor.execute("BEGIN")
+
     def end_transaction(self, connection: Any) -> None:
         if connection.info.pop("write_turn", False):
             self._lock.release()
 
     def install(self, engine: Engine) -> None:
         event.listen(engine, "before_cursor_execute", self.before_execute)
+        event.listen(engine, "before_cursor_execute", self.begin_before_savepoint)
         event.listen(engine, "commit", self.end_transaction)
         event.listen(engine, "rollback", self.end_transaction)
 

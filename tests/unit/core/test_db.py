@@ -37,6 +37,27 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
     engine.dispose()
 
 
+def test_a_savepoint_as_the_first_write_commits_nothing_on_its_own(engine: Engine) -> None:
+    """A unit of work whose first write sits in a savepoint (get-or-create) stays one transaction.
+
+    pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT issued first began
+    its own transaction and its RELEASE committed it: a kill -9 between that and the real commit kept
+    a new community without the announcement owed with it.
+    """
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with Session(engine) as session:
+        session.scalar(select(Workspace.team_id))  # a read first, as a request does
+        with session.begin_nested():
+            session.add(Workspace(team_id="T1", created_at=now))
+        session.add(Workspace(team_id="T2", created_at=now))
+        session.flush()
+        with engine.connect() as other:
+            assert other.scalars(select(Workspace.team_id)).all() == []  # nothing is visible before commit
+        session.rollback()
+    with Session(engine) as session:
+        assert session.scalars(select(Workspace.team_id)).all() == []  # and the rollback took it all back
+
+
 def test_schema_is_at_head_and_models_match_migrations(engine: Engine, database_url: str) -> None:
     assert migrate.current_revision(engine) == migrate.head_revision()
     migrate.check(database_url)  # raises when autogenerate would find a difference
