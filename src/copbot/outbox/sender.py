@@ -7,9 +7,12 @@ a send whose outcome is unknown (timeout, lost connection) is looked up in the c
 again and again with growing pauses, for a reconciliation window longer than the Web API timeout (Slack
 may post after the client gave up); only a post still not found when the window closes is sent again.
 
-Rows are claimed under a short lease naming this process (`copbot.leases`); no database transaction is
-open while a Web API call runs: a message is taken (lease checked and renewed), sent, then its outcome
-is written back only if this process still holds it.
+Rows are claimed in batches under a short lease naming this process (`copbot.leases`); no database
+transaction is open while a Web API call runs. A pass claims up to `limit` due rows in one statement
+(which returns them whole), sends each (a post is first marked in flight, so a crash is reconciled, not
+re-sent), and writes every outcome back in one transaction at the end, each only if this process still
+holds the row. Several pending `chat.update`s of one post in a batch become one call (the last), and
+the DM channel `conversations.open` answered is remembered per person.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ WAITS = {"ratelimited", "original_not_delivered", UNCONFIRMED}  # not failures: 
 FIRST_LOOKUP_SECONDS = 1.0
 OWED = (Status.PENDING, Status.UNCERTAIN)
 MAX_BACKOFF_SECONDS = 600
+BATCH = 100  # messages claimed, and outcomes written back, per pass
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 
@@ -77,6 +81,8 @@ class Report:
     retried: int = 0
     failed: int = 0
     waits: dict[str, datetime] = field(default_factory=dict)
+    claimed: int = 0  # rows the pass claimed: fewer than its limit means nothing due was left behind
+    followed_up: bool = False  # a failure hook or a syncer ran: it may have owed something new
 
     @property
     def attempted(self) -> int:
@@ -138,15 +144,25 @@ class OutboxSender:
         self._syncers = dict(syncers or {})
         self._clock = clock
         self._clients: dict[str, WebClient] = {}
+        self._dm_channels: dict[tuple[str, str], str] = {}  # (team, user) -> the DM channel Slack opened
         self.identity = identity or process_identity()
         self._lease = timedelta(seconds=lease_seconds)
         self._window = timedelta(seconds=max(reconcile_seconds, timeout * 1.5))
 
-    def deliver_due(self, *, limit: int = 100) -> Report:
-        """Deliver up to `limit` messages that are due now."""
+    def deliver_due(self, *, limit: int = BATCH) -> Report:
+        """Deliver up to `limit` messages that are due now; write their outcomes back in one go."""
         report = Report()
-        for message_id in self._claim(limit):
-            self._deliver_one(message_id, report)
+        batch = _Batch(self._claim(limit))
+        report.claimed = len(batch.messages)
+        try:
+            for message in batch.messages:
+                if batch.superseded(message):
+                    self._supersede(message, batch, report)
+                else:
+                    self._deliver_one(message, report, batch)
+        finally:
+            self._save_all(batch)
+        report.followed_up |= batch.followed_up
         return report
 
     def drain(self, *, max_passes: int = 1000) -> Report:
@@ -159,6 +175,8 @@ class OutboxSender:
             total.failed += report.failed
             total.waits.update(report.waits)
             if report.attempted == 0 or report.delivered + report.failed == 0:
+                break
+            if report.claimed < BATCH and not report.followed_up:  # nothing due was left behind
                 break
         return total
 
@@ -186,9 +204,10 @@ class OutboxSender:
 
     # -- claiming -------------------------------------------------------------------------------
 
-    def _claim(self, limit: int) -> list[int]:
-        """Lease due rows to this sender; the lease is taken by a guarded UPDATE, so two senders
-        (replicas, or `serve` and `worker` on one SQLite file) never hold the same row."""
+    def _claim(self, limit: int) -> list[OutboxMessage]:
+        """Lease due rows to this sender and return them, oldest first; the lease is taken by a guarded
+        UPDATE, so two senders (replicas, or `serve` and `worker` on one SQLite file) never hold the same
+        row."""
         at = self._clock()
         unclaimed = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < at)
         due = (
@@ -204,71 +223,92 @@ class OutboxSender:
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(due.scalar_subquery()), unclaimed)
                 .values(claimed_until=at + self._lease, claimed_by=self.identity)
-                .returning(OutboxMessage.id)
+                .returning(OutboxMessage)
                 .execution_options(synchronize_session=False)
-            )
-            return sorted(claimed)
+            ).all()
+        return sorted(claimed, key=lambda message: message.id)
 
-    def _take(self, message_id: int) -> OutboxMessage | None:
-        """Renew this sender's lease on a claimed row and load it; None when the claim was lost."""
+    def _still_held(self, message: OutboxMessage) -> bool:
+        """Check the lease before sending: a fresh claim holds; one taken a third of a lease ago or more
+        (a long pass, a stalled process) is renewed first, and False means another sender has it."""
         at = self._clock()
+        if message.claimed_until is not None and message.claimed_until - at > self._lease * 2 / 3:
+            return True
         with session_scope(self._sessions) as session:
             taken = affected(
                 session.execute(
                     update(OutboxMessage)
-                    .where(self._held(message_id), OutboxMessage.status.in_(OWED))
+                    .where(self._held(message.id), OutboxMessage.status.in_(OWED))
                     .values(claimed_until=at + self._lease)
                     .execution_options(synchronize_session=False)
                 )
             )
-            return session.get(OutboxMessage, message_id) if taken else None
+        if taken:
+            message.claimed_until = at + self._lease
+        return bool(taken)
 
     def _held(self, message_id: int) -> ColumnElement[bool]:
         return and_(OutboxMessage.id == message_id, OutboxMessage.claimed_by == self.identity)
 
-    def _save(self, message: OutboxMessage, hook_error: str | None = None) -> None:
-        """Write a delivery's outcome back, unless the lease was lost meanwhile (then the new holder
-        owns the row); a message that failed for good is told to the features' hooks."""
+    def _save_all(self, batch: _Batch) -> None:
+        """Write a pass's outcomes back in one transaction, each unless its lease was lost meanwhile
+        (then the new holder owns the row); a message that failed for good is told to the hooks."""
+        if not batch.outcomes:
+            return
         with session_scope(self._sessions) as session:
-            saved = affected(
-                session.execute(
-                    update(OutboxMessage)
-                    .where(self._held(message.id))
-                    .values({column: getattr(message, column) for column in OUTCOME_COLUMNS})
-                    .execution_options(synchronize_session=False)
+            for message, hook_error in batch.outcomes:
+                saved = affected(
+                    session.execute(
+                        update(OutboxMessage)
+                        .where(self._held(message.id))
+                        .values({column: getattr(message, column) for column in OUTCOME_COLUMNS})
+                        .execution_options(synchronize_session=False)
+                    )
                 )
-            )
-            if not saved:
-                log.warning("outbox %s: lease lost before its outcome was saved", message.key)
-                return
-            if hook_error is not None:
-                for hook in self._hooks:
-                    hook(session, message, hook_error)
+                if not saved:
+                    log.warning("outbox %s: lease lost before its outcome was saved", message.key)
+                elif hook_error is not None:
+                    for hook in self._hooks:
+                        hook(session, message, hook_error)
+        batch.outcomes.clear()
 
     # -- delivering -----------------------------------------------------------------------------
 
-    def _deliver_one(self, message_id: int, report: Report) -> None:
-        message = self._take(message_id)
-        if message is None:
+    def _deliver_one(self, message: OutboxMessage, report: Report, batch: _Batch | None = None) -> None:
+        batch = batch if batch is not None else _Batch([message])
+        if not self._still_held(message):
             return
         wait_key = f"{message.team_id}:{message.channel_id or message.user_id}"
         if wait_key in report.waits:  # this channel is rate limited for the rest of the pass
             message.next_attempt_at, message.claimed_until = report.waits[wait_key], None
             report.retried += 1
-            self._save(message)
+            batch.outcomes.append((message, None))
             return
         try:
-            self._send(message)
+            self._send(message, batch)
         except _LeaseLost:
             log.warning("outbox %s: another sender took it over; leaving it", message.key)
             return
         except _Outcome as outcome:
-            self._save(message, self._record_outcome(message, outcome, report, wait_key))
+            hook_error = self._record_outcome(message, outcome, report, wait_key)
+            batch.outcomes.append((message, hook_error))
+            if hook_error is not None and self._hooks:
+                report.followed_up = True
+                self._save_all(batch)  # the hooks may owe something: let it be claimed at once
             return
         message.status, message.delivered_at = Status.DELIVERED, self._clock()
         message.claimed_until, message.last_error = None, None
         report.delivered += 1
-        self._save(message)
+        batch.delivered(message)
+
+    def _supersede(self, message: OutboxMessage, batch: _Batch, report: Report) -> None:
+        """An edit that a later edit of the same post in this batch replaces: done without a call."""
+        if not self._still_held(message):
+            return
+        message.status, message.delivered_at = Status.DELIVERED, self._clock()
+        message.claimed_until, message.last_error = None, None
+        report.delivered += 1
+        batch.outcomes.append((message, None))
 
     def _record_outcome(
         self, message: OutboxMessage, outcome: _Outcome, report: Report, wait_key: str
@@ -305,7 +345,7 @@ class OutboxSender:
         pause = max(timedelta(seconds=FIRST_LOOKUP_SECONDS), at - left)
         return min(at + pause, max(left + self._window, at))
 
-    def _send(self, message: OutboxMessage) -> None:
+    def _send(self, message: OutboxMessage, batch: _Batch) -> None:
         token = self._tokens.bot_token(message.team_id)
         if token is None:
             raise _Outcome(Status.FAILED, "no_token_for_workspace")
@@ -316,22 +356,22 @@ class OutboxSender:
                 message, lambda: client.views_publish(user_id=message.user_id or "", **message.payload)
             )
         elif message.kind == Kind.UPDATE:
-            self._send_update(client, message)
+            self._send_update(client, message, batch)
         elif message.kind == Kind.UPLOAD:
-            self._send_upload(client, message)
+            self._send_upload(client, message, batch)
         elif message.kind == Kind.SYNC:
             syncer = self._syncers.get(message.payload.get("target", ""))
             if syncer is None:
                 raise _Outcome(Status.FAILED, "no_syncer")
             message.attempts += 1
             self._call(message, lambda: syncer(self._sessions, client, message))
+            batch.followed_up = True
         else:
             self._send_post(client, message)
 
     def _send_post(self, client: WebClient, message: OutboxMessage) -> None:
         if message.kind == Kind.DM and message.sent_channel_id is None:
-            opened = self._call(message, lambda: client.conversations_open(users=message.user_id))
-            message.sent_channel_id = opened["channel"]["id"]
+            message.sent_channel_id = self._dm_channel(client, message)
         channel = message.sent_channel_id or message.channel_id
         if message.status == Status.UNCERTAIN:
             if self._reconcile(client, message, channel):
@@ -350,6 +390,15 @@ class OutboxSender:
             else:
                 raise
         message.sent_channel_id, message.sent_ts = sent["channel"], sent["ts"]
+
+    def _dm_channel(self, client: WebClient, message: OutboxMessage) -> str:
+        """The DM channel with the message's person: remembered, or opened (and then remembered)."""
+        person = (message.team_id, message.user_id or "")
+        channel = self._dm_channels.get(person)
+        if channel is None:
+            opened = self._call(message, lambda: client.conversations_open(users=message.user_id))
+            channel = self._dm_channels[person] = str(opened["channel"]["id"])
+        return channel
 
     def _await_window(self, message: OutboxMessage) -> None:
         """Refuse to send an uncertain post again before its reconciliation window has closed."""
@@ -379,14 +428,14 @@ class OutboxSender:
         if not marked:
             raise _LeaseLost
 
-    def _send_update(self, client: WebClient, message: OutboxMessage) -> None:
-        channel, ts = self._original(message)
+    def _send_update(self, client: WebClient, message: OutboxMessage, batch: _Batch) -> None:
+        channel, ts = self._original(message, batch)
         message.attempts += 1
         args = {k: v for k, v in message.payload.items() if k != "of_key" and v is not None}
         self._call(message, lambda: client.chat_update(channel=channel, ts=ts, **args))
 
-    def _send_upload(self, client: WebClient, message: OutboxMessage) -> None:
-        channel, _ = self._original(message)
+    def _send_upload(self, client: WebClient, message: OutboxMessage, batch: _Batch) -> None:
+        channel, _ = self._original(message, batch)
         message.attempts += 1
         args = {k: v for k, v in message.payload.items() if k not in ("of_key", "content_b64")}
         content = base64.b64decode(message.payload["content_b64"])
@@ -395,8 +444,11 @@ class OutboxSender:
             lambda: client.files_upload_v2(content=content, channel=channel, request_file_info=False, **args),
         )
 
-    def _original(self, message: OutboxMessage) -> tuple[str, str]:
+    def _original(self, message: OutboxMessage, batch: _Batch) -> tuple[str, str]:
         """Where the message this one follows (`of_key`) was delivered; wait while it is not yet."""
+        known = batch.sent.get((message.team_id, message.payload["of_key"]))
+        if known is not None:  # delivered earlier in this pass, its outcome not written yet
+            return known
         with session_scope(self._sessions) as session:
             original = session.scalar(
                 select(OutboxMessage).where(
@@ -483,6 +535,40 @@ class OutboxSender:
         return client
 
 
+class _Batch:
+    """One pass's claimed messages, what they delivered and the outcomes still to write back."""
+
+    def __init__(self, messages: list[OutboxMessage]):
+        self.messages = messages
+        self.outcomes: list[tuple[OutboxMessage, str | None]] = []
+        self.sent: dict[tuple[str, str], tuple[str, str]] = {}  # (team, key) -> (channel, ts)
+        self.followed_up = False
+        self._last_edit: dict[tuple[str, str], int] = {}
+        for message in messages:  # oldest first: the last edit of a post wins
+            if message.kind == Kind.UPDATE:
+                self._last_edit[(message.team_id, str(message.payload.get("of_key")))] = message.id
+
+    def superseded(self, message: OutboxMessage) -> bool:
+        """Tell whether a later edit of the same post, with the same fields, is in this batch."""
+        if message.kind != Kind.UPDATE or message.status != Status.PENDING:
+            return False
+        last = self._last_edit[(message.team_id, str(message.payload.get("of_key")))]
+        if last == message.id:
+            return False
+        later = next(m for m in self.messages if m.id == last)
+        return _fields(later.payload) == _fields(message.payload)
+
+    def delivered(self, message: OutboxMessage) -> None:
+        """Record a delivery: its outcome is owed to the database, its place known to its edits."""
+        self.outcomes.append((message, None))
+        if message.sent_channel_id and message.sent_ts:
+            self.sent[(message.team_id, message.key)] = (message.sent_channel_id, message.sent_ts)
+
+
+def _fields(payload: dict[str, Any]) -> set[str]:
+    return {key for key, value in payload.items() if value is not None}
+
+
 def renew_claims(session: Session, identity: str, at: datetime, until: datetime) -> int:
     """Extend the live leases `identity` holds on owed messages (a `copbot.leases` renewal)."""
     return leases.renew(session, OutboxMessage, identity, at, until, OutboxMessage.status.in_(OWED))
@@ -524,5 +610,7 @@ class SenderLoop:
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
                 report = Report()
-            if report.attempted == 0:
+            if report.claimed < BATCH and not report.followed_up:
+                # Everything due was taken: sleep until a request owes more (or the idle timeout),
+                # rather than claiming again only to find nothing.
                 self._notifier.wait(self._idle)

@@ -402,5 +402,5 @@ def test_two_senders_never_claim_the_same_message(
     ]
     with ThreadPoolExecutor(2) as pool:
         first, second = pool.map(lambda sender: sender._claim(60), senders)
-    assert set(first).isdisjoint(second)
+    assert {m.id for m in first}.isdisjoint(m.id for m in second)
     assert len(first) + len(second) == 60

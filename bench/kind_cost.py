@@ -1,0 +1,120 @@
+"""CPU per request kind, in one process and one thread, with a profile of where it goes.
+
+    python bench/kind_cost.py [--requests 200] [--database-url URL] [--kinds "App Home,click (RSVP)"]
+                              [--profile N]
+
+The same request kinds as `bench/people_wait.py` (the same scene: a community, a session series with its
+reminder posted), signed as Slack signs them and handed to copbot's Bolt app directly (no HTTP). The
+after-ack work runs inline on the same thread and the outbox is drained after each request, so the
+thread's CPU time (`time.thread_time`) is everything copbot spends on the request: ack, after-ack work,
+SQL, Block Kit and delivery. The fake Slack answers at once, in its own threads (not counted).
+`--profile N` prints the N functions with the most cumulative time per kind (cProfile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import logging
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests" / "unit" / "rituals"))
+
+from slack_bolt import App, BoltRequest  # noqa: E402
+
+from bench.people_wait import KINDS, SECRET, TOKEN, Scene, SlowSlack, prepare  # noqa: E402
+from copbot.config import Settings  # noqa: E402
+from copbot.runtime import Runtime  # noqa: E402
+from copbot.slack.lanes import Lane  # noqa: E402
+from tests.fakes.slack_client import SlackSender  # noqa: E402
+
+
+class Direct(SlackSender):
+    """Signs requests as Slack does and dispatches them into a Bolt app, in this thread."""
+
+    def __init__(self, app: App, after: object = None):
+        super().__init__("http://in-process", SECRET)
+        self.app = app
+        self.after = after
+
+    def post_raw(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        """Dispatch, then run what the request left owed (the outbox)."""
+        request = BoltRequest(body=body.decode(), headers={k.lower(): v for k, v in headers.items()})
+        answer = self.app.dispatch(request)
+        if callable(self.after):
+            self.after()
+        return httpx.Response(answer.status, content=(answer.body or "").encode())
+
+
+def inline_lanes(runtime: Runtime) -> None:
+    """Run after-ack work on the request's thread (so one thread's CPU is the whole request)."""
+    Lane.try_run = lambda self, work: False  # type: ignore[method-assign]
+    logging.getLogger("copbot.slack.lanes").setLevel(logging.ERROR)
+
+
+def measure(sender: Direct, name: str, scene: Scene, requests: int, profile: int) -> float:
+    """CPU ms per request of one kind, after a warm-up; print its profile when asked."""
+    send = KINDS[name]
+    scene.run = f"9{time.monotonic_ns() % 10**6:06d}"
+    for n in range(20):
+        send(sender, n, scene)
+    scene.run = f"{time.monotonic_ns() % 10**6:06d}"
+    profiler = cProfile.Profile() if profile else None
+    started = time.thread_time()
+    if profiler:
+        profiler.enable()
+    for n in range(requests):
+        response = send(sender, n, scene)
+        assert response.status_code == 200, (name, response.status_code, response.text)
+    if profiler:
+        profiler.disable()
+    used = (time.thread_time() - started) * 1000 / requests
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats("src/copbot", profile)
+        print(out.getvalue())
+    return used
+
+
+def main() -> None:
+    """Print CPU ms per request for each kind."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url", default=f"sqlite:///{tempfile.mkdtemp()}/kinds.db")
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--profile", type=int, default=0)
+    args = parser.parse_args()
+    slack = SlowSlack(0.0).start()
+    try:
+        scene = prepare(args.database_url, slack)
+        settings = Settings(
+            _env_file=None,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.url,
+            database_url=args.database_url,
+        )
+        runtime = Runtime(settings)
+        inline_lanes(runtime)
+        sender = Direct(runtime.app, lambda: runtime.sender.drain())
+        print(f"CPU ms per request (one thread, after-ack work and delivery included), {args.requests} each")
+        for name in args.kinds.split(","):
+            used = measure(sender, name, scene, args.requests, args.profile)
+            print(f"  {name:<24} {used:7.3f} ms")
+    finally:
+        slack.stop()
+
+
+if __name__ == "__main__":
+    main()
