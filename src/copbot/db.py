@@ -279,8 +279,35 @@ def dialect_insert(session: Session) -> Callable[[Any], UpsertInsert]:
 
     SQLite's insert has the same two methods with the same arguments; it is typed as PostgreSQL's.
     """
+    return insert_for(dialect_name(session))
+
+
+_Statement = TypeVar("_Statement")
+
+
+def built_once(build: Callable[[str], _Statement]) -> Callable[[Session], _Statement]:
+    """Wrap the builder of a hot statement (given the dialect's name) so it runs once per dialect.
+
+    The statement takes its values as bound parameters (`bindparam`, or the execute's parameters):
+    building a statement and computing its cache key cost more CPU than SQLite spends running it, and a
+    statement object built once keeps its cache key.
+    """
+    built: dict[str, _Statement] = {}
+
+    def statement(session: Session) -> _Statement:
+        name = dialect_name(session)
+        found = built.get(name)
+        if found is None:
+            found = built[name] = build(name)
+        return found
+
+    return statement
+
+
+def insert_for(dialect: str) -> Callable[[Any], UpsertInsert]:
+    """`dialect_insert` by the dialect's name."""
     # Imported here: a SQLite server never loads the PostgreSQL dialect's modules.
-    if dialect_name(session) == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -117,11 +118,17 @@ def installed_communities() -> Select[Community]:
     )
 
 
+@cache
+def _for_channel() -> Select[Community]:
+    # Nearly every request reads this: built once, only bound.
+    return select(Community).where(
+        Community.team_id == bindparam("team_id"), Community.channel_id == bindparam("channel_id")
+    )
+
+
 def community_for_channel(session: Session, *, team_id: str, channel_id: str) -> Community | None:
     """Return the community bound to a channel, if any."""
-    return session.scalar(
-        select(Community).where(Community.team_id == team_id, Community.channel_id == channel_id)
-    )
+    return session.scalar(_for_channel(), {"team_id": team_id, "channel_id": channel_id})
 
 
 def require_community(session: Session, *, team_id: str, channel_id: str) -> Community:
@@ -139,21 +146,25 @@ def find_member(session: Session, *, community: Community, user_id: str) -> Memb
     )
 
 
+@cache
+def _holders() -> Select[str]:
+    return (
+        select(Member.user_id)
+        .join(MemberRole, MemberRole.member_id == Member.id)
+        .where(
+            Member.community_id == bindparam("community_id"),
+            Member.left_at.is_(None),
+            MemberRole.role.in_(bindparam("roles", expanding=True)),
+        )
+        .distinct()
+        .order_by(Member.user_id)
+    )
+
+
 def holders(session: Session, *, community: Community, roles: Iterable[Role]) -> list[str]:
     """User ids of active members holding any of `roles`, sorted."""
-    return list(
-        session.scalars(
-            select(Member.user_id)
-            .join(MemberRole, MemberRole.member_id == Member.id)
-            .where(
-                Member.community_id == community.id,
-                Member.left_at.is_(None),
-                MemberRole.role.in_([Role(r).value for r in roles]),
-            )
-            .distinct()
-            .order_by(Member.user_id)
-        )
-    )
+    values = {"community_id": community.id, "roles": [Role(r).value for r in roles]}
+    return list(session.scalars(_holders(), values))
 
 
 def leads(session: Session, *, community: Community) -> list[str]:

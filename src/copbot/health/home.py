@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from copbot.actions.models import ActionItem, ItemStatus
@@ -142,31 +144,51 @@ def _open_actions(
     return [(item, at.astimezone(ZoneInfo(zone)).date()) for item, zone in rows]
 
 
-def _memberships(session: Session, *, team_id: str, user_id: str, at: datetime) -> list[Membership]:
-    rows = session.execute(
+# App Home is read on every `app_home_opened`: its statements are built once, with bound parameters, so
+# a request only binds values (building and cache-keying a statement costs more than running it).
+
+
+@cache
+def _memberships_query() -> Select[Community, Member]:
+    return (
         select(Community, Member)
         .join(Member, Member.community_id == Community.id)
-        .where(Member.team_id == team_id, Member.user_id == user_id, Member.left_at.is_(None))
+        .where(
+            Member.team_id == bindparam("team_id"),
+            Member.user_id == bindparam("user_id"),
+            Member.left_at.is_(None),
+        )
         .order_by(Community.name, Community.id)
         .limit(MAX_COMMUNITIES)
-    ).all()
+    )
+
+
+@cache
+def _roles_query() -> Select[int, str]:
+    return select(MemberRole.member_id, MemberRole.role).where(
+        MemberRole.member_id.in_(bindparam("member_ids", expanding=True))
+    )
+
+
+@cache
+def _mentors_query() -> Select[int, str | None]:
+    return select(Onboarding.community_id, Onboarding.mentor_id).where(
+        Onboarding.team_id == bindparam("team_id"),
+        Onboarding.newcomer_id == bindparam("user_id"),
+        Onboarding.ended_at.is_(None),
+    )
+
+
+def _memberships(session: Session, *, team_id: str, user_id: str, at: datetime) -> list[Membership]:
+    person = {"team_id": team_id, "user_id": user_id}
+    rows = session.execute(_memberships_query(), person).all()
     if not rows:
         return []
-    member_ids = [m.id for _, m in rows]
     roles: dict[int, list[str]] = {}
-    for member_id, role in session.execute(
-        select(MemberRole.member_id, MemberRole.role).where(MemberRole.member_id.in_(member_ids))
-    ):
+    member_ids = [m.id for _, m in rows]
+    for member_id, role in session.execute(_roles_query(), {"member_ids": member_ids}):
         roles.setdefault(member_id, []).append(role)
-    mentors = dict(
-        session.execute(
-            select(Onboarding.community_id, Onboarding.mentor_id).where(
-                Onboarding.team_id == team_id,
-                Onboarding.newcomer_id == user_id,
-                Onboarding.ended_at.is_(None),
-            )
-        ).all()
-    )
+    mentors: dict[int, str | None] = dict(session.execute(_mentors_query(), person).tuples().all())
     found = []
     for community, member in rows:
         contributions, attended, held = _my_part(session, community=community, user_id=user_id, at=at)
@@ -184,32 +206,48 @@ def _memberships(session: Session, *, team_id: str, user_id: str, at: datetime) 
     return found
 
 
+@cache
+def _my_part_query() -> Select[int, int, int]:
+    """The person's contributions and attendances in a window, and the sessions held in it: one read."""
+    window: dict[str, Any] = {
+        "team_id": bindparam("team_id"),
+        "community_id": bindparam("community_id"),
+        "start": bindparam("start"),
+        "stop": bindparam("stop"),
+    }
+    contribution = sources.contribution_rows(**window, anonymous=False, user_id=bindparam("user_id"))
+    held = select(func.count()).select_from(Occurrence).where(*sources.held(**window, sessions_only=True))
+    return select(
+        func.count(), func.count().filter(contribution.c.kind == "attendance"), held.scalar_subquery()
+    ).select_from(contribution)
+
+
 def _my_part(
     session: Session, *, community: Community, user_id: str, at: datetime
 ) -> tuple[int, int | None, int | None]:
     """The person's contributions this quarter, and sessions attended of those held."""
     quarter = period_at(PeriodKind.QUARTER, at, community.timezone)
-    contribution = sources.contributions(
-        session,
-        team_id=community.team_id,
-        community_id=community.id,
-        start=quarter.start,
-        stop=at,
-        anonymous=False,
-        user_id=user_id,
+    window = {"team_id": community.team_id, "community_id": community.id, "start": quarter.start, "stop": at}
+    mine, attended, held = session.execute(_my_part_query(), {**window, "user_id": user_id}).one()
+    return int(mine), int(attended), int(held or 0)
+
+
+@cache
+def _upcoming_query(by_facilitator: bool) -> Select[int, str, datetime, str | None]:
+    occurrence = Occurrence
+    query = (
+        select(occurrence.community_id, occurrence.kind, occurrence.starts_at, occurrence.facilitator_id)
+        .where(
+            occurrence.community_id.in_(bindparam("community_ids", expanding=True)),
+            occurrence.starts_at >= bindparam("at"),
+        )
+        .where(occurrence.stage.in_(("planned", "posted", "started")))
+        .order_by(occurrence.starts_at)
+        .limit(UPCOMING)
     )
-    mine = session.execute(
-        select(func.count(), func.count().filter(contribution.c.kind == "attendance"))
-    ).one()
-    conditions = sources.held(
-        team_id=community.team_id,
-        community_id=community.id,
-        start=quarter.start,
-        stop=at,
-        sessions_only=True,
-    )
-    held = session.scalar(select(func.count()).select_from(Occurrence).where(*conditions))
-    return int(mine[0]), int(mine[1]), int(held or 0)
+    if by_facilitator:
+        query = query.where(occurrence.facilitator_id == bindparam("facilitator_id"))
+    return query
 
 
 def _upcoming(
@@ -217,39 +255,55 @@ def _upcoming(
 ) -> list[Upcoming]:
     if not communities:
         return []
-    occurrence = Occurrence
     by_id = {c.id: c for c in communities}
-    query = (
-        select(occurrence.community_id, occurrence.kind, occurrence.starts_at, occurrence.facilitator_id)
-        .where(occurrence.community_id.in_(list(by_id)), occurrence.starts_at >= at)
-        .where(occurrence.stage.in_(("planned", "posted", "started")))
-        .order_by(occurrence.starts_at)
-        .limit(UPCOMING)
-    )
-    if facilitator_id:
-        query = query.where(occurrence.facilitator_id == facilitator_id)
-    return [Upcoming(by_id[cid], kind, starts, who) for cid, kind, starts, who in session.execute(query)]
+    values = {"community_ids": list(by_id), "at": at, "facilitator_id": facilitator_id}
+    rows = session.execute(_upcoming_query(facilitator_id is not None), values)
+    return [Upcoming(by_id[cid], kind, starts, who) for cid, kind, starts, who in rows]
 
 
-def _recognition(session: Session, *, team_id: str, user_id: str, at: datetime) -> Recognition:
-    received = session.execute(
-        select(func.count(), func.count().filter(Nomination.created_at >= at - service.RECOGNITION_WINDOW))
+@cache
+def _received_query() -> Select[int, int]:
+    return (
+        select(func.count(), func.count().filter(Nomination.created_at >= bindparam("recent")))
         .select_from(Nominee)
         .join(Nomination, Nomination.id == Nominee.nomination_id)
-        .where(Nominee.team_id == team_id, Nominee.user_id == user_id, Nomination.created_at < at)
-    ).one()
-    given = session.scalar(
-        select(func.count()).where(
-            Nomination.team_id == team_id, Nomination.nominator_id == user_id, Nomination.created_at < at
+        .where(
+            Nominee.team_id == bindparam("team_id"),
+            Nominee.user_id == bindparam("user_id"),
+            Nomination.created_at < bindparam("at"),
         )
     )
-    latest = session.execute(
+
+
+@cache
+def _given_query() -> Select[int]:
+    return select(func.count()).where(
+        Nomination.team_id == bindparam("team_id"),
+        Nomination.nominator_id == bindparam("user_id"),
+        Nomination.created_at < bindparam("at"),
+    )
+
+
+@cache
+def _latest_query() -> Select[str, str | None, str]:
+    return (
         select(Nomination.value, Nomination.nominator_id, Community.name)
         .join(Nominee, Nominee.nomination_id == Nomination.id)
         .join(Community, Community.id == Nomination.community_id)
-        .where(Nominee.team_id == team_id, Nominee.user_id == user_id, Nomination.created_at < at)
+        .where(
+            Nominee.team_id == bindparam("team_id"),
+            Nominee.user_id == bindparam("user_id"),
+            Nomination.created_at < bindparam("at"),
+        )
         .order_by(Nomination.created_at.desc(), Nomination.id.desc())
         .limit(3)
-    ).all()
+    )
+
+
+def _recognition(session: Session, *, team_id: str, user_id: str, at: datetime) -> Recognition:
+    values = {"team_id": team_id, "user_id": user_id, "at": at, "recent": at - service.RECOGNITION_WINDOW}
+    received, received_recently = session.execute(_received_query(), values).one()
+    given = session.scalar(_given_query(), values)
+    latest = session.execute(_latest_query(), values).all()
     listed = [(str(value), nominator, str(name)) for value, nominator, name in latest]
-    return Recognition(int(received[0]), int(received[1]), int(given or 0), listed)
+    return Recognition(int(received), int(received_recently), int(given or 0), listed)

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, literal, select, true
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
@@ -68,6 +68,29 @@ def version(session: Session, community_id: int) -> int:
     return session.scalar(counter) or 0
 
 
+@cache
+def _stored_query() -> Select[int | None, int, Any]:
+    """The community's counter and the stored view, in one read (App Home reads two views per lead)."""
+    counter = (
+        select(HealthVersion.version)
+        .where(HealthVersion.community_id == bindparam("community_id"))
+        .scalar_subquery()
+    )
+    stored = (
+        select(HealthSnapshot.version, HealthSnapshot.data)
+        .where(
+            HealthSnapshot.community_id == bindparam("community_id"),
+            HealthSnapshot.view == bindparam("view"),
+            HealthSnapshot.period_start == bindparam("period_start"),
+        )
+        .subquery()
+    )
+    # An outer join to the one-row select of the counter: the counter comes back whether a view is stored.
+    return select(counter, stored.c.version, stored.c.data).select_from(
+        select(literal(1).label("one")).subquery().outerjoin(stored, true())
+    )
+
+
 def _cached(
     session: Session,
     community: Community,
@@ -78,17 +101,12 @@ def _cached(
 ) -> T:
     # The counter is read before the records: a change made meanwhile leaves the stored view stale-stamped,
     # so it is recomputed next time, never served as fresh.
-    current = version(session, community.id)
-    stored = session.execute(
-        select(HealthSnapshot.version, HealthSnapshot.data).where(
-            HealthSnapshot.community_id == community.id,
-            HealthSnapshot.view == view,
-            HealthSnapshot.period_start == period_start,
-        )
-    ).first()
+    values = {"community_id": community.id, "view": view, "period_start": period_start}
+    counter, stored_version, stored_data = session.execute(_stored_query(), values).one()
+    current = counter or 0
     adapter = _adapter(kind)
-    if stored is not None and stored.version == current:
-        cached: T = adapter.validate_python(stored.data)
+    if stored_version is not None and stored_version == current:
+        cached: T = adapter.validate_python(stored_data)
         return cached
     value = compute()
     data = adapter.dump_python(value, mode="json")

@@ -43,6 +43,26 @@ def contributions(
     With `user_id`, only that person's: the filter sits in every branch, so each reads the person's rows
     rather than the whole window's (App Home's "your part" at 1M records).
     """
+    return contribution_rows(
+        team_id=team_id,
+        community_id=community_id,
+        start=start,
+        stop=stop,
+        anonymous=anonymous,
+        user_id=user_id,
+    )
+
+
+def contribution_rows(
+    *,
+    team_id: Any,
+    community_id: Any,
+    start: Any,
+    stop: Any,
+    anonymous: bool = True,
+    user_id: Any = None,
+) -> Subquery:
+    """`contributions` of values or bound parameters (`bindparam`), for statements built once."""
     parts: list[tuple[Any, Any]] = [  # (the branch, its person column)
         (
             select(
@@ -101,10 +121,10 @@ def contributions(
 
 def held(
     *,
-    team_id: str,
-    community_id: int,
-    start: datetime,
-    stop: datetime,
+    team_id: Any,
+    community_id: Any,
+    start: Any,
+    stop: Any,
     sessions_only: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Conditions on occurrences of a community that took place in [start, stop)."""

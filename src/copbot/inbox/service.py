@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from copbot import leases
 from copbot.clock import now
-from copbot.db import affected, dialect_insert
+from copbot.db import affected, built_once, insert_for
 from copbot.inbox.models import ProcessedEvent
 
 MAX_REPLAYS = 5
+
+# Every event runs these two: built once, only bound per event.
+_RECORD = built_once(
+    lambda dialect: insert_for(dialect)(cast(Table, ProcessedEvent.__table__))
+    .on_conflict_do_nothing(index_elements=["team_id", "event_id"])
+    .returning(ProcessedEvent.__table__.c.id)
+)
+_EVENTS = cast(Table, ProcessedEvent.__table__)
+_MARK_PROCESSED = (
+    update(_EVENTS)
+    .where(_EVENTS.c.team_id == bindparam("match_team"), _EVENTS.c.event_id == bindparam("match_event"))
+    .values(processed_at=bindparam("at"), claimed_by=None, claimed_until=None)
+)
 
 
 def record(
@@ -28,32 +41,23 @@ def record(
 ) -> bool:
     """Store an incoming event, claimed by the process that will handle it; return False when Slack
     already sent it (a retry)."""
-    insert = dialect_insert(session)
-    statement = (
-        insert(ProcessedEvent)
-        .values(
-            team_id=team_id,
-            event_id=event_id,
-            event_type=event_type,
-            payload=payload,
-            received_at=now(),
-            attempts=0,
-            claimed_by=claimed_by,
-            claimed_until=claimed_until,
-        )
-        .on_conflict_do_nothing(index_elements=["team_id", "event_id"])
-        .returning(ProcessedEvent.id)
-    )
-    return session.execute(statement).scalar() is not None
+    row = {
+        "team_id": team_id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "payload": payload,
+        "received_at": now(),
+        "attempts": 0,
+        "claimed_by": claimed_by,
+        "claimed_until": claimed_until,
+    }
+    return session.connection().execute(_RECORD(session), row).scalar() is not None
 
 
 def mark_processed(session: Session, *, team_id: str, event_id: str) -> None:
     """Mark an event handled, in the same transaction as its effects."""
-    session.execute(
-        update(ProcessedEvent)
-        .where(ProcessedEvent.team_id == team_id, ProcessedEvent.event_id == event_id)
-        .values(processed_at=now(), claimed_by=None, claimed_until=None)
-    )
+    values = {"match_team": team_id, "match_event": event_id, "at": now()}
+    session.connection().execute(_MARK_PROCESSED, values)
 
 
 def release(session: Session, *, team_id: str, event_id: str, retry_at: datetime) -> None:

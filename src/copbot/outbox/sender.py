@@ -25,16 +25,16 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copbot import leases
 from copbot.clock import now as clock_now
-from copbot.db import affected, dialect_name, session_scope
+from copbot.db import affected, built_once, session_scope
 from copbot.leases import process_identity
 from copbot.outbox.models import Kind, OutboxMessage, Status
 from copbot.tokens import TokenResolver
@@ -116,6 +116,45 @@ OUTCOME_COLUMNS = (
     "sent_ts",
     "delivered_at",
     "in_flight_at",
+)
+
+
+# The sender's statements run for every message: built once (per dialect where it matters), only bound.
+_T = cast(Table, OutboxMessage.__table__)
+_OWED = _T.c.status.in_([s.value for s in OWED])
+_HELD = and_(_T.c.id == bindparam("message_id"), _T.c.claimed_by == bindparam("me"))
+
+
+def _build_claim(dialect: str) -> Update:
+    unclaimed = or_(_T.c.claimed_until.is_(None), _T.c.claimed_until < bindparam("at"))
+    due = (
+        select(_T.c.id)
+        .where(_OWED, _T.c.next_attempt_at <= bindparam("at"), unclaimed)
+        .order_by(_T.c.id)  # creation order: an original goes before its edits
+        .limit(bindparam("limit"))
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(_T)
+        .where(_T.c.id.in_(due.scalar_subquery()), unclaimed)
+        .values(claimed_until=bindparam("until"), claimed_by=bindparam("me"))
+        .returning(*_T.c)
+    )
+
+
+_CLAIM = built_once(_build_claim)
+_RENEW = update(_T).where(_HELD, _OWED).values(claimed_until=bindparam("until"))
+_SAVE = update(_T).where(_HELD).values({column: bindparam(f"new_{column}") for column in OUTCOME_COLUMNS})
+_IN_FLIGHT = (
+    update(_T)
+    .where(_HELD, _OWED)
+    .values(
+        status=Status.UNCERTAIN.value,
+        in_flight_at=bindparam("in_flight_at"),
+        attempts=bindparam("attempts"),
+        sent_channel_id=bindparam("sent_channel_id"),
+    )
 )
 
 
@@ -209,24 +248,11 @@ class OutboxSender:
         UPDATE, so two senders (replicas, or `serve` and `worker` on one SQLite file) never hold the same
         row."""
         at = self._clock()
-        unclaimed = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < at)
-        due = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status.in_(OWED), OutboxMessage.next_attempt_at <= at, unclaimed)
-            .order_by(OutboxMessage.id)  # creation order: an original goes before its edits
-            .limit(limit)
-        )
+        values = {"at": at, "until": at + self._lease, "me": self.identity, "limit": limit}
         with session_scope(self._sessions) as session:
-            if dialect_name(session) == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            claimed = session.scalars(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(due.scalar_subquery()), unclaimed)
-                .values(claimed_until=at + self._lease, claimed_by=self.identity)
-                .returning(OutboxMessage)
-                .execution_options(synchronize_session=False)
-            ).all()
-        return sorted(claimed, key=lambda message: message.id)
+            rows = session.connection().execute(_CLAIM(session), values).all()
+        # Plain (transient) objects: what the pass changes is written back by `_save_all`, guarded.
+        return sorted((OutboxMessage(**row._mapping) for row in rows), key=lambda message: message.id)
 
     def _still_held(self, message: OutboxMessage) -> bool:
         """Check the lease before sending: a fresh claim holds; one taken a third of a lease ago or more
@@ -234,21 +260,12 @@ class OutboxSender:
         at = self._clock()
         if message.claimed_until is not None and message.claimed_until - at > self._lease * 2 / 3:
             return True
+        values = {"message_id": message.id, "me": self.identity, "until": at + self._lease}
         with session_scope(self._sessions) as session:
-            taken = affected(
-                session.execute(
-                    update(OutboxMessage)
-                    .where(self._held(message.id), OutboxMessage.status.in_(OWED))
-                    .values(claimed_until=at + self._lease)
-                    .execution_options(synchronize_session=False)
-                )
-            )
+            taken = session.connection().execute(_RENEW, values).rowcount
         if taken:
             message.claimed_until = at + self._lease
         return bool(taken)
-
-    def _held(self, message_id: int) -> ColumnElement[bool]:
-        return and_(OutboxMessage.id == message_id, OutboxMessage.claimed_by == self.identity)
 
     def _save_all(self, batch: _Batch) -> None:
         """Write a pass's outcomes back in one transaction, each unless its lease was lost meanwhile
@@ -256,16 +273,11 @@ class OutboxSender:
         if not batch.outcomes:
             return
         with session_scope(self._sessions) as session:
+            connection = session.connection()
             for message, hook_error in batch.outcomes:
-                saved = affected(
-                    session.execute(
-                        update(OutboxMessage)
-                        .where(self._held(message.id))
-                        .values({column: getattr(message, column) for column in OUTCOME_COLUMNS})
-                        .execution_options(synchronize_session=False)
-                    )
-                )
-                if not saved:
+                values = {f"new_{column}": getattr(message, column) for column in OUTCOME_COLUMNS}
+                values.update(message_id=message.id, me=self.identity)
+                if not connection.execute(_SAVE, values).rowcount:
                     log.warning("outbox %s: lease lost before its outcome was saved", message.key)
                 elif hook_error is not None:
                     for hook in self._hooks:
@@ -411,20 +423,15 @@ class OutboxSender:
         """Commit that a post is on its way (and where), so a crash mid-send is reconciled, not re-sent;
         a sender that lost its lease stops here."""
         message.status, message.in_flight_at = Status.UNCERTAIN, self._clock()
+        values = {
+            "message_id": message.id,
+            "me": self.identity,
+            "in_flight_at": message.in_flight_at,
+            "attempts": message.attempts,
+            "sent_channel_id": message.sent_channel_id,
+        }
         with session_scope(self._sessions) as session:
-            marked = affected(
-                session.execute(
-                    update(OutboxMessage)
-                    .where(self._held(message.id), OutboxMessage.status.in_(OWED))
-                    .values(
-                        status=Status.UNCERTAIN,
-                        in_flight_at=message.in_flight_at,
-                        attempts=message.attempts,
-                        sent_channel_id=message.sent_channel_id,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            )
+            marked = session.connection().execute(_IN_FLIGHT, values).rowcount
         if not marked:
             raise _LeaseLost
 

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from copbot.blockkit import Message
 from copbot.clock import now
-from copbot.db import affected, dialect_insert
+from copbot.db import affected, built_once, insert_for
 from copbot.outbox.models import Kind, OutboxMessage, Status
+
+# Every request that owes Slack something runs this: built once, only bound per message.
+_ENQUEUE = built_once(
+    lambda dialect: insert_for(dialect)(cast(Table, OutboxMessage.__table__))
+    .on_conflict_do_nothing(index_elements=["team_id", "key"])
+    .returning(OutboxMessage.__table__.c.id)
+)
 
 
 def enqueue(
@@ -28,25 +35,20 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> bool:
     """Store a message owed to Slack; return False when one with the same key is already owed."""
-    insert = dialect_insert(session)
-    statement = (
-        insert(OutboxMessage)
-        .values(
-            team_id=team_id,
-            key=key,
-            kind=kind.value,
-            channel_id=channel_id,
-            user_id=user_id,
-            payload=payload,
-            status=Status.PENDING.value,
-            attempts=0,
-            next_attempt_at=not_before or now(),
-            created_at=now(),
-        )
-        .on_conflict_do_nothing(index_elements=["team_id", "key"])
-        .returning(OutboxMessage.id)
-    )
-    return session.execute(statement).scalar() is not None
+    at = now()
+    row = {
+        "team_id": team_id,
+        "key": key,
+        "kind": kind.value,
+        "channel_id": channel_id,
+        "user_id": user_id,
+        "payload": payload,
+        "status": Status.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": not_before or at,
+        "created_at": at,
+    }
+    return session.connection().execute(_ENQUEUE(session), row).scalar() is not None
 
 
 def post(

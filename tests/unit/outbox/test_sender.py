@@ -404,3 +404,51 @@ def test_two_senders_never_claim_the_same_message(
         first, second = pool.map(lambda sender: sender._claim(60), senders)
     assert {m.id for m in first}.isdisjoint(m.id for m in second)
     assert len(first) + len(second) == 60
+
+
+def test_a_pass_posts_and_edits_in_one_batch_and_merges_edits_of_one_post(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack
+) -> None:
+    _post(engine, "post:1")
+    with session_scope(session_factory(engine)) as session:
+        for n in range(1, 4):  # three counts of an RSVP post, owed before any was sent
+            outbox.update(session, team_id="T1", key=f"post:1:v{n}", of_key="post:1", text=f"{n} going")
+    report = sender.deliver_due()
+    assert report.claimed == 4 and report.delivered == 4
+    (edit,) = fake_slack.calls_to("chat.update")  # the original's ts came from this very pass
+    assert edit.params["text"] == "3 going" and edit.params["ts"] == _row(engine, "post:1").sent_ts
+    assert {_row(engine, f"post:1:v{n}").status for n in range(1, 4)} == {Status.DELIVERED}
+    assert sender.deliver_due().attempted == 0
+
+
+def test_edits_with_different_fields_are_not_merged(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack
+) -> None:
+    _post(engine, "post:1")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "1 going"}}]
+    with session_scope(session_factory(engine)) as session:
+        outbox.update(session, team_id="T1", key="post:1:v1", of_key="post:1", text="1", blocks=blocks)
+        outbox.update(session, team_id="T1", key="post:1:v2", of_key="post:1", text="2")
+    assert sender.deliver_due().delivered == 3
+    assert [c.params["text"] for c in fake_slack.calls_to("chat.update")] == ["1", "2"]
+
+
+def test_dm_channels_are_remembered(engine: Engine, sender: OutboxSender, fake_slack: FakeSlack) -> None:
+    for n in range(3):
+        with session_scope(session_factory(engine)) as session:
+            outbox.direct_message(session, team_id="T1", user_id="U7", key=f"dm:{n}", text="hi")
+        assert sender.deliver_due().delivered == 1
+    assert len(fake_slack.calls_to("conversations.open")) == 1
+    assert [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")] == ["DU7"] * 3
+
+
+def test_drain_stops_without_an_empty_claim(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        _post(engine, f"k{n}")
+    claims: list[int] = []
+    claim = sender._claim
+    monkeypatch.setattr(sender, "_claim", lambda limit: claims.append(limit) or claim(limit))
+    assert sender.drain().delivered == 3
+    assert len(claims) == 1  # the pass took fewer than its limit: nothing due was left behind
