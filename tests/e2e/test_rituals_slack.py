@@ -97,7 +97,8 @@ def test_rsvp_counts_update_in_place(
     click(slack, fake_slack, "ritual_rsvp_async", str(occurrence.id), "U4")  # the same again changes nothing
     runtime.sender.drain()
     updates = fake_slack.calls_to("chat.update")
-    assert len(updates) == 4 and {u.params["channel"] for u in updates} == {"C1"}
+    # Four edits were owed before the sender ran: one chat.update, with the latest counts, stands for all
+    assert len(updates) == 1 and {u.params["channel"] for u in updates} == {"C1"}
     message = fake_slack.messages_in("C1")[0]
     rendered = json.dumps(message["blocks"])
     assert "1 going" in rendered and "1 can't make it" in rendered and "1 async" in rendered
