@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "rituals"))
 
+from bench.people_wait import KINDS, SECRET, TOKEN, Scene, SlowSlack, prepare  # noqa: E402
 from slack_bolt import App, BoltRequest  # noqa: E402
 
-from bench.people_wait import KINDS, SECRET, TOKEN, Scene, SlowSlack, prepare  # noqa: E402
 from copbot.config import Settings  # noqa: E402
 from copbot.runtime import Runtime  # noqa: E402
 from copbot.slack.lanes import Lane  # noqa: E402
