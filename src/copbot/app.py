@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
-from slack_sdk import WebClient
 
 from copbot.blockkit import Message, escape, mention
 from copbot.communities import blocks as community_blocks
@@ -16,6 +15,7 @@ from copbot.communities import service as communities
 from copbot.db import is_over_budget, session_scope, time_budget
 from copbot.deps import Deps
 from copbot.slack.auth import build_authorize
+from copbot.slack.client import SlackClient, guard
 from copbot.slack.commands import TOPICS, CopRouter, Subcommand, Topic
 from copbot.slack.errors import handle_error
 from copbot.slack.events import acknowledge_unhandled_event
@@ -57,7 +57,7 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
     app = CopbotApp(
         ack_budget=settings.ack_budget_seconds,
         signing_secret=secret or "socket-mode-needs-no-signing-secret",
-        client=WebClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
+        client=SlackClient(base_url=settings.slack_api_url, timeout=settings.slack_timeout),  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
         **authorization,
         # Bolt's default polls for ack() every 10 ms; running the ack function inline answers in ~1 ms,
         # and slow work goes to lazy listeners in bounded lanes (copbot.slack.lanes), modals first.
@@ -102,6 +102,10 @@ class CopbotApp(App):
     def __init__(self, *, ack_budget: float, **kwargs: Any):
         super().__init__(**kwargs)
         self._ack_budget = ack_budget
+
+    def _init_context(self, req: BoltRequest) -> None:
+        super()._init_context(req)
+        guard(req.context.client)  # Bolt builds a plain WebClient per request: give it the write-lock check
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         """Dispatch one request within the ack budget, counted from its arrival when the server says."""

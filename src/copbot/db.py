@@ -154,6 +154,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_TURNS = threading.local()  # how many SQLite write turns this thread holds (one per open write transaction)
+
+
+def holds_sqlite_write_lock() -> bool:
+    """Tell whether this thread has a SQLite write transaction open: its file stays locked for every
+    other writer until it commits, so nothing slow (a Slack call) may run meanwhile."""
+    return getattr(_TURNS, "held", 0) > 0
+
+
 class _SQLiteWriteTurns:
     """Gives this process's writers to SQLite one at a time.
 
@@ -173,6 +182,7 @@ class _SQLiteWriteTurns:
         if not self._lock.acquire(timeout=self._timeout if left is None else max(0.0, left)):
             raise TimeoutError("waited too long for a turn to write to SQLite")
         connection.info["write_turn"] = True
+        _TURNS.held = getattr(_TURNS, "held", 0) + 1
         if left is not None:  # SQLite's own wait (another process writing) gets only what is left now
             left = time_left() or 0.0
             if left <= 0:
@@ -193,6 +203,7 @@ class _SQLiteWriteTurns:
 
     def end_transaction(self, connection: Any) -> None:
         if connection.info.pop("write_turn", False):
+            _TURNS.held = max(0, getattr(_TURNS, "held", 0) - 1)
             self._lock.release()
 
     def install(self, engine: Engine) -> None:

@@ -37,6 +37,7 @@ from copbot.clock import now as clock_now
 from copbot.db import affected, built_once, session_scope
 from copbot.leases import process_identity
 from copbot.outbox.models import Kind, OutboxMessage, Status
+from copbot.slack.client import SlackClient
 from copbot.tokens import TokenResolver
 
 log = logging.getLogger(__name__)
@@ -532,7 +533,7 @@ class OutboxSender:
         client = self._clients.get(token)
         if client is None:
             # No retry handlers: a blind retry of chat.postMessage could post twice.
-            client = WebClient(
+            client = SlackClient(
                 token=token,
                 base_url=self._api_url,
                 timeout=self._timeout,  # type: ignore[arg-type]  # slack-sdk annotates int; a float works

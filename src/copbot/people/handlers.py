@@ -33,6 +33,7 @@ from copbot.people.ids import PeopleAction, PeopleBlock, PeopleView
 from copbot.people.models import Question
 from copbot.reviews import search
 from copbot.scheduling.jobs import Job, JobContext
+from copbot.slack.client import SlackClient
 from copbot.slack.commands import CopRouter, Reply, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_payload
@@ -252,7 +253,7 @@ def fetch_profile(
     deps: Deps, *, team_id: str, user_id: str, team_field_id: str | None, client: WebClient | None = None
 ) -> SlackProfile:
     """Ask Slack who a person is: bot or not, their time zone, their team field."""
-    client = client or WebClient(
+    client = client or SlackClient(
         token=deps.tokens.bot_token(team_id),
         base_url=deps.settings.slack_api_url,
         timeout=deps.settings.slack_timeout,  # type: ignore[arg-type]  # slack-sdk annotates int; a float works

@@ -42,6 +42,7 @@ from copbot.recognition.ids import (
     RecognitionView,
 )
 from copbot.recognition.models import DEFAULT_VALUES
+from copbot.slack.client import SlackClient
 from copbot.slack.commands import CopRouter, Reply, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_payload
@@ -342,7 +343,7 @@ def fetch_facts(client: WebClient, user_ids: Sequence[str]) -> list[service.Fact
 
 def _quick_client(client: WebClient) -> WebClient:
     """A client for calls made inside an ack: a short timeout and no retries."""
-    return WebClient(
+    return SlackClient(
         token=client.token,
         base_url=client.base_url,
         timeout=SUBMIT_LOOKUP_TIMEOUT,  # type: ignore[arg-type]

@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable
 
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk import WebClient
 
+from copbot.slack.client import SlackClient
 from copbot.tokens import TokenResolver
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def build_authorize(
             return cached
         with lock:
             if token not in identities:
-                client = WebClient(base_url=api_url, timeout=timeout)  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
+                client = SlackClient(base_url=api_url, timeout=timeout)  # type: ignore[arg-type]  # slack-sdk annotates int; a float works
                 response = client.auth_test(token=token)
                 identities[token] = AuthorizeResult.from_auth_test_response(
                     auth_test_response=response, bot_token=token
