@@ -1,6 +1,6 @@
 """Health latency: the lead's App Home dashboard and `/cop stats` over 5,000 members and ~100k records.
 
-    python bench/health_dashboard.py [--runs 30] [--postgres URL] [--only sqlite|postgresql]
+    python bench/health_dashboard.py [--runs 30] [--postgres URL] [--only sqlite|postgresql] [--reuse DIR]
 
 Each engine gets a fresh, migrated database (a temporary SQLite file; a temporary PostgreSQL database on the
 server of --postgres). One community holds 5,000 members in 20 teams and a year of activity: 104 sessions
@@ -9,6 +9,10 @@ with 50,000 attendances, 12,000 reviews (a third about a session), 2,000 playboo
 the members). Measured, after a warm-up: the lead's whole App Home as `app_home_opened` builds it (home
 data, this month's metrics with fairness, 12-week trends, Block Kit) and `/cop stats week|month|quarter` as
 its ack builds it (metrics with fairness, trends, Block Kit).
+
+`--reuse DIR` keeps the filled databases (a SQLite file in DIR, a PostgreSQL database named after the
+members and scale) and measures the kept ones on later runs instead of filling again (~12 min each at
+100k members and 1M records). The measured reads store views, so a reused database is warm after a run.
 """
 
 from __future__ import annotations
@@ -342,6 +346,45 @@ def _postgres_database(base: str) -> tuple[str, Callable[[], None]]:
     return create_postgres_database(base, prefix="copbot_bench")
 
 
+def _kept_database(engine_name: str, folder: str, postgres: str) -> tuple[str, Callable[[], None]]:
+    """The database `--reuse` keeps for this engine, members and scale (made empty when missing)."""
+    name = f"copbot_bench_{MEMBERS}_{SCALE}"
+    if engine_name == "sqlite":
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{Path(folder).resolve()}/{name}.db", lambda: None
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), lambda: None
+
+
+def _filled_records(url: str) -> int | None:
+    """How many records a kept database was filled with, or None when it was not filled (to the end)."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT records FROM bench_filled")).scalar()
+    except Exception:  # no such table: never filled, or the fill was interrupted
+        return None
+    finally:
+        engine.dispose()
+
+
+def _mark_filled(url: str, records: int) -> None:
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_filled (records INTEGER)"))
+        connection.execute(text("DELETE FROM bench_filled"))
+        connection.execute(text("INSERT INTO bench_filled (records) VALUES (:r)"), {"r": records})
+    engine.dispose()
+
+
 def main() -> None:
     global MEMBERS, SCALE, TARGET_MS  # set from the command line; the fill reads them
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -351,6 +394,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=MEMBERS)
     parser.add_argument("--scale", type=int, default=1, help="multiply every record count (10: ~1M records)")
     parser.add_argument("--target", type=float, default=TARGET_MS, help="p95 target in ms")
+    parser.add_argument("--reuse", help="keep the filled databases (SQLite files in this folder); reuse them")
     args = parser.parse_args()
     MEMBERS, SCALE, TARGET_MS = args.members, args.scale, args.target
     work = {
@@ -366,17 +410,24 @@ def main() -> None:
     for engine_name in ("sqlite", "postgresql"):
         if args.only and engine_name != args.only:
             continue
-        if engine_name == "sqlite":
+        if args.reuse:
+            url, cleanup = _kept_database(engine_name, args.reuse, args.postgres)
+        elif engine_name == "sqlite":
             folder = tempfile.TemporaryDirectory()
             url, cleanup = f"sqlite:///{folder.name}/bench.db", folder.cleanup
         else:
             url, cleanup = _postgres_database(args.postgres)
         try:
-            fill, records = _fill(url)
-            print(
-                f"{engine_name:<11} filled {MEMBERS} members and {records} records in {fill:.1f} s",
-                flush=True,
-            )
+            kept = _filled_records(url) if args.reuse else None
+            if kept is None:
+                fill, records = _fill(url)
+                _mark_filled(url, records)
+                print(
+                    f"{engine_name:<11} filled {MEMBERS} members and {records} records in {fill:.1f} s",
+                    flush=True,
+                )
+            else:
+                print(f"{engine_name:<11} reused {MEMBERS} members and {kept} records", flush=True)
             for label, run in work.items():
                 runs = max(3, args.runs // 5) if label.startswith("computed") else args.runs
                 p50, p95, cpu = _measure(url, run, runs)
