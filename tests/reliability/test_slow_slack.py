@@ -18,7 +18,7 @@ from copbot.slack import client as slack_client
 from tests.conftest import ServerThread
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_client import SlackSender, fresh_trigger_id
-from tests.reliability.conftest import Acks
+from tests.reliability.conftest import ACK_LIMIT, Acks
 from tests.reliability.helpers import count, make_community, setup_request
 
 SLACK_SECONDS = 5.0
@@ -54,6 +54,10 @@ def test_a_slow_slack_holds_up_no_other_ack(
         )
         for n in range(4)
     ]
+    slow_calls += [  # nobody to look up: the modal opens before the ack, within a short timeout
+        lambda n=n: slack.command("/nominate", "", user_id=f"UM{n}", trigger_id=fresh_trigger_id())
+        for n in range(2)
+    ]
     slow_calls += [
         lambda n=n: slack.event({"type": "member_joined_channel", "user": f"UJ{n}", "channel": "C1"})
         for n in range(4)
@@ -69,12 +73,13 @@ def test_a_slow_slack_holds_up_no_other_ack(
     figures(
         slack_seconds=SLACK_SECONDS,
         slow_requests_acked=len(slow.ok),
+        slowest_slow_request_ack=slow.slowest,
         setups_acked=len(acks.ok),
         setups_stored=count(engine, Community) - 1,
         slowest_setup_ack=acks.slowest,
         calls_under_write_lock=slack_client.violations - before,
     )
-    assert len(slow.ok) == len(slow_calls) and slow.slowest < FAST_ACK
+    assert len(slow.ok) == len(slow_calls) and slow.slowest < ACK_LIMIT
     assert len(acks.ok) == 8 and count(engine, Community) == 9
     assert acks.slowest < FAST_ACK
     assert slack_client.violations == before

@@ -46,7 +46,7 @@ from copbot.slack.client import SlackClient
 from copbot.slack.commands import CopRouter, Reply, Subcommand, Topic
 from copbot.slack.errors import user_message
 from copbot.slack.events import on_payload
-from copbot.slack.lanes import opens_view, refuse_after_ack
+from copbot.slack.lanes import done_before_ack, opens_view, refuse_after_ack
 from copbot.slack.listeners import acknowledge, modal_errors, tell
 from copbot.slack.payloads import (
     BlockActions,
@@ -64,23 +64,39 @@ from copbot.slack.payloads import (
 log = logging.getLogger(__name__)
 
 SUBMIT_LOOKUP_TIMEOUT = 1.0  # seconds for users.info inside a submission's ack
+INLINE_VIEW_TIMEOUT = 1.2  # seconds for a views.open the ack waits for: the ack still leaves within 3 s
 
 
 def register(app: App, deps: Deps, router: CopRouter) -> None:
     """Register the recognition listeners and `/cop` subcommands."""
 
-    def acknowledge_nominate(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    def acknowledge_nominate(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         command = CommandRequest.parse(body)
+        nominees, story = service.parse_command_text(command.text)
         try:
             with session_scope(deps.sessions) as session:
-                _start(
+                community, left = _start(
                     session, team_id=command.team_id, channel_id=command.channel_id, user_id=command.user_id
                 )
+                settings = service.settings_for(session, community=community)
         except CopbotError as error:
             refuse_after_ack(context)  # no modal: no users.info, no lookups after the ack
             ack(text=user_message(error), response_type="ephemeral")
             return
         ack()
+        if nominees:
+            return  # users.info first, after the ack (`open_from_command`)
+        # Nobody to look up: open the modal here, right after the ack and its reads, on this thread. No
+        # hand-off to a lane, no second read of the community and the quota, no queue to wait in.
+        done_before_ack(context)
+        view = blocks.nomination_modal(
+            blocks.ModalContext(community=community, settings=settings, left=left, story=story)
+        )
+        client.timeout = INLINE_VIEW_TIMEOUT  # type: ignore[assignment]  # this request's own client
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except Exception as error:  # the ack stands; Slack refused or did not answer: nothing to undo
+            log.warning("views.open for /nominate failed: %s", type(error).__name__)
 
     @opens_view
     def open_from_command(body: dict[str, Any], client: WebClient) -> None:

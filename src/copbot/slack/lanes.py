@@ -39,6 +39,11 @@ def refuse_after_ack(context: BoltContext) -> None:
     context[REFUSED] = True
 
 
+def done_before_ack(context: BoltContext) -> None:
+    """Tell the lanes that the ack function did the after-ack work itself (e.g. opened the modal)."""
+    context[REFUSED] = True
+
+
 class Lane:
     """A thread pool that holds at most `limit` pieces of work; `try_run` says False when it is full."""
 
