@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.listener_matcher import ListenerMatcher
+from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 
 from copbot.blockkit import Message, escape, mention
 from copbot.communities import blocks as community_blocks
@@ -91,7 +94,33 @@ def create_app(deps: Deps, *, socket_mode: bool = False, installations: Installa
         from copbot.oauth import handlers as oauth_handlers
 
         oauth_handlers.register(app, deps, installations.store)
+    quicken_matchers(app)
     return app
+
+
+class BodyMatcher(ListenerMatcher):
+    """One of Bolt's built-in matchers (command name, event type, action id...), called with the body.
+
+    Bolt tries each listener in turn until one matches, and before each try builds every argument a
+    listener could ask for: with copbot's ~55 listeners that was about half a millisecond per request,
+    more than the request's own SQL. The built-in matchers only read the body.
+    """
+
+    def __init__(self, func: Callable[..., Any]):
+        self.func = func
+
+    def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
+        """Tell whether the request is the listener's, from its body alone."""
+        return bool(self.func(body=req.body))
+
+
+def quicken_matchers(app: App) -> None:
+    """Swap each listener's built-in matchers that only read the body for `BodyMatcher`s."""
+    for listener in app._listeners:
+        listener.matchers = [
+            BodyMatcher(m.func) if type(m) is BuiltinListenerMatcher and m.arg_names == ["body"] else m
+            for m in listener.matchers
+        ]
 
 
 class CopbotApp(App):
