@@ -1,7 +1,7 @@
 """CPU per request kind, in one process and one thread, with a profile of where it goes.
 
-    python bench/kind_cost.py [--requests 200] [--database-url URL] [--kinds "App Home,click (RSVP)"]
-                              [--profile N]
+    python bench/kind_cost.py [--requests 200] [--database-url URL | --postgres SERVER_URL]
+                              [--kinds "App Home,click (RSVP)"] [--profile N]
 
 The same request kinds as `bench/people_wait.py` (the same scene: a community, a session series with its
 reminder posted), signed as Slack signs them and handed to copbot's Bolt app directly (no HTTP). The
@@ -36,6 +36,7 @@ from slack_bolt import App, BoltRequest  # noqa: E402
 from copbot.config import Settings  # noqa: E402
 from copbot.runtime import Runtime  # noqa: E402
 from copbot.slack.lanes import Lane  # noqa: E402
+from tests.databases import create_postgres_database  # noqa: E402
 from tests.fakes.slack_client import SlackSender  # noqa: E402
 
 
@@ -92,9 +93,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", default=f"sqlite:///{tempfile.mkdtemp()}/kinds.db")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: a fresh database is made on it")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--profile", type=int, default=0)
     args = parser.parse_args()
+    drop = None
+    if args.postgres:
+        args.database_url, drop = create_postgres_database(args.postgres, prefix="copbot_bench")
     slack = SlowSlack(0.0).start()
     try:
         scene = prepare(args.database_url, slack)
@@ -108,12 +113,15 @@ def main() -> None:
         runtime = Runtime(settings)
         inline_lanes(runtime)
         sender = Direct(runtime.app, lambda: runtime.sender.drain())
-        print(f"CPU ms per request (one thread, after-ack work and delivery included), {args.requests} each")
+        engine = args.database_url.split(":")[0].split("+")[0]
+        print(f"CPU ms per request, {engine} (one thread, after-ack work and delivery included), {args.requests} each")
         for name in args.kinds.split(","):
             used = measure(sender, name, scene, args.requests, args.profile)
             print(f"  {name:<24} {used:7.3f} ms")
     finally:
         slack.stop()
+        if drop:
+            drop()
 
 
 if __name__ == "__main__":
