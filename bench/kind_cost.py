@@ -114,7 +114,7 @@ def main() -> None:
         inline_lanes(runtime)
         sender = Direct(runtime.app, lambda: runtime.sender.drain())
         engine = args.database_url.split(":")[0].split("+")[0]
-        print(f"CPU ms per request, {engine} (one thread, after-ack work and delivery included), {args.requests} each")
+        print(f"CPU ms per request, {engine}, {args.requests} each (one thread, after-ack work and delivery)")
         for name in args.kinds.split(","):
             used = measure(sender, name, scene, args.requests, args.profile)
             print(f"  {name:<24} {used:7.3f} ms")
