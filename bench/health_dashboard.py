@@ -427,6 +427,7 @@ def main() -> None:
                     flush=True,
                 )
             else:
+                migrate.upgrade(url)  # main may have moved on since the fill
                 print(f"{engine_name:<11} reused {MEMBERS} members and {kept} records", flush=True)
             for label, run in work.items():
                 runs = max(3, args.runs // 5) if label.startswith("computed") else args.runs
