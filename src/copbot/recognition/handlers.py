@@ -94,7 +94,7 @@ def register(app: App, deps: Deps, router: CopRouter) -> None:
         )
         client.timeout = INLINE_VIEW_TIMEOUT  # type: ignore[assignment]  # this request's own client
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            client.views_open(trigger_id=command.trigger_id, view=view)
         except Exception as error:  # the ack stands; Slack refused or did not answer: nothing to undo
             log.warning("views.open for /nominate failed: %s", type(error).__name__)
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from copbot.blockkit import text_message
+from copbot.blockkit import message, text_message
 from copbot.db import session_factory, session_scope
 from copbot.leases import LeaseKeeper
 from copbot.outbox import service as outbox
@@ -412,7 +412,8 @@ def test_a_pass_posts_and_edits_in_one_batch_and_merges_edits_of_one_post(
     _post(engine, "post:1")
     with session_scope(session_factory(engine)) as session:
         for n in range(1, 4):  # three counts of an RSVP post, owed before any was sent
-            outbox.update(session, team_id="T1", key=f"post:1:v{n}", of_key="post:1", text=f"{n} going")
+            edit = text_message(f"{n} going")
+            outbox.update(session, team_id="T1", key=f"post:1:v{n}", of_key="post:1", message=edit)
     report = sender.deliver_due()
     assert report.claimed == 4 and report.delivered == 4
     (edit,) = fake_slack.calls_to("chat.update")  # the original's ts came from this very pass
@@ -427,8 +428,9 @@ def test_edits_with_different_fields_are_not_merged(
     _post(engine, "post:1")
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "1 going"}}]
     with session_scope(session_factory(engine)) as session:
-        outbox.update(session, team_id="T1", key="post:1:v1", of_key="post:1", text="1", blocks=blocks)
-        outbox.update(session, team_id="T1", key="post:1:v2", of_key="post:1", text="2")
+        with_blocks = message("1", blocks)
+        outbox.update(session, team_id="T1", key="post:1:v1", of_key="post:1", message=with_blocks)
+        outbox.update(session, team_id="T1", key="post:1:v2", of_key="post:1", message=text_message("2"))
     assert sender.deliver_due().delivered == 3
     assert [c.params["text"] for c in fake_slack.calls_to("chat.update")] == ["1", "2"]
 
@@ -436,7 +438,8 @@ def test_edits_with_different_fields_are_not_merged(
 def test_dm_channels_are_remembered(engine: Engine, sender: OutboxSender, fake_slack: FakeSlack) -> None:
     for n in range(3):
         with session_scope(session_factory(engine)) as session:
-            outbox.direct_message(session, team_id="T1", user_id="U7", key=f"dm:{n}", text="hi")
+            hi = text_message("hi")
+            outbox.direct_message(session, team_id="T1", user_id="U7", key=f"dm:{n}", message=hi)
         assert sender.deliver_due().delivered == 1
     assert len(fake_slack.calls_to("conversations.open")) == 1
     assert [c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")] == ["DU7"] * 3
