@@ -188,7 +188,9 @@ def _memberships(session: Session, *, team_id: str, user_id: str, at: datetime) 
     member_ids = [m.id for _, m in rows]
     for member_id, role in session.execute(_roles_query(), {"member_ids": member_ids}):
         roles.setdefault(member_id, []).append(role)
-    mentors: dict[int, str | None] = dict(session.execute(_mentors_query(), person).tuples().all())
+    mentors: dict[int, str | None] = {
+        community_id: mentor for community_id, mentor in session.execute(_mentors_query(), person)
+    }
     found = []
     for community, member in rows:
         contributions, attended, held = _my_part(session, community=community, user_id=user_id, at=at)
