@@ -209,8 +209,10 @@ def stats_message(
     *,
     so_far: bool = True,
     practices: Sequence[Retention] | None = None,
+    as_of: datetime | None = None,
 ) -> Message:
-    """The ephemeral `/cop stats` answer (with the practices' retention for leads)."""
+    """The ephemeral `/cop stats` answer (with the practices' retention for leads); `as_of` when the
+    numbers were counted, for numbers the latest activity is not in yet."""
     title = f"{community.name}: {m.period.label}" + (" so far" if so_far else "")
     blocks = [
         header(title),
@@ -219,6 +221,7 @@ def stats_message(
         *_teams(m),
         *([_trend(weeks)] if weeks else []),
         *_fairness(m),
+        *_counted(as_of, "run `/cop stats` again in a minute to see it"),
         *(retention_blocks(practices) if practices is not None else []),
         context(
             "`/cop stats week`, `/cop stats month` or `/cop stats quarter`. "
@@ -344,6 +347,17 @@ def _quick_actions(home: Home) -> list[dict[str, Any]]:
     ]
 
 
+def _counted(as_of: datetime | None, then: str) -> list[dict[str, Any]]:
+    """Say when numbers behind the latest activity were counted (nothing for exact ones)."""
+    if as_of is None:
+        return []
+    return [
+        context(
+            f":hourglass_flowing_sand: Counted {_when(as_of)}; the latest activity is being added, {then}."
+        )
+    ]
+
+
 def dashboard(board: Dashboard) -> list[dict[str, Any]]:
     """A lead's dashboard of one community: metrics this month, 12-week trends, fairness, set-up."""
     community, m = board.community, board.metrics
@@ -355,6 +369,7 @@ def dashboard(board: Dashboard) -> list[dict[str, Any]]:
         *_teams(m),
         _trend(board.trend),
         *_fairness(m),
+        *_counted(board.as_of, "this page updates itself when it is counted"),
         {
             "type": "actions",
             "block_id": f"{HealthBlock.DASHBOARD_ACTIONS}:{community.id}",

@@ -89,10 +89,30 @@ def quarter_chart(session: Session, *, community: Community, quarter: Period) ->
     )
 
 
-def publish_home(session: Session, *, team_id: str, user_id: str, key: str, at: datetime) -> bool:
+def publish_home(
+    session: Session, *, team_id: str, user_id: str, key: str, at: datetime, refresh_views: bool = True
+) -> bool:
     """Owe the user's App Home as of `at` (through the outbox, under `key`)."""
-    view = blocks.home_view(home.home(session, team_id=team_id, user_id=user_id, at=at))
-    return outbox.publish_home(session, team_id=team_id, user_id=user_id, key=key, view=view)
+    gathered = home.home(session, team_id=team_id, user_id=user_id, at=at, refresh_views=refresh_views)
+    return outbox.publish_home(
+        session, team_id=team_id, user_id=user_id, key=key, view=blocks.home_view(gathered)
+    )
+
+
+def republish_leads_homes(session: Session, *, community_id: int, at: datetime) -> int:
+    """Owe the App Home of the community's leads again, after its dashboard's views were refreshed.
+
+    Their stored views are read without asking for another refresh: a community that keeps changing
+    would otherwise republish every minute for as long as it is active, whether anyone looks or not.
+    """
+    community = session.get(Community, community_id)
+    if community is None:
+        return 0
+    leads = communities.leads(session, community=community)
+    for lead in leads:
+        key = f"health-home:{lead}:refreshed:{community.id}:{at.isoformat()}"
+        publish_home(session, team_id=community.team_id, user_id=lead, key=key, at=at, refresh_views=False)
+    return len(leads)
 
 
 def refusal_dm(session: Session, *, team_id: str, user_id: str, key: str, text: str) -> None:

@@ -131,13 +131,14 @@ def stats(deps: Deps, request: SubcommandRequest, *, at: datetime) -> Message:
         lead = command.user_id in communities.leads(session, community=community)
         metrics = snapshots.metrics(session, community=community, kind=kind, at=at, fairness=lead)
         weeks = snapshots.trends(session, community=community, at=at)
+        as_of = min((s.as_of for s in (metrics, weeks) if s.as_of), default=None)
         # How the community's practices hold up with their adopters: leads only.
         practices = (
             checkins.retention(session, team_id=community.team_id, community_id=community.id)
             if lead
             else None
         )
-        return blocks.stats_message(community, metrics, weeks, practices=practices)
+        return blocks.stats_message(community, metrics.value, weeks.value, practices=practices, as_of=as_of)
 
 
 def start_export(deps: Deps, request: SubcommandRequest) -> str:

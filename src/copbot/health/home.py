@@ -73,6 +73,7 @@ class Dashboard:
     community: Community
     metrics: service.Metrics
     trend: list[service.Week]
+    as_of: datetime | None = None  # when its numbers were counted, if the records changed since
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,17 @@ class Home:
         ]
 
 
-def home(session: Session, *, team_id: str, user_id: str, at: datetime, dashboards: bool = True) -> Home:
-    """Gather a person's App Home as of `at`; leads get their communities' dashboards."""
+def home(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    at: datetime,
+    dashboards: bool = True,
+    refresh_views: bool = True,
+) -> Home:
+    """Gather a person's App Home as of `at`; leads get their communities' dashboards (stored views:
+    one behind the records is shown with its age and, with `refresh_views`, refreshed in the background)."""
     memberships = _memberships(session, team_id=team_id, user_id=user_id, at=at)
     communities = [m.community for m in memberships]
     upcoming = _upcoming(session, communities, at=at)
@@ -112,10 +122,16 @@ def home(session: Session, *, team_id: str, user_id: str, at: datetime, dashboar
     if dashboards:
         for community in led[:MAX_DASHBOARDS]:
             metrics = snapshots.metrics(
-                session, community=community, kind=PeriodKind.MONTH, at=at, fairness=True
+                session,
+                community=community,
+                kind=snapshots.HOME_METRICS,
+                at=at,
+                fairness=True,
+                refresh=refresh_views,
             )
-            trend = snapshots.trends(session, community=community, at=at)
-            boards.append(Dashboard(community, metrics, trend))
+            trend = snapshots.trends(session, community=community, at=at, refresh=refresh_views)
+            as_of = min((s.as_of for s in (metrics, trend) if s.as_of), default=None)
+            boards.append(Dashboard(community, metrics.value, trend.value, as_of))
     return Home(
         user_id=user_id,
         at=at,

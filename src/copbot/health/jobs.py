@@ -1,20 +1,32 @@
-"""Health's scheduled work: the quarterly review, when a community's quarter ends (its time zone)."""
+"""Health's scheduled work: the quarterly review, when a community's quarter ends (its time zone), and the
+background refresh of stored views found behind the records."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
 from copbot.communities.jobs import each_installed_community
-from copbot.health import flows
+from copbot.db import session_scope
+from copbot.health import flows, snapshots
 from copbot.scheduling.jobs import Job, JobContext
+
+log = logging.getLogger(__name__)
 
 
 def jobs() -> list[Job]:
-    """The quarterly review, checked every ten minutes."""
+    """The quarterly review, checked every ten minutes; the views' refresh, woken when one falls due."""
     return [
         Job(
             "health-quarterly-review", run_quarterly, every=timedelta(minutes=10), grace=timedelta(minutes=30)
-        )
+        ),
+        Job(
+            "health-refresh-views",
+            run_refresh,
+            every=snapshots.DEBOUNCE,
+            grace=timedelta(minutes=5),
+            next_due=refresh_due,
+        ),
     ]
 
 
@@ -25,3 +37,45 @@ def run_quarterly(ctx: JobContext) -> None:
         lambda session, community_id, at: flows.quarterly_review(session, community_id=community_id, at=at),
         what="quarterly review",
     )
+
+
+def run_refresh(ctx: JobContext) -> None:
+    """Refresh the stored views due now."""
+    refresh_views(ctx)
+
+
+def refresh_views(ctx: JobContext) -> int:
+    """Recompute the stored views due for a refresh, each claimed first (one replica recomputes it) and
+    stored in its own transaction; then owe the leads' App Home of the communities whose dashboard changed.
+    Returns how many views it recomputed."""
+    with session_scope(ctx.deps.sessions) as session:
+        due = snapshots.due_refreshes(session, at=ctx.at)
+    done, homes = 0, set()
+    for view_id in due:
+        try:
+            with session_scope(ctx.deps.sessions) as session:
+                claimed = snapshots.claim_refresh(session, view_id=view_id, at=ctx.at)
+            if claimed is None:
+                continue  # another replica has it
+            with session_scope(ctx.deps.sessions) as session:
+                refreshed = snapshots.refresh(session, view_id=view_id, claimed_until=claimed, at=ctx.at)
+        except Exception:  # the claim lapses after its lease and the view is tried again
+            log.exception("refresh of stored health view %s failed at %s", view_id, ctx.at.isoformat())
+            continue
+        if refreshed is not None:
+            done += 1
+            if refreshed.on_home:
+                homes.add(refreshed.community_id)
+    queued = 0
+    for community_id in sorted(homes):
+        with session_scope(ctx.deps.sessions) as session:
+            queued += flows.republish_leads_homes(session, community_id=community_id, at=ctx.at)
+    if queued:
+        ctx.deps.outbox.notify()
+    return done
+
+
+def refresh_due(ctx: JobContext) -> datetime | None:
+    """When the next stored view falls due for its refresh (the scheduler wakes the job then)."""
+    with session_scope(ctx.deps.sessions) as session:
+        return snapshots.next_refresh(session)

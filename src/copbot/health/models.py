@@ -50,6 +50,10 @@ class HealthVersion(Base):
 class HealthSnapshot(Base):
     """A computed view of a community's health (metrics of a period, or the weekly trend), cached.
 
+    Served as it is when the records have changed since (`version` behind the counter), while a
+    background refresh recomputes it: `refresh_after` is when that refresh is due (set by the first read
+    that finds it behind, at most once a debounce interval after `computed_at`), `refreshing_until` the
+    lease of the process recomputing it (claimed by compare-and-set, so one replica recomputes it).
     Holds user ids (fairness lists who has not been recognised): forget-me and retention delete them.
     """
 
@@ -69,3 +73,5 @@ class HealthSnapshot(Base):
     version: Mapped[int] = mapped_column()
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(default=now)
+    refresh_after: Mapped[datetime | None] = mapped_column(index=True)
+    refreshing_until: Mapped[datetime | None] = mapped_column()
