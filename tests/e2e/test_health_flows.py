@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from copbot.clock import now
 from copbot.communities import service as communities
 from copbot.health import chart
 from copbot.health import jobs as health_jobs
-from copbot.health.models import QuarterlyReview
+from copbot.health.models import HealthSnapshot, QuarterlyReview
 from copbot.outbox.models import Kind, OutboxMessage, Status
 from copbot.reviews import service as reviews
 from copbot.runtime import Runtime
@@ -49,6 +50,47 @@ def test_home_is_published_when_opened(
     text = json.dumps(view)
     assert view["type"] == "home" and "Your communities" in text and "Last 12 weeks" in text
     assert len(view["blocks"]) <= 100
+
+
+def _published_home(runtime: Runtime, fake_slack: FakeSlack, count: int) -> dict:
+    """The lead's App Home as published for the `count`th time."""
+    deadline = time.monotonic() + 60
+    while len(fake_slack.calls_to("views.publish")) < count and time.monotonic() < deadline:
+        runtime.sender.drain()  # the event is handled after the ack, on a listener thread
+        time.sleep(0.02)
+    return fake_slack.calls_to("views.publish")[count - 1].params
+
+
+def _contributions(view: dict) -> str:
+    return next(
+        e["text"]
+        for b in view["view"]["blocks"]
+        if b["type"] == "context"
+        for e in b["elements"]
+        if e["text"].startswith("Contributions:")
+    )
+
+
+def test_home_after_a_change_shows_the_stored_dashboard_then_the_refreshed_one(
+    slack: SlackSender, runtime: Runtime, fake_slack: FakeSlack, engine: Engine, guild
+) -> None:
+    slack.event({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "D1"})
+    first = _published_home(runtime, fake_slack, 1)  # computed: the first view of this month
+    assert "Counted" not in json.dumps(first)
+    with Session(engine) as session:
+        data.review(session, guild, "U2", now())
+        session.commit()
+    slack.event({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "D1"})
+    stale = _published_home(runtime, fake_slack, 2)
+    assert _contributions(stale) == _contributions(first)  # served as stored, at once
+    assert "Counted" in json.dumps(stale) and "updates itself" in json.dumps(stale)
+    with Session(engine) as session:
+        due = session.scalar(select(func.max(HealthSnapshot.refresh_after)))
+    assert due is not None
+    assert health_jobs.refresh_views(JobContext(deps=runtime.deps, at=due)) == 2  # this month, 12 weeks
+    fresh = _published_home(runtime, fake_slack, 3)  # re-published to the lead by the refresh
+    assert fresh["user_id"] == "U1" and "Counted" not in json.dumps(fresh)
+    assert _contributions(fresh) != _contributions(first) and "review" in _contributions(fresh)
 
 
 def test_the_lead_who_just_made_a_community_is_not_welcomed_as_its_newcomer(
