@@ -11,7 +11,7 @@ data, this month's metrics with fairness, 12-week trends, Block Kit) and `/cop s
 its ack builds it (metrics with fairness, trends, Block Kit). Then each computed from the records (what
 a miss costs), and each read after a change ("changed:": the community's counter bumped before each run,
 so the stored views are served as they are, marked behind, and a background refresh is asked for), and
-last the background refresh of the views those reads marked, timed once.
+last the background refresh of every stored view (which leaves a kept database exact), timed once.
 
 `--reuse DIR` keeps the filled databases (a SQLite file in DIR, a PostgreSQL database named after the
 members and scale) and measures the kept ones on later runs instead of filling again (~12 min each at
@@ -354,9 +354,12 @@ def _a_change(session: Session) -> None:
 
 
 def _background_refresh(url: str) -> tuple[int, float]:
-    """What the `health-refresh-views` job does with the views the reads marked: claim, recompute and
-    store each (the leads' App Home re-publish left out). Returns the views refreshed and the seconds."""
+    """What the `health-refresh-views` job does with marked views: claim, recompute and store each (the
+    leads' App Home re-publish left out), for every stored view (the changed reads left them all behind).
+    Returns the views refreshed and the seconds."""
     engine = create_db_engine(url)
+    with engine.begin() as connection:  # every stored view, so a kept database is left exact for the next run
+        connection.execute(text("UPDATE health_snapshots SET refresh_after = computed_at"))
     started, done = time.perf_counter(), 0
     claim_at = now() + snapshots.DEBOUNCE  # the marks were made at the real clock; the bench reads at AT
     with Session(engine) as session:
@@ -494,6 +497,7 @@ def main() -> None:
             else:
                 migrate.upgrade(url)  # main may have moved on since the fill
                 print(f"{engine_name:<11} reused {MEMBERS} members and {kept} records", flush=True)
+            _background_refresh(url)  # a kept database's views exact, whatever an earlier run left
             for label, run in work.items():
                 runs = max(3, args.runs // 5) if label.startswith("computed") else args.runs
                 before = _a_change if label.startswith("changed") else None
