@@ -8,7 +8,9 @@ reminder posted), signed as Slack signs them and handed to copbot's Bolt app dir
 after-ack work runs inline on the same thread and the outbox is drained after each request, so the
 thread's CPU time (`time.thread_time`) is everything copbot spends on the request: ack, after-ack work,
 SQL, Block Kit and delivery. The fake Slack answers at once, in its own threads (not counted).
-`--profile N` prints the N functions with the most cumulative time per kind (cProfile).
+`--profile N` prints the N functions with the most cumulative time per kind (cProfile); with
+`BY_TOTTIME=1` in the environment, the N with the most time of their own, whatever package they are in.
+`--statements` prints, per kind, the SQL statements and commits one request makes, and lists them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import cProfile
 import io
 import logging
+import os
 import pstats
 import sys
 import tempfile
@@ -83,9 +86,41 @@ def measure(sender: Direct, name: str, scene: Scene, requests: int, profile: int
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("cumulative").print_stats("src/copbot", profile)
+        if os.environ.get("BY_TOTTIME"):
+            stats.sort_stats("tottime").print_stats(profile)
+        else:
+            stats.sort_stats("cumulative").print_stats("src/copbot", profile)
         print(out.getvalue())
     return used
+
+
+def statements(runtime: Runtime, sender: Direct, name: str, scene: Scene) -> None:
+    """Print the SQL statements and commits of one request of a kind (after a warm-up)."""
+    from sqlalchemy import event
+
+    send = KINDS[name]
+    scene.run = f"8{time.monotonic_ns() % 10**6:06d}"
+    for n in range(5):
+        send(sender, n, scene)
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(" ".join(statement.split())[:110])
+
+    def on_commit(conn) -> None:
+        seen.append("COMMIT")
+
+    event.listen(runtime.engine, "before_cursor_execute", on_execute)
+    event.listen(runtime.engine, "commit", on_commit)
+    try:
+        send(sender, 99, scene)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", on_execute)
+        event.remove(runtime.engine, "commit", on_commit)
+    commits = seen.count("COMMIT")
+    print(f"  {name}: {len(seen) - commits} statements, {commits} commits")
+    for line in seen:
+        print(f"      {line}")
 
 
 def main() -> None:
@@ -96,6 +131,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL server URL: a fresh database is made on it")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--profile", type=int, default=0)
+    parser.add_argument("--statements", action="store_true", help="list one request's SQL per kind")
     args = parser.parse_args()
     drop = None
     if args.postgres:
@@ -116,6 +152,9 @@ def main() -> None:
         engine = args.database_url.split(":")[0].split("+")[0]
         print(f"CPU ms per request, {engine}, {args.requests} each (one thread, after-ack work and delivery)")
         for name in args.kinds.split(","):
+            if args.statements:
+                statements(runtime, sender, name, scene)
+                continue
             used = measure(sender, name, scene, args.requests, args.profile)
             print(f"  {name:<24} {used:7.3f} ms")
     finally:

@@ -147,6 +147,9 @@ def _build_claim(dialect: str) -> Update:
 _CLAIM = built_once(_build_claim)
 _RENEW = update(_T).where(_HELD, _OWED).values(claimed_until=bindparam("until"))
 _SAVE = update(_T).where(_HELD).values({column: bindparam(f"new_{column}") for column in OUTCOME_COLUMNS})
+_ORIGINAL = select(_T.c.status, _T.c.sent_channel_id, _T.c.sent_ts).where(
+    _T.c.team_id == bindparam("team_id"), _T.c.key == bindparam("key")
+)
 _IN_FLIGHT = (
     update(_T)
     .where(_HELD, _OWED)
@@ -185,6 +188,7 @@ class OutboxSender:
         self._clock = clock
         self._clients: dict[str, WebClient] = {}
         self._dm_channels: dict[tuple[str, str], str] = {}  # (team, user) -> the DM channel Slack opened
+        self._places = _Places()
         self.identity = identity or process_identity()
         self._lease = timedelta(seconds=lease_seconds)
         self._window = timedelta(seconds=max(reconcile_seconds, timeout * 1.5))
@@ -192,7 +196,7 @@ class OutboxSender:
     def deliver_due(self, *, limit: int = BATCH) -> Report:
         """Deliver up to `limit` messages that are due now; write their outcomes back in one go."""
         report = Report()
-        batch = _Batch(self._claim(limit))
+        batch = _Batch(self._claim(limit), self._places)
         report.claimed = len(batch.messages)
         try:
             for message in batch.messages:
@@ -288,7 +292,7 @@ class OutboxSender:
     # -- delivering -----------------------------------------------------------------------------
 
     def _deliver_one(self, message: OutboxMessage, report: Report, batch: _Batch | None = None) -> None:
-        batch = batch if batch is not None else _Batch([message])
+        batch = batch if batch is not None else _Batch([message], self._places)
         if not self._still_held(message):
             return
         wait_key = f"{message.team_id}:{message.channel_id or message.user_id}"
@@ -454,22 +458,19 @@ class OutboxSender:
 
     def _original(self, message: OutboxMessage, batch: _Batch) -> tuple[str, str]:
         """Where the message this one follows (`of_key`) was delivered; wait while it is not yet."""
-        known = batch.sent.get((message.team_id, message.payload["of_key"]))
-        if known is not None:  # delivered earlier in this pass, its outcome not written yet
+        of = (message.team_id, str(message.payload["of_key"]))
+        known = batch.places.get(of)
+        if known is not None:  # delivered (or looked up) before: a post's place never changes
             return known
         with session_scope(self._sessions) as session:
-            original = session.scalar(
-                select(OutboxMessage).where(
-                    OutboxMessage.team_id == message.team_id, OutboxMessage.key == message.payload["of_key"]
-                )
-            )
-            status = original.status if original else None
-            channel, ts = (original.sent_channel_id, original.sent_ts) if original else (None, None)
-        if status == Status.FAILED:
+            original = session.execute(_ORIGINAL, {"team_id": of[0], "key": of[1]}).one_or_none()
+        if original is not None and original.status == Status.FAILED:
             raise _Outcome(Status.FAILED, "original_failed")
-        if channel is None or ts is None:  # the original is not delivered yet: wait for it
+        if original is None or original.sent_channel_id is None or original.sent_ts is None:
+            # the original is not delivered yet: wait for it
             raise _Outcome(Status.PENDING, "original_not_delivered", self._clock() + timedelta(seconds=2))
-        return channel, ts
+        batch.places.put(of, (original.sent_channel_id, original.sent_ts))
+        return original.sent_channel_id, original.sent_ts
 
     def _post_args(self, message: OutboxMessage, channel: str | None) -> dict[str, Any]:
         args = {k: v for k, v in message.payload.items() if v is not None}
@@ -543,13 +544,35 @@ class OutboxSender:
         return client
 
 
+class _Places:
+    """Where recent posts were delivered, (team, key) -> (channel, ts): an edit of a post this sender
+    delivered or looked up needs no read. Bounded (the oldest go first); shared by the sender's passes."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._places: dict[tuple[str, str], tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[str, str] | None:
+        """The post's place, when known."""
+        return self._places.get(key)
+
+    def put(self, key: tuple[str, str], place: tuple[str, str]) -> None:
+        """Remember a delivered post's place."""
+        with self._lock:
+            self._places[key] = place
+            if len(self._places) > self.LIMIT:
+                del self._places[next(iter(self._places))]
+
+
 class _Batch:
     """One pass's claimed messages, what they delivered and the outcomes still to write back."""
 
-    def __init__(self, messages: list[OutboxMessage]):
+    def __init__(self, messages: list[OutboxMessage], places: _Places):
         self.messages = messages
         self.outcomes: list[tuple[OutboxMessage, str | None]] = []
-        self.sent: dict[tuple[str, str], tuple[str, str]] = {}  # (team, key) -> (channel, ts)
+        self.places = places  # delivered posts' places, this pass's included before their outcome is saved
         self.followed_up = False
         self._last_edit: dict[tuple[str, str], int] = {}
         for message in messages:  # oldest first: the last edit of a post wins
@@ -570,7 +593,7 @@ class _Batch:
         """Record a delivery: its outcome is owed to the database, its place known to its edits."""
         self.outcomes.append((message, None))
         if message.sent_channel_id and message.sent_ts:
-            self.sent[(message.team_id, message.key)] = (message.sent_channel_id, message.sent_ts)
+            self.places.put((message.team_id, message.key), (message.sent_channel_id, message.sent_ts))
 
 
 def _fields(payload: dict[str, Any]) -> set[str]:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from copbot.blockkit import message, text_message
@@ -455,3 +455,52 @@ def test_drain_stops_without_an_empty_claim(
     monkeypatch.setattr(sender, "_claim", lambda limit: claims.append(limit) or claim(limit))
     assert sender.drain().delivered == 3
     assert len(claims) == 1  # the pass took fewer than its limit: nothing due was left behind
+
+
+def test_edits_of_a_post_it_delivered_need_no_read_of_the_original(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack
+) -> None:
+    _post(engine, "post:1")
+    assert sender.deliver_due().delivered == 1
+    reads = _original_reads(engine)
+    for n in range(2):  # one edit a pass: each would otherwise read where the original went
+        with session_scope(session_factory(engine)) as session:
+            edit = text_message(f"edit {n}")
+            outbox.update(session, team_id="T1", key=f"post:1:v{n}", of_key="post:1", message=edit)
+        assert sender.deliver_due().delivered == 1
+    assert reads == []
+    ts = _row(engine, "post:1").sent_ts
+    assert [(c.params["ts"], c.params["text"]) for c in fake_slack.calls_to("chat.update")] == [
+        (ts, "edit 0"),
+        (ts, "edit 1"),
+    ]
+
+
+def test_a_second_sender_reads_the_original_once(
+    engine: Engine, sender: OutboxSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    _post(engine, "post:1")
+    sender.deliver_due()
+    other = OutboxSender(
+        session_factory(engine), SingleWorkspaceTokens("xoxb-test"), api_url=fake_slack.url, clock=clock
+    )
+    reads = _original_reads(engine)
+    for n in range(2):
+        with session_scope(session_factory(engine)) as session:
+            edit = text_message(f"edit {n}")
+            outbox.update(session, team_id="T1", key=f"post:1:v{n}", of_key="post:1", message=edit)
+        assert other.deliver_due().delivered == 1
+    assert len(reads) == 1
+    assert {c.params["ts"] for c in fake_slack.calls_to("chat.update")} == {_row(engine, "post:1").sent_ts}
+
+
+def _original_reads(engine: Engine) -> list[str]:
+    """Record every read of an outbox row's delivery place (the original of an edit) from now on."""
+    reads: list[str] = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "sent_ts" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    return reads
