@@ -16,6 +16,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Role, Workspace
@@ -578,7 +579,7 @@ def bump_revision(session: Session, *, occurrence: Occurrence) -> int:
         .returning(Occurrence.revision)
         .execution_options(synchronize_session=False)
     ).scalar_one()
-    occurrence.revision = revision
+    set_committed_value(occurrence, "revision", revision)  # the row already holds it: no second UPDATE
     return revision
 
 
