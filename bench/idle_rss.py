@@ -2,11 +2,12 @@
 
     python bench/idle_rss.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
-Starts the real `copbot serve` (HTTP, with its worker) on a fresh database and a bare Bolt app served by
-uvicorn + Starlette, both talking to a fake Slack on loopback; sends each the same few requests (so
-lazily imported code that every server needs is loaded), waits until they are idle, then reads VmRSS
-and PSS from /proc. Also lists heavy packages present in copbot's process (read with py-spy-free means:
-the server reports `sys.modules` on SIGUSR1 is not needed; we ask /proc for the mapped .so files).
+Starts the real `copbot serve` (HTTP, with its worker) on a fresh database, a bare Bolt app served by
+uvicorn + Starlette, and the same bare app with the rest of copbot's prescribed stack imported (the
+stack floor: SQLAlchemy ORM, pydantic-settings, APScheduler, httpx), all talking to a fake Slack on
+loopback; sends each the same few requests (so lazily imported code that every server needs is loaded),
+waits until they are idle, then reads VmRSS and PSS from /proc. Also lists heavy packages whose
+compiled extensions copbot's process has mapped (from /proc/PID/maps).
 """
 
 from __future__ import annotations
@@ -57,6 +58,13 @@ async def events(request):
 uvicorn.run(Starlette(routes=[Route("/slack/events", events, methods=["POST"])]), host="127.0.0.1",
             port=port, log_level="warning")
 """
+
+
+# The bare app plus the rest of copbot's prescribed stack, imported and not used: SQLAlchemy with its ORM,
+# pydantic-settings (and so pydantic), APScheduler and httpx. What no copbot built on this stack can go below.
+STACK_FLOOR_APP = (
+    "import sqlalchemy.orm, pydantic_settings, apscheduler.schedulers.background, httpx, sqlite3\n" + BARE_APP
+)
 
 
 def free_port() -> int:
@@ -147,6 +155,9 @@ def main() -> None:
         port = free_port()
         bare_process = subprocess.Popen([sys.executable, "-c", BARE_APP, fake.url, str(port)])
         bare = measure(bare_process, f"http://127.0.0.1:{port}", args.settle)
+        port = free_port()
+        stack_process = subprocess.Popen([sys.executable, "-c", STACK_FLOOR_APP, fake.url, str(port)])
+        stack = measure(stack_process, f"http://127.0.0.1:{port}", args.settle)
     finally:
         fake.stop()
         if drop:
@@ -155,7 +166,9 @@ def main() -> None:
     print(f"idle memory, {engine} (MB)      RSS     PSS")
     print(f"copbot serve              {copbot[0]:7.1f} {copbot[1]:7.1f}")
     print(f"bare Bolt app             {bare[0]:7.1f} {bare[1]:7.1f}")
+    print(f"bare app + copbot's stack {stack[0]:7.1f} {stack[1]:7.1f}")
     print(f"copbot / bare (RSS)       {copbot[0] / bare[0]:7.2f}")
+    print(f"copbot - stack floor (RSS){copbot[0] - stack[0]:7.1f}  (copbot's own code and data)")
     print(f"heavy libraries loaded in copbot: {', '.join(heavy) or 'none'}")
 
 

@@ -291,6 +291,34 @@ db.execute("DROP TABLE bench_floor")
 print(read * 1000, commit * 1000)
 """
 
+# The same reads and commits through the prescribed stack at its leanest: SQLAlchemy Core statements built
+# once, on copbot's own engine (its pool and SQLite pragmas), a commit being a whole `engine.begin()`.
+CORE_FLOOR_PROBE = """
+import sys, time
+from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, insert, select
+from copbot.db import create_db_engine
+url, reads, commits = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+engine = create_db_engine(url)
+table = Table("bench_core_floor", MetaData(), Column("id", Integer, primary_key=True), Column("k", Text))
+table.create(engine, checkfirst=True)
+read_one = select(table.c.k).where(table.c.id == bindparam("id"))
+write_one = insert(table).values(id=bindparam("id"), k="y")
+with engine.begin() as connection:
+    connection.execute(insert(table).values(id=1, k="x"))
+with engine.connect() as connection:
+    started = time.process_time()
+    for _ in range(reads):
+        connection.execute(read_one, {"id": 1}).scalar()
+    read = (time.process_time() - started) / reads
+started = time.process_time()
+for i in range(commits):
+    with engine.begin() as connection:
+        connection.execute(write_one, {"id": i + 2})
+commit = (time.process_time() - started) / commits
+table.drop(engine)
+print(read * 1000, commit * 1000)
+"""
+
 KINDS: dict[str, Send] = {
     "/cop help": send_help,
     "/nominate": send_nominate,
@@ -443,27 +471,37 @@ def percentile(values: list[float], share: float) -> float:
     return values[max(0, int(len(values) * share) - 1)] if values else float("nan")
 
 
-def raw_costs(database_url: str) -> tuple[float, float]:
-    """CPU ms of one indexed read and of one commit through the bare driver, pinned like the server."""
-    done = subprocess.run(
-        ["taskset", "-c", "0", sys.executable, "-c", FLOOR_PROBE, database_url, "5000", "500"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    read, commit = (float(x) for x in done.stdout.split())
-    return read, commit
+Costs = tuple[float, float, float, float]  # ms: raw driver read, commit; SQLAlchemy Core read, commit
 
 
-def floor_ms(name: str, bare: Result, costs: tuple[float, float]) -> float:
-    """The bare ack with its Slack calls, plus the reads and commits the kind cannot avoid."""
+def raw_costs(database_url: str) -> Costs:
+    """CPU ms of one indexed read and of one commit, through the bare driver and through SQLAlchemy Core,
+    pinned like the server."""
+    measured: list[float] = []
+    for probe in (FLOOR_PROBE, CORE_FLOOR_PROBE):
+        done = subprocess.run(
+            ["taskset", "-c", "0", sys.executable, "-c", probe, database_url, "5000", "500"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        )
+        measured += [float(x) for x in done.stdout.split()]
+    read, commit, core_read, core_commit = measured
+    return read, commit, core_read, core_commit
+
+
+def floor_ms(name: str, bare: Result, costs: Costs, *, core: bool = False) -> float:
+    """The bare ack with its Slack calls, plus the reads and commits the kind cannot avoid: at the bare
+    driver's cost, or (`core`) at SQLAlchemy Core's, the prescribed stack's leanest."""
     reads, commits = UNAVOIDABLE[name.split(" x")[0]]
-    return bare.cpu_ms + reads * costs[0] + commits * costs[1]
+    read, commit = (costs[2], costs[3]) if core else (costs[0], costs[1])
+    return bare.cpu_ms + reads * read + commits * commit
 
 
 def run_database(
     engine: str, args: argparse.Namespace, slack: SlowSlack
-) -> tuple[dict[tuple[str, str], Result], tuple[float, float]]:
+) -> tuple[dict[tuple[str, str], Result], Costs]:
     """Every kind on copbot and on the bare app, for one database; and the driver's raw costs."""
     drop = None
     if engine == "postgresql":
@@ -500,7 +538,7 @@ def run_database(
 
 
 def report(
-    engine: str, results: dict[tuple[str, str], Result], costs: tuple[float, float], args: argparse.Namespace
+    engine: str, results: dict[tuple[str, str], Result], costs: Costs, args: argparse.Namespace
 ) -> None:
     """Print one database's tables."""
     print(
@@ -527,9 +565,14 @@ def report(
                 f"{opened} | {lost} | {r.errors} |"
             )
     print(f"\nraw driver costs on CPU 0: indexed read {costs[0]:.3f} ms, commit {costs[1]:.3f} ms")
-    print("\ncopbot / bare, same run (floor: bare CPU + the reads and commits the kind cannot avoid):")
-    print("| request | req/s | ack p99 | CPU/req | floor ms | CPU / floor | views.open p99 |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print(f"SQLAlchemy Core costs on CPU 0: indexed read {costs[2]:.3f} ms, commit {costs[3]:.3f} ms")
+    print("\ncopbot / bare, same run (floor: bare CPU + the reads and commits the kind cannot avoid, at the")
+    print("driver's cost; Core floor: the same reads and commits through SQLAlchemy Core, built once):")
+    print(
+        "| request | req/s | ack p99 | CPU/req | floor ms | CPU / floor | Core floor ms | CPU / Core floor "
+        "| views.open p99 |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in names:
         mine, bare = results[("copbot", name)], results[("bare", name)]
         opened = (
@@ -537,10 +580,11 @@ def report(
             if name.startswith("/nominate")
             else ""
         )
-        floor = floor_ms(name, bare, costs)
+        floor, core = floor_ms(name, bare, costs), floor_ms(name, bare, costs, core=True)
         print(
             f"| {name} | {mine.rps / bare.rps:.2f} | {mine.p99 / bare.p99:.2f} | "
-            f"{mine.cpu_ms / bare.cpu_ms:.2f} | {floor:.2f} | {mine.cpu_ms / floor:.2f} | {opened} |"
+            f"{mine.cpu_ms / bare.cpu_ms:.2f} | {floor:.2f} | {mine.cpu_ms / floor:.2f} | "
+            f"{core:.2f} | {mine.cpu_ms / core:.2f} | {opened} |"
         )
 
 
