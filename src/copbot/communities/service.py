@@ -11,6 +11,7 @@ from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from copbot import lookups
 from copbot.blockkit import mention
 from copbot.clock import now
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
@@ -126,9 +127,25 @@ def _for_channel() -> Select[Community]:
     )
 
 
+# A workspace's deletion cascades to its communities in the database: it evicts them too.
+lookups.watch(Workspace, Community)
+
+
+@cache
+def _by_id() -> Select[Community]:
+    return select(Community).where(Community.team_id == bindparam("team_id"), Community.id == bindparam("id"))
+
+
 def community_for_channel(session: Session, *, team_id: str, channel_id: str) -> Community | None:
-    """Return the community bound to a channel, if any."""
-    return session.scalar(_for_channel(), {"team_id": team_id, "channel_id": channel_id})
+    """Return the community bound to a channel, if any (cached across requests: copbot.lookups)."""
+    where = {"team_id": team_id, "channel_id": channel_id}
+    return lookups.cached(session, Community, where, lambda: session.scalar(_for_channel(), where))
+
+
+def community_by_id(session: Session, *, team_id: str, community_id: int) -> Community | None:
+    """Return a community of the workspace by its id, if it exists (cached like the channel's)."""
+    where = {"team_id": team_id, "id": community_id}
+    return lookups.cached(session, Community, where, lambda: session.scalar(_by_id(), where))
 
 
 def require_community(session: Session, *, team_id: str, channel_id: str) -> Community:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from copbot import lookups
 from copbot.blockkit import mention
 from copbot.communities import service as communities
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
@@ -88,7 +89,8 @@ def author_hash(key: bytes, *, team_id: str, user_id: str) -> str:
 
 def workspace_settings(session: Session, *, team_id: str) -> PeopleSettings:
     """Return the workspace's people settings, creating the defaults on first use (race-free)."""
-    found = session.get(PeopleSettings, team_id)
+    where = {"team_id": team_id}
+    found = lookups.cached(session, PeopleSettings, where, lambda: session.get(PeopleSettings, team_id))
     if found is None:
         communities.ensure_workspace(session, team_id=team_id)
         found = ensure_row(session, PeopleSettings, {"team_id": team_id})

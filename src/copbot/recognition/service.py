@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from copbot import lookups
 from copbot.blockkit import mention
 from copbot.clock import now
 from copbot.communities import service as communities
@@ -48,7 +49,10 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 def settings_for(session: Session, *, community: Community) -> RecognitionSettings:
     """Return the community's settings; an unsaved row with the defaults when it has none."""
-    found = session.get(RecognitionSettings, community.id)
+    where = {"team_id": community.team_id, "community_id": community.id}
+    found = lookups.cached(
+        session, RecognitionSettings, where, lambda: session.get(RecognitionSettings, community.id)
+    )
     if found is not None:
         return found
     return RecognitionSettings(
@@ -186,8 +190,8 @@ def resolve_community(session: Session, *, team_id: str, channel_id: str, user_i
 
 def community_by_id(session: Session, *, team_id: str, community_id: int) -> Community:
     """Return a community of the workspace by id."""
-    community = session.get(Community, community_id)
-    if community is None or community.team_id != team_id:
+    community = communities.community_by_id(session, team_id=team_id, community_id=community_id)
+    if community is None:
         raise NotFound("That community no longer exists.")
     return community
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
+from copbot import lookups
 from copbot.blockkit import link
 from copbot.clock import now
 from copbot.communities import service as communities
@@ -248,7 +249,10 @@ class PlaybookForm(BaseModel):
 
 def settings_for(session: Session, *, team_id: str, community_id: int) -> ReviewSettings:
     """The community's review settings, or the defaults (not stored) when it has none."""
-    found = session.get(ReviewSettings, (team_id, community_id))
+    where = {"team_id": team_id, "community_id": community_id}
+    found = lookups.cached(
+        session, ReviewSettings, where, lambda: session.get(ReviewSettings, (team_id, community_id))
+    )
     if found is not None:
         return found
     return ReviewSettings(

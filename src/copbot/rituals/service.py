@@ -550,10 +550,12 @@ def advance(session: Session, *, occurrence_id: int, from_stage: Stage, to_stage
 
 def context(session: Session, occurrence: Occurrence) -> tuple[Community, RitualSchedule]:
     """The community and schedule of an occurrence."""
-    return (
-        session.get_one(Community, occurrence.community_id),
-        session.get_one(RitualSchedule, occurrence.schedule_id),
+    community = communities.community_by_id(
+        session, team_id=occurrence.team_id, community_id=occurrence.community_id
     )
+    if community is None:
+        raise NotFound("That community no longer exists.")
+    return community, session.get_one(RitualSchedule, occurrence.schedule_id)
 
 
 def excluded(session: Session, *, occurrence: Occurrence, zone: str) -> Exclusion | None:
