@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 import copbot.models  # noqa: F401  (every table, for cleaning between tests)
-from copbot import migrate
+from copbot import lookups, migrate
 from copbot.config import Settings
 from copbot.db import Base, create_db_engine
 from copbot.oauth.models import oauth_metadata
@@ -97,6 +97,8 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
             connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own table names)
         if connection.dialect.name == "postgresql":
             connection.execute(_RESTART_SEQUENCES)
+    lookups.evict_everywhere("", [lookups.ALL])  # rows deleted behind the ORM's back (and, on PostgreSQL,
+    # with triggers off): no process-local cache may keep them
 
 
 @pytest.fixture
@@ -135,7 +137,10 @@ def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
 def runtime(settings: Settings, engine: Engine) -> Iterator[Runtime]:
     """copbot's wiring against the test database and the fake Slack."""
     runtime = Runtime(settings)
+    runtime.lookups.start()  # PostgreSQL: lookups cached as in `copbot serve`, invalidated by NOTIFY
+    assert runtime.engine.dialect.name == "sqlite" or runtime.lookups.listening.wait(10)
     yield runtime
+    runtime.lookups.stop()
     if "app" in runtime.__dict__:
         runtime.app.listener_runner.lazy_listener_runner.shutdown()
     runtime.engine.dispose()

@@ -117,6 +117,7 @@ def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     head = migrate.upgrade_in_child(runtime.settings.db_url.render_as_string(hide_password=False))
     log.info("database schema at %s", migrate.current_revision(runtime.engine))
     runtime.leases.start()
+    runtime.lookups.start()
     worker = None if args.no_worker else _start_worker(runtime)
     try:
         if args.socket_mode:
@@ -126,6 +127,7 @@ def run_serve(runtime: Runtime, args: argparse.Namespace) -> int:
     finally:
         if worker is not None:
             worker.stop()
+        runtime.lookups.stop()
         runtime.leases.stop()
     return 0
 
@@ -187,10 +189,12 @@ def run_worker(runtime: Runtime, args: argparse.Namespace) -> int:
     _check_schema(runtime)
     stop = _stop_signal()
     runtime.leases.start()
+    runtime.lookups.start()
     worker = _start_worker(runtime)
     log.info("copbot worker running")
     stop.wait()
     worker.stop()
+    runtime.lookups.stop()
     runtime.leases.stop()
     return 0
 

@@ -119,6 +119,7 @@ def cached(
 ) -> _Row | None:
     """The row of `model` whose attributes equal `where` (which names its `team_id`), or None: from the
     cache when it holds it, else from `load()` (the real read), whose answer is then kept."""
+    _WATCHED.add(model)  # (also declared with watch() where the model's service is imported)
     engine = session.get_bind()
     cache = cache_for(engine)  # type: ignore[arg-type]
     if not cache.live or session.info.get(_WROTE) or _unflushed(session, model):

@@ -15,6 +15,7 @@ from copbot.deps import Deps
 from copbot.features import FEATURES
 from copbot.inbox import service as inbox
 from copbot.leases import LeaseKeeper
+from copbot.lookups import Listener
 from copbot.outbox.sender import Notifier, OutboxSender
 from copbot.outbox.sender import renew_claims as renew_outbox_claims
 from copbot.tokens import SingleWorkspaceTokens, TokenResolver
@@ -100,3 +101,8 @@ class Runtime:
             self.settings.lease_seconds,
             [renew_outbox_claims, inbox.renew_claims],
         )
+
+    @cached_property
+    def lookups(self) -> Listener:
+        """The listener that keeps this process's cached lookups fresh on PostgreSQL (see copbot.lookups)."""
+        return Listener(self.engine)

@@ -87,6 +87,9 @@ def author_hash(key: bytes, *, team_id: str, user_id: str) -> str:
 # --- workspace settings ----------------------------------------------------------------------------
 
 
+lookups.watch(PeopleSettings)  # cached by the function below
+
+
 def workspace_settings(session: Session, *, team_id: str) -> PeopleSettings:
     """Return the workspace's people settings, creating the defaults on first use (race-free)."""
     where = {"team_id": team_id}

@@ -47,6 +47,9 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 # --- settings --------------------------------------------------------------------------------------
 
 
+lookups.watch(RecognitionSettings)  # cached by the function below
+
+
 def settings_for(session: Session, *, community: Community) -> RecognitionSettings:
     """Return the community's settings; an unsaved row with the defaults when it has none."""
     where = {"team_id": community.team_id, "community_id": community.id}

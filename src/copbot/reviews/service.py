@@ -247,6 +247,9 @@ class PlaybookForm(BaseModel):
 # --- settings --------------------------------------------------------------------------------------
 
 
+lookups.watch(ReviewSettings)  # cached by the function below
+
+
 def settings_for(session: Session, *, team_id: str, community_id: int) -> ReviewSettings:
     """The community's review settings, or the defaults (not stored) when it has none."""
     where = {"team_id": team_id, "community_id": community_id}
