@@ -386,20 +386,24 @@ def save_nomination(deps: Deps, submission: ViewSubmission, client: WebClient) -
     team_id, user_id = submission.team_id, submission.user_id
     meta = submission.view.metadata
     form = read_form(submission.view.values, meta)
+    nominees = [u for u in form.nominees if u != user_id]
+    community_id = int(meta.get("community_id") or 0)
     try:
-        check_unknown_nominees(
-            deps, client, team_id=team_id, nominees=[u for u in form.nominees if u != user_id]
-        )
+        # Nominees all known (the usual case): one transaction checks them and stores the nomination.
         with session_scope(deps.sessions) as session:
-            done = flows.nominate(
-                session,
-                team_id=team_id,
-                community_id=int(meta.get("community_id") or 0),
-                nominator_id=user_id,
-                form=form,
-            )
-            nomination, community = done.nomination, done.community
-            held = nomination.public and not nomination.posted
+            unknown = service.stale_users(session, team_id=team_id, user_ids=nominees)
+            if not unknown:
+                done = flows.nominate(
+                    session, team_id=team_id, community_id=community_id, nominator_id=user_id, form=form
+                )
+        if unknown:  # users.info between transactions, never inside one
+            learn_unknown(deps, client, team_id=team_id, unknown=unknown)
+            with session_scope(deps.sessions) as session:
+                done = flows.nominate(
+                    session, team_id=team_id, community_id=community_id, nominator_id=user_id, form=form
+                )
+        nomination, community = done.nomination, done.community
+        held = nomination.public and not nomination.posted
     except InvalidInput as error:
         return modal_errors(error, FIELD_BLOCKS)
     except CopbotError as error:
@@ -412,8 +416,12 @@ def check_unknown_nominees(deps: Deps, client: WebClient, *, team_id: str, nomin
     """Learn about nominees the cache does not know yet; refuse the submission if Slack did not say."""
     with session_scope(deps.sessions) as session:
         unknown = service.stale_users(session, team_id=team_id, user_ids=nominees)
-    if not unknown:
-        return
+    if unknown:
+        learn_unknown(deps, client, team_id=team_id, unknown=unknown)
+
+
+def learn_unknown(deps: Deps, client: WebClient, *, team_id: str, unknown: list[str]) -> None:
+    """Ask Slack about users the cache does not know; refuse the submission if it did not say."""
     facts = fetch_facts(_quick_client(client), unknown)
     with session_scope(deps.sessions) as session:
         service.record_facts(session, team_id=team_id, facts=facts)
