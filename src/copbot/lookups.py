@@ -40,6 +40,7 @@ ALL = "*"  # a notification or eviction that means every workspace
 
 _Row = TypeVar("_Row")
 _WATCHED: set[type] = set()
+_TABLES: set[str] = set()  # the watched models' tables, for statements written without the ORM's objects
 _WROTE = "copbot_lookups_wrote"  # session.info: workspaces this transaction wrote watched rows of
 _MISS = object()
 
@@ -47,7 +48,10 @@ _MISS = object()
 def watch(*models: type) -> None:
     """Evict a workspace's entries whenever a row of these models changes (the cached ones, and the ones
     whose deletion cascades to them in the database)."""
-    _WATCHED.update(models)
+    for model in models:
+        if model not in _WATCHED:
+            _WATCHED.add(model)
+            _TABLES.add(inspect(model).local_table.name)
 
 
 class LookupCache:
@@ -119,9 +123,8 @@ def cached(
 ) -> _Row | None:
     """The row of `model` whose attributes equal `where` (which names its `team_id`), or None: from the
     cache when it holds it, else from `load()` (the real read), whose answer is then kept."""
-    _WATCHED.add(model)  # (also declared with watch() where the model's service is imported)
-    engine = session.get_bind()
-    cache = cache_for(engine)  # type: ignore[arg-type]
+    watch(model)  # (also declared where the model's service is imported, before any write)
+    cache = cache_for(session.get_bind().engine)
     if not cache.live or session.info.get(_WROTE) or _unflushed(session, model):
         return load()  # this transaction changed watched rows: only the database knows what it sees
     key = (model, *where.items())
@@ -204,11 +207,12 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_write(state: ORMExecuteState) -> None:
-    # an ORM UPDATE/DELETE/INSERT statement names no object: evict every workspace
+    # an UPDATE/DELETE/INSERT statement (of the ORM's or Core's: forget-me scrubs every text column) names
+    # no object: evict every workspace
     if state.is_select or not (state.is_update or state.is_delete or state.is_insert):
         return
-    mapper = state.bind_mapper
-    if mapper is not None and mapper.class_ in _WATCHED:
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in _TABLES:
         _note(state.session, [ALL])
 
 
@@ -216,7 +220,7 @@ def _bulk_write(state: ORMExecuteState) -> None:
 def _after_commit(session: Session) -> None:
     teams = session.info.pop(_WROTE, None)
     if teams:
-        evict_everywhere(str(session.get_bind().url), teams)  # type: ignore[union-attr]
+        evict_everywhere(str(session.get_bind().engine.url), teams)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from copbot import lookups
@@ -106,6 +106,9 @@ def test_edits_deletions_and_creations_are_seen_by_the_next_request(replica: Rep
     with session_scope(replica.sessions) as session:  # a bulk statement (forget-me rewrites created_by)
         communities.forget_user(session, Person("T1", "U1", b"k"))
     assert replica.community("C2").created_by == ""  # type: ignore[union-attr]
+    with session_scope(replica.sessions) as session:  # a Core statement (forget-me's scrub of free text)
+        session.execute(update(Community.__table__).values(purpose="a former member's guild"))
+    assert replica.community("C2").purpose == "a former member's guild"  # type: ignore[union-attr]
     with session_scope(replica.sessions) as session:
         session.delete(session.get_one(Community, community_id))
     assert replica.community("C2") is None
