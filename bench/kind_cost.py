@@ -137,6 +137,7 @@ def main() -> None:
     if args.postgres:
         args.database_url, drop = create_postgres_database(args.postgres, prefix="copbot_bench")
     slack = SlowSlack(0.0).start()
+    runtime = None
     try:
         scene = prepare(args.database_url, slack)
         settings = Settings(
@@ -147,6 +148,8 @@ def main() -> None:
             database_url=args.database_url,
         )
         runtime = Runtime(settings)
+        runtime.lookups.start()  # as `copbot serve` does: PostgreSQL's cached lookups need their listener
+        runtime.lookups.listening.wait(10)
         inline_lanes(runtime)
         sender = Direct(runtime.app, lambda: runtime.sender.drain())
         engine = args.database_url.split(":")[0].split("+")[0]
@@ -158,6 +161,8 @@ def main() -> None:
             used = measure(sender, name, scene, args.requests, args.profile)
             print(f"  {name:<24} {used:7.3f} ms")
     finally:
+        if runtime is not None:
+            runtime.lookups.stop()
         slack.stop()
         if drop:
             drop()
