@@ -113,7 +113,9 @@ def cache_for(engine: Engine) -> LookupCache:
 def evict_everywhere(database: str, team_ids: Iterable[str]) -> None:
     """Evict in every cache of this process on the same database (`str(engine.url)`, or "" for all)."""
     teams = list(team_ids)
-    for engine, cache in list(_CACHES.items()):
+    with _CACHES_LOCK:  # another thread may be adding an engine's cache
+        caches = list(_CACHES.items())
+    for engine, cache in caches:
         if not database or str(engine.url) == database:
             cache.evict(teams)
 
