@@ -1,8 +1,10 @@
 """A process-local cache of the small rows nearly every request reads: a channel's community and the
 settings rows beside it. Correct across replicas:
 
-- every commit that wrote a watched table (seen by the ORM: flushed objects and ORM bulk statements)
-  evicts that workspace's entries in this process, after the commit, never before;
+- every commit of a session that wrote a watched table (flushed objects; UPDATE/DELETE/INSERT statements
+  run through a session, which evict every workspace) evicts that workspace's entries in this process,
+  after the commit, never before. SQL run on a bare connection is not seen here (tests that empty
+  tables that way call `evict_everywhere`);
 - on PostgreSQL a trigger on each watched table sends `NOTIFY copbot_lookups, '<team_id>'` in the writing
   transaction (delivered on commit, whoever wrote: another replica, a CLI, plain SQL); each process's
   `Listener` evicts on it. Without a listening connection the cache is bypassed, and a lost connection
