@@ -6,8 +6,8 @@ their tables (and on workspaces, whose deletion cascades to them) sends the work
 whoever wrote it. TRUNCATE sends "*" (everything). SQLite runs one process and needs no trigger.
 
 Revision ID: e5c1a7b3f920
-Revises: d7a2c9e4f813
-Create Date: 2026-12-01 17:30:00
+Revises: e3f1b7c2a9d4
+Create Date: 2026-12-01 19:20:00
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "e5c1a7b3f920"
-down_revision: str | Sequence[str] | None = "d7a2c9e4f813"
+down_revision: str | Sequence[str] | None = "e3f1b7c2a9d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
