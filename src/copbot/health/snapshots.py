@@ -14,14 +14,14 @@ Slack code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import Select, bindparam, case, delete, func, literal, or_, select, true, type_coerce, update
+from sqlalchemy import Select, Table, bindparam, case, delete, func, literal, or_, select, true, type_coerce, update
 from sqlalchemy.orm import Session
 
 from copbot.clock import now
@@ -37,6 +37,19 @@ T = TypeVar("T")
 DEBOUNCE = timedelta(seconds=60)  # a view is recomputed at most once a minute, however busy the community
 LEASE = timedelta(minutes=5)  # a refresh not finished by then (its process died) may be claimed again
 BATCH = 50  # views one run of the refresh job takes on
+
+
+class Located(Protocol):
+    """What reading a community's stored views needs of it (a `Community`, or App Home's few columns)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def team_id(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ class Served(Generic[T]):
 class _View:
     name: str  # "metrics:quarter:fair", "trend:12"
     kind: Any  # the stored type
-    start: Callable[[Community, datetime], datetime]  # the period the view at `at` covers
+    start: Callable[[Located, datetime], datetime]  # the period the view at `at` covers
     compute: Callable[[Session, Community, datetime], Any]
 
 
@@ -99,7 +112,8 @@ def _view_named(name: str) -> _View | None:
 
 
 HOME_METRICS = PeriodKind.MONTH  # what a lead's App Home dashboard shows: this month, with fairness
-HOME_VIEWS = frozenset({_metrics_view(HOME_METRICS, True).name, _trend_view(12).name})
+_HOME = (_metrics_view(HOME_METRICS, True), _trend_view(12))  # the views a lead's App Home reads together
+HOME_VIEWS = frozenset(view.name for view in _HOME)
 
 
 def metrics(
@@ -113,14 +127,23 @@ def metrics(
 ) -> Served[service.Metrics]:
     """`service.metrics` from the stored view; one behind the records is served and, with `refresh`,
     a background refresh is asked for."""
-    return _serve(session, community, _metrics_view(PeriodKind(kind), fairness), at, refresh=refresh)
+    return _serve(session, community, [_metrics_view(PeriodKind(kind), fairness)], at, refresh=refresh)[0]
 
 
 def trends(
     session: Session, *, community: Community, at: datetime, weeks: int = 12, refresh: bool = True
 ) -> Served[list[service.Week]]:
     """`service.trends` from the stored view, as `metrics`."""
-    return _serve(session, community, _trend_view(weeks), at, refresh=refresh)
+    return _serve(session, community, [_trend_view(weeks)], at, refresh=refresh)[0]
+
+
+def home_dashboard(
+    session: Session, *, community: Located, at: datetime, refresh: bool = True
+) -> tuple[Served[service.Metrics], Served[list[service.Week]]]:
+    """A lead's App Home views of the community (`HOME_VIEWS`: this month's metrics with fairness, the
+    12-week trend) in one read, each served as `metrics` and `trends` serve it."""
+    metrics, trend = _serve(session, community, _HOME, at, refresh=refresh)
+    return metrics, trend
 
 
 def version(session: Session, community_id: int) -> int:
@@ -129,77 +152,92 @@ def version(session: Session, community_id: int) -> int:
     return session.scalar(counter) or 0
 
 
+_SNAPSHOTS_TABLE = cast(Table, HealthSnapshot.__table__)
+_SNAPSHOTS = _SNAPSHOTS_TABLE.c
+_VERSIONS = cast(Table, HealthVersion.__table__).c
+
+
 @cache
 def _stored_query() -> Select[Any]:
-    """The community's counter and the stored view, in one read (App Home reads two views per lead)."""
+    """The community's counter and its stored views, in one read (Core: the rows are only read)."""
     counter = (
-        select(HealthVersion.version)
-        .where(HealthVersion.community_id == bindparam("community_id"))
-        .scalar_subquery()
+        select(_VERSIONS.version).where(_VERSIONS.community_id == bindparam("community_id")).scalar_subquery()
     )
+    # The views and period starts asked for: a row pairing one view with another's start is dropped after.
     stored = (
         select(
-            HealthSnapshot.id,
-            HealthSnapshot.version,
-            HealthSnapshot.data,
-            HealthSnapshot.computed_at,
-            HealthSnapshot.refresh_after,
+            _SNAPSHOTS.id,
+            _SNAPSHOTS.view,
+            _SNAPSHOTS.period_start,
+            _SNAPSHOTS.version,
+            _SNAPSHOTS.data,
+            _SNAPSHOTS.computed_at,
+            _SNAPSHOTS.refresh_after,
         )
         .where(
-            HealthSnapshot.community_id == bindparam("community_id"),
-            HealthSnapshot.view == bindparam("view"),
-            HealthSnapshot.period_start == bindparam("period_start"),
+            _SNAPSHOTS.community_id == bindparam("community_id"),
+            _SNAPSHOTS.view.in_(bindparam("views", expanding=True)),
+            _SNAPSHOTS.period_start.in_(bindparam("starts", expanding=True)),
         )
         .subquery()
     )
     # An outer join to the one-row select of the counter: the counter comes back whether a view is stored.
-    return select(
-        counter,
-        stored.c.id,
-        stored.c.version,
-        stored.c.data,
-        stored.c.computed_at,
-        stored.c.refresh_after,
-    ).select_from(select(literal(1).label("one")).subquery().outerjoin(stored, true()))
+    return select(counter, *stored.c).select_from(
+        select(literal(1).label("one")).subquery().outerjoin(stored, true())
+    )
 
 
 @cache
 def _ask_refresh() -> Any:
     """Mark a stored view due for its refresh, once (the first read that finds it behind)."""
     return (
-        update(HealthSnapshot)
-        .where(HealthSnapshot.id == bindparam("view_id"), HealthSnapshot.refresh_after.is_(None))
+        update(_SNAPSHOTS_TABLE)
+        .where(_SNAPSHOTS.id == bindparam("view_id"), _SNAPSHOTS.refresh_after.is_(None))
         .values(refresh_after=bindparam("due"))
     )
 
 
 def _serve(
-    session: Session, community: Community, view: _View, at: datetime, *, refresh: bool
-) -> Served[Any]:
+    session: Session, community: Located, views: Sequence[_View], at: datetime, *, refresh: bool
+) -> list[Served[Any]]:
     # The counter is read before the records: a change made meanwhile leaves the stored view stale-stamped,
     # so it is refreshed later, never served as exact.
-    start = view.start(community, at)
-    values = {"community_id": community.id, "view": view.name, "period_start": start}
-    counter, view_id, stored_version, data, computed_at, refresh_after = session.execute(
-        _stored_query(), values
-    ).one()
-    current = counter or 0
-    adapter = _adapter(view.kind)
-    if view_id is None:  # never computed (a new community or period): nothing to serve but the records
-        value = view.compute(session, community, at)
-        computed = _store(
-            session, community, view.name, start, current, adapter.dump_python(value, mode="json")
-        )
-        return Served(value, computed, behind=False)
-    behind = stored_version != current
-    if behind and refresh and refresh_after is None:
-        due = max(computed_at + DEBOUNCE, now())
-        session.execute(_ask_refresh(), {"view_id": view_id, "due": due})
-    return Served(adapter.validate_python(data), computed_at, behind)
+    starts = [view.start(community, at) for view in views]
+    values = {"community_id": community.id, "views": [v.name for v in views], "starts": starts}
+    rows = session.execute(_stored_query(), values).all()
+    current = rows[0][0] or 0
+    stored = {(row.view, row.period_start): row for row in rows if row.id is not None}
+    served = []
+    for view, start in zip(views, starts, strict=True):
+        adapter = _adapter(view.kind)
+        row = stored.get((view.name, start))
+        if row is None:  # never computed (a new community or period): nothing to serve but the records
+            value = view.compute(session, _full(session, community), at)
+            computed = _store(
+                session, community, view.name, start, current, adapter.dump_python(value, mode="json")
+            )
+            served.append(Served(value, computed, behind=False))
+            continue
+        behind = row.version != current
+        if behind and refresh and row.refresh_after is None:
+            due = max(row.computed_at + DEBOUNCE, now())
+            session.execute(_ask_refresh(), {"view_id": row.id, "due": due})
+        served.append(Served(adapter.validate_python(row.data), row.computed_at, behind))
+    return served
+
+
+def _full(session: Session, community: Located) -> Community:
+    """The community's row, for a compute (App Home reads only a few of its columns)."""
+    if isinstance(community, Community):
+        return community
+    found = session.get(Community, community.id)
+    if found is None:
+        raise LookupError(f"community {community.id} is gone")
+    return found
 
 
 def _store(
-    session: Session, community: Community, view: str, start: datetime, current: int, data: Any
+    session: Session, community: Located, view: str, start: datetime, current: int, data: Any
 ) -> datetime:
     insert = dialect_insert(session)
     at = now()
