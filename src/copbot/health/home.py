@@ -8,14 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import CompoundSelect, Select, Table, bindparam, func, literal_column, select, true, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from copbot.actions.models import ActionItem, ItemStatus
 from copbot.communities.models import Community, Member, MemberRole, Role
+from copbot.db import built_once
 from copbot.health import service, snapshots, sources
 from copbot.health.periods import PeriodKind, period_at
 from copbot.people.models import Onboarding
@@ -29,10 +31,22 @@ UPCOMING = 5
 
 
 @dataclass(frozen=True)
+class CommunityRow:
+    """The columns of a community that App Home shows and its stored views need (not the ORM row)."""
+
+    id: int
+    team_id: str
+    channel_id: str
+    name: str
+    purpose: str
+    timezone: str
+
+
+@dataclass(frozen=True)
 class Membership:
     """One community the person belongs to, with their roles and their part this quarter."""
 
-    community: Community
+    community: CommunityRow
     roles: list[str]
     joined_at: datetime
     contributions: int
@@ -50,7 +64,7 @@ class Membership:
 class Upcoming:
     """A coming occurrence in one of the person's communities."""
 
-    community: Community
+    community: CommunityRow
     kind: str
     starts_at: datetime
     facilitator_id: str | None
@@ -70,7 +84,7 @@ class Recognition:
 class Dashboard:
     """A lead's view of one community."""
 
-    community: Community
+    community: CommunityRow
     metrics: service.Metrics
     trend: list[service.Week]
     as_of: datetime | None = None  # when its numbers were counted, if the records changed since
@@ -113,23 +127,16 @@ def home(
 ) -> Home:
     """Gather a person's App Home as of `at`; leads get their communities' dashboards (stored views:
     one behind the records is shown with its age and, with `refresh_views`, refreshed in the background)."""
+    session.flush()  # its reads are Core statements, which do not flush what the caller added
     memberships = _memberships(session, team_id=team_id, user_id=user_id, at=at)
-    communities = [m.community for m in memberships]
-    upcoming = _upcoming(session, communities, at=at)
-    turns = _upcoming(session, communities, at=at, facilitator_id=user_id)
+    upcoming, turns = _upcoming(session, [m.community for m in memberships], at=at, user_id=user_id)
     led = [m.community for m in memberships if m.is_lead]
     boards = []
     if dashboards:
         for community in led[:MAX_DASHBOARDS]:
-            metrics = snapshots.metrics(
-                session,
-                community=community,
-                kind=snapshots.HOME_METRICS,
-                at=at,
-                fairness=True,
-                refresh=refresh_views,
+            metrics, trend = snapshots.home_dashboard(
+                session, community=community, at=at, refresh=refresh_views
             )
-            trend = snapshots.trends(session, community=community, at=at, refresh=refresh_views)
             as_of = min((s.as_of for s in (metrics, trend) if s.as_of), default=None)
             boards.append(Dashboard(community, metrics.value, trend.value, as_of))
     return Home(
@@ -145,81 +152,76 @@ def home(
     )
 
 
-def _open_actions(
-    session: Session, *, team_id: str, user_id: str, at: datetime
-) -> list[tuple[ActionItem, date]]:
-    """The person's open review actions, soonest due first (undated last)."""
-    rows = session.execute(
-        select(ActionItem, Community.timezone)
-        .join(Community, Community.id == ActionItem.community_id)
-        .where(ActionItem.team_id == team_id, ActionItem.owner_id == user_id)
-        .where(ActionItem.status == ItemStatus.OPEN.value)
-        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-        .limit(UPCOMING * 2)
-    ).all()
-    return [(item, at.astimezone(ZoneInfo(zone)).date()) for item, zone in rows]
+# App Home is read on every `app_home_opened`: its statements are Core (its rows are only read, so the
+# ORM's per-statement and per-row work buys nothing), built once with bound parameters (building and
+# cache-keying a statement costs more than running it), and merged where one statement can answer: a lead
+# with one community costs six reads (memberships, your part, sessions, stored views, recognition, actions).
+_COMMUNITIES_TABLE = cast(Table, Community.__table__)
+_MEMBERS_TABLE = cast(Table, Member.__table__)
+_NOMINATIONS_TABLE = cast(Table, Nomination.__table__)
+_NOMINEES_TABLE = cast(Table, Nominee.__table__)
+_COMMUNITIES = _COMMUNITIES_TABLE.c
+_MEMBERS = _MEMBERS_TABLE.c
+_ROLES = cast(Table, MemberRole.__table__).c
+_ONBOARDINGS = cast(Table, Onboarding.__table__).c
+_OCCURRENCES_TABLE = cast(Table, Occurrence.__table__)
+_OCCURRENCES = _OCCURRENCES_TABLE.c
+_NOMINATIONS = _NOMINATIONS_TABLE.c
+_NOMINEES = _NOMINEES_TABLE.c
+_ACTIONS = cast(Table, ActionItem.__table__).c
 
 
-# App Home is read on every `app_home_opened`: its statements are built once, with bound parameters, so
-# a request only binds values (building and cache-keying a statement costs more than running it).
-
-
-@cache
-def _memberships_query() -> Select[Community, Member]:
-    return (
-        select(Community, Member)
-        .join(Member, Member.community_id == Community.id)
+def _build_memberships(dialect: str) -> Select[Any]:
+    """The person's communities with their joining, their roles (joined by commas) and their mentor."""
+    joined = func.string_agg if dialect == "postgresql" else func.group_concat
+    roles = select(joined(_ROLES.role, ",")).where(_ROLES.member_id == _MEMBERS.id).scalar_subquery()
+    mentor = (
+        select(_ONBOARDINGS.mentor_id)
         .where(
-            Member.team_id == bindparam("team_id"),
-            Member.user_id == bindparam("user_id"),
-            Member.left_at.is_(None),
+            _ONBOARDINGS.team_id == bindparam("team_id"),
+            _ONBOARDINGS.community_id == _COMMUNITIES.id,
+            _ONBOARDINGS.newcomer_id == bindparam("user_id"),
+            _ONBOARDINGS.ended_at.is_(None),
         )
-        .order_by(Community.name, Community.id)
+        .order_by(_ONBOARDINGS.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            _COMMUNITIES.id,
+            _COMMUNITIES.team_id,
+            _COMMUNITIES.channel_id,
+            _COMMUNITIES.name,
+            _COMMUNITIES.purpose,
+            _COMMUNITIES.timezone,
+            _MEMBERS.joined_at,
+            roles.label("roles"),
+            mentor.label("mentor_id"),
+        )
+        .join(_MEMBERS_TABLE, _MEMBERS.community_id == _COMMUNITIES.id)
+        .where(
+            _MEMBERS.team_id == bindparam("team_id"),
+            _MEMBERS.user_id == bindparam("user_id"),
+            _MEMBERS.left_at.is_(None),
+        )
+        .order_by(_COMMUNITIES.name, _COMMUNITIES.id)
         .limit(MAX_COMMUNITIES)
     )
 
 
-@cache
-def _roles_query() -> Select[int, str]:
-    return select(MemberRole.member_id, MemberRole.role).where(
-        MemberRole.member_id.in_(bindparam("member_ids", expanding=True))
-    )
-
-
-@cache
-def _mentors_query() -> Select[int, str | None]:
-    return select(Onboarding.community_id, Onboarding.mentor_id).where(
-        Onboarding.team_id == bindparam("team_id"),
-        Onboarding.newcomer_id == bindparam("user_id"),
-        Onboarding.ended_at.is_(None),
-    )
+_MEMBERSHIPS = built_once(_build_memberships)
 
 
 def _memberships(session: Session, *, team_id: str, user_id: str, at: datetime) -> list[Membership]:
     person = {"team_id": team_id, "user_id": user_id}
-    rows = session.execute(_memberships_query(), person).all()
-    if not rows:
-        return []
-    roles: dict[int, list[str]] = {}
-    member_ids = [m.id for _, m in rows]
-    for member_id, role in session.execute(_roles_query(), {"member_ids": member_ids}):
-        roles.setdefault(member_id, []).append(role)
-    mentors: dict[int, str | None] = {
-        community_id: mentor for community_id, mentor in session.execute(_mentors_query(), person)
-    }
     found = []
-    for community, member in rows:
+    for row in session.execute(_MEMBERSHIPS(session), person):
+        community = CommunityRow(row.id, row.team_id, row.channel_id, row.name, row.purpose, row.timezone)
         contributions, attended, held = _my_part(session, community=community, user_id=user_id, at=at)
+        roles = sorted(row.roles.split(",")) if row.roles else []
         found.append(
-            Membership(
-                community,
-                sorted(roles.get(member.id, [])),
-                member.joined_at,
-                contributions,
-                attended,
-                held,
-                mentors.get(community.id),
-            )
+            Membership(community, roles, row.joined_at, contributions, attended, held, row.mentor_id)
         )
     return found
 
@@ -234,14 +236,18 @@ def _my_part_query() -> Select[int, int, int]:
         "stop": bindparam("stop"),
     }
     contribution = sources.contribution_rows(**window, anonymous=False, user_id=bindparam("user_id"))
-    held = select(func.count()).select_from(Occurrence).where(*sources.held(**window, sessions_only=True))
+    held = (
+        select(func.count())
+        .select_from(_OCCURRENCES_TABLE)
+        .where(*sources.held(**window, sessions_only=True))
+    )
     return select(
         func.count(), func.count().filter(contribution.c.kind == "attendance"), held.scalar_subquery()
     ).select_from(contribution)
 
 
 def _my_part(
-    session: Session, *, community: Community, user_id: str, at: datetime
+    session: Session, *, community: CommunityRow, user_id: str, at: datetime
 ) -> tuple[int, int | None, int | None]:
     """The person's contributions this quarter, and sessions attended of those held."""
     quarter = period_at(PeriodKind.QUARTER, at, community.timezone)
@@ -251,77 +257,155 @@ def _my_part(
 
 
 @cache
-def _upcoming_query(by_facilitator: bool) -> Select[int, str, datetime, str | None]:
-    occurrence = Occurrence
-    query = (
-        select(occurrence.community_id, occurrence.kind, occurrence.starts_at, occurrence.facilitator_id)
-        .where(
-            occurrence.community_id.in_(bindparam("community_ids", expanding=True)),
-            occurrence.starts_at >= bindparam("at"),
+def _upcoming_query() -> CompoundSelect[Any]:
+    """The next sessions of the person's communities, then the next of their facilitation turns."""
+
+    def coming(turns: bool) -> Subquery:
+        query = (
+            select(
+                literal_column("1" if turns else "0").label("turn"),
+                _OCCURRENCES.community_id,
+                _OCCURRENCES.kind,
+                _OCCURRENCES.starts_at,
+                _OCCURRENCES.facilitator_id,
+                _OCCURRENCES.id,
+            )
+            .where(
+                _OCCURRENCES.community_id.in_(bindparam("community_ids", expanding=True)),
+                _OCCURRENCES.starts_at >= bindparam("at"),
+                _OCCURRENCES.stage.in_(("planned", "posted", "started")),
+            )
+            .order_by(_OCCURRENCES.starts_at, _OCCURRENCES.id)
+            .limit(UPCOMING)
         )
-        .where(occurrence.stage.in_(("planned", "posted", "started")))
-        .order_by(occurrence.starts_at)
-        .limit(UPCOMING)
-    )
-    if by_facilitator:
-        query = query.where(occurrence.facilitator_id == bindparam("facilitator_id"))
-    return query
+        if turns:
+            query = query.where(_OCCURRENCES.facilitator_id == bindparam("user_id"))
+        return query.subquery()
+
+    # Each side limited in a subquery of its own: SQLite allows no LIMIT on a member of a UNION.
+    both = union_all(select(coming(False)), select(coming(True)))
+    shown = both.selected_columns
+    return both.order_by(shown.turn, shown.starts_at, shown.id)
 
 
 def _upcoming(
-    session: Session, communities: list[Community], *, at: datetime, facilitator_id: str | None = None
-) -> list[Upcoming]:
+    session: Session, communities: list[CommunityRow], *, at: datetime, user_id: str
+) -> tuple[list[Upcoming], list[Upcoming]]:
+    """The next occurrences in the person's communities, and the next where they facilitate."""
     if not communities:
-        return []
+        return [], []
     by_id = {c.id: c for c in communities}
-    values = {"community_ids": list(by_id), "at": at, "facilitator_id": facilitator_id}
-    rows = session.execute(_upcoming_query(facilitator_id is not None), values)
-    return [Upcoming(by_id[cid], kind, starts, who) for cid, kind, starts, who in rows]
+    values = {"community_ids": list(by_id), "at": at, "user_id": user_id}
+    found: tuple[list[Upcoming], list[Upcoming]] = ([], [])
+    for turn, community_id, kind, starts_at, facilitator_id, _ in session.execute(_upcoming_query(), values):
+        found[int(turn)].append(Upcoming(by_id[community_id], kind, starts_at, facilitator_id))
+    return found
 
 
 @cache
-def _received_query() -> Select[int, int]:
-    return (
-        select(func.count(), func.count().filter(Nomination.created_at >= bindparam("recent")))
-        .select_from(Nominee)
-        .join(Nomination, Nomination.id == Nominee.nomination_id)
-        .where(
-            Nominee.team_id == bindparam("team_id"),
-            Nominee.user_id == bindparam("user_id"),
-            Nomination.created_at < bindparam("at"),
-        )
+def _recognition_query() -> Select[Any]:
+    """Nominations received (all, and lately), given, and the latest three received: one read."""
+    received_by = (
+        _NOMINEES.team_id == bindparam("team_id"),
+        _NOMINEES.user_id == bindparam("user_id"),
+        _NOMINATIONS.created_at < bindparam("at"),
     )
-
-
-@cache
-def _given_query() -> Select[int]:
-    return select(func.count()).where(
-        Nomination.team_id == bindparam("team_id"),
-        Nomination.nominator_id == bindparam("user_id"),
-        Nomination.created_at < bindparam("at"),
-    )
-
-
-@cache
-def _latest_query() -> Select[str, str | None, str]:
-    return (
-        select(Nomination.value, Nomination.nominator_id, Community.name)
-        .join(Nominee, Nominee.nomination_id == Nomination.id)
-        .join(Community, Community.id == Nomination.community_id)
-        .where(
-            Nominee.team_id == bindparam("team_id"),
-            Nominee.user_id == bindparam("user_id"),
-            Nomination.created_at < bindparam("at"),
+    received = (
+        select(
+            func.count().label("received"),
+            func.count().filter(_NOMINATIONS.created_at >= bindparam("recent")).label("recently"),
         )
-        .order_by(Nomination.created_at.desc(), Nomination.id.desc())
+        .select_from(_NOMINEES_TABLE)
+        .join(_NOMINATIONS_TABLE, _NOMINATIONS.id == _NOMINEES.nomination_id)
+        .where(*received_by)
+        .subquery("received")
+    )
+    given = (
+        select(func.count().label("given"))
+        .where(
+            _NOMINATIONS.team_id == bindparam("team_id"),
+            _NOMINATIONS.nominator_id == bindparam("user_id"),
+            _NOMINATIONS.created_at < bindparam("at"),
+        )
+        .subquery("given")
+    )
+    latest = (
+        select(
+            _NOMINATIONS.value,
+            _NOMINATIONS.nominator_id,
+            _COMMUNITIES.name,
+            _NOMINATIONS.created_at,
+            _NOMINATIONS.id,
+        )
+        .join(_NOMINEES_TABLE, _NOMINEES.nomination_id == _NOMINATIONS.id)
+        .join(_COMMUNITIES_TABLE, _COMMUNITIES.id == _NOMINATIONS.community_id)
+        .where(*received_by)
+        .order_by(_NOMINATIONS.created_at.desc(), _NOMINATIONS.id.desc())
         .limit(3)
+        .subquery("latest")
+    )
+    # The counts are one row; the latest are joined to it (outer: the counts come back with none received).
+    return (
+        select(
+            received.c.received,
+            received.c.recently,
+            given.c.given,
+            latest.c.value,
+            latest.c.nominator_id,
+            latest.c.name,
+        )
+        .select_from(received.join(given, true()).outerjoin(latest, true()))
+        .order_by(latest.c.created_at.desc(), latest.c.id.desc())
     )
 
 
 def _recognition(session: Session, *, team_id: str, user_id: str, at: datetime) -> Recognition:
     values = {"team_id": team_id, "user_id": user_id, "at": at, "recent": at - service.RECOGNITION_WINDOW}
-    received, received_recently = session.execute(_received_query(), values).one()
-    given = session.scalar(_given_query(), values)
-    latest = session.execute(_latest_query(), values).all()
-    listed = [(str(value), nominator, str(name)) for value, nominator, name in latest]
-    return Recognition(int(received), int(received_recently), int(given or 0), listed)
+    rows = session.execute(_recognition_query(), values).all()
+    received, recently, given = rows[0][:3]
+    listed = [(str(r.value), r.nominator_id, str(r.name)) for r in rows if r.value is not None]
+    return Recognition(int(received), int(recently), int(given or 0), listed)
+
+
+@cache
+def _open_actions_query() -> Select[Any]:
+    return (
+        select(
+            _ACTIONS.id,
+            _ACTIONS.review_id,
+            _ACTIONS.text,
+            _ACTIONS.owner_id,
+            _ACTIONS.due_on,
+            _ACTIONS.status,
+            _COMMUNITIES.timezone,
+        )
+        .join(_COMMUNITIES_TABLE, _COMMUNITIES.id == _ACTIONS.community_id)
+        .where(_ACTIONS.team_id == bindparam("team_id"), _ACTIONS.owner_id == bindparam("user_id"))
+        .where(_ACTIONS.status == ItemStatus.OPEN.value)
+        .order_by(_ACTIONS.due_on.is_(None), _ACTIONS.due_on, _ACTIONS.id)
+        .limit(UPCOMING * 2)
+    )
+
+
+def _open_actions(
+    session: Session, *, team_id: str, user_id: str, at: datetime
+) -> list[tuple[ActionItem, date]]:
+    """The person's open review actions, soonest due first (undated last).
+
+    Each is a transient `ActionItem` of the columns its line shows, never added to the session.
+    """
+    rows = session.execute(_open_actions_query(), {"team_id": team_id, "user_id": user_id})
+    return [
+        (
+            ActionItem(
+                id=r.id,
+                review_id=r.review_id,
+                text=r.text,
+                owner_id=r.owner_id,
+                due_on=r.due_on,
+                status=r.status,
+            ),
+            at.astimezone(ZoneInfo(r.timezone)).date(),
+        )
+        for r in rows
+    ]

@@ -21,7 +21,20 @@ from functools import cache
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import Select, Table, bindparam, case, delete, func, literal, or_, select, true, type_coerce, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from copbot.clock import now

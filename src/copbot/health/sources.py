@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, and_, func, literal_column, null, or_, select, union_all
+from sqlalchemy import String, Table, and_, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Subquery
 
@@ -17,6 +17,13 @@ from copbot.rituals.models import Attendance, Occurrence
 
 HELD_STAGES = ("posted", "started", "done")  # an occurrence that took place (not excluded, not missed)
 ASKED_STATUSES = (QuestionStatus.OPEN.value, QuestionStatus.CLOSED.value)
+
+# Core columns: App Home runs these on every open, and a Core statement skips the ORM's execution work.
+_OCCURRENCES_TABLE = cast(Table, Occurrence.__table__)
+_OCCURRENCES = _OCCURRENCES_TABLE.c
+_REVIEWS, _PLAYBOOKS = cast(Table, Review.__table__).c, cast(Table, Playbook.__table__).c
+_NOMINATIONS, _QUESTIONS = cast(Table, Nomination.__table__).c, cast(Table, Question.__table__).c
+_ATTENDANCE = cast(Table, Attendance.__table__).c
 
 
 def _kind(name: str) -> ColumnElement[str]:
@@ -66,52 +73,52 @@ def contribution_rows(
     parts: list[tuple[Any, Any]] = [  # (the branch, its person column)
         (
             select(
-                Review.author_id.label("user_id"),
+                _REVIEWS.author_id.label("user_id"),
                 _kind("review").label("kind"),
-                Review.created_at.label("at"),
+                _REVIEWS.created_at.label("at"),
             )
-            .where(Review.team_id == team_id, Review.community_id == community_id)
-            .where(_window(Review.created_at, start, stop)),
-            Review.author_id,
+            .where(_REVIEWS.team_id == team_id, _REVIEWS.community_id == community_id)
+            .where(_window(_REVIEWS.created_at, start, stop)),
+            _REVIEWS.author_id,
         ),
         (
-            select(Playbook.author_id, _kind("playbook"), Playbook.created_at)
-            .where(Playbook.team_id == team_id, Playbook.community_id == community_id)
-            .where(_window(Playbook.created_at, start, stop)),
-            Playbook.author_id,
+            select(_PLAYBOOKS.author_id, _kind("playbook"), _PLAYBOOKS.created_at)
+            .where(_PLAYBOOKS.team_id == team_id, _PLAYBOOKS.community_id == community_id)
+            .where(_window(_PLAYBOOKS.created_at, start, stop)),
+            _PLAYBOOKS.author_id,
         ),
         (
-            select(Nomination.nominator_id, _kind("nomination"), Nomination.created_at)
-            .where(Nomination.team_id == team_id, Nomination.community_id == community_id)
-            .where(Nomination.nominator_id.is_not(None), _window(Nomination.created_at, start, stop)),
-            Nomination.nominator_id,
+            select(_NOMINATIONS.nominator_id, _kind("nomination"), _NOMINATIONS.created_at)
+            .where(_NOMINATIONS.team_id == team_id, _NOMINATIONS.community_id == community_id)
+            .where(_NOMINATIONS.nominator_id.is_not(None), _window(_NOMINATIONS.created_at, start, stop)),
+            _NOMINATIONS.nominator_id,
         ),
     ]
     if anonymous and user_id is None:
         parts.append(
             (
-                select(null().cast(String(32)), _kind("question"), Question.created_at)
-                .where(Question.team_id == team_id, Question.community_id == community_id)
-                .where(Question.status.in_(ASKED_STATUSES), _window(Question.created_at, start, stop)),
+                select(null().cast(String(32)), _kind("question"), _QUESTIONS.created_at)
+                .where(_QUESTIONS.team_id == team_id, _QUESTIONS.community_id == community_id)
+                .where(_QUESTIONS.status.in_(ASKED_STATUSES), _window(_QUESTIONS.created_at, start, stop)),
                 None,
             )
         )
     window = held(team_id=team_id, community_id=community_id, start=start, stop=stop)
     parts.append(
         (
-            select(Occurrence.facilitator_id, _kind("facilitation"), Occurrence.starts_at)
+            select(_OCCURRENCES.facilitator_id, _kind("facilitation"), _OCCURRENCES.starts_at)
             .where(*window)
-            .where(Occurrence.facilitator_id.is_not(None)),
-            Occurrence.facilitator_id,
+            .where(_OCCURRENCES.facilitator_id.is_not(None)),
+            _OCCURRENCES.facilitator_id,
         )
     )
     parts.append(
         (
-            select(Attendance.user_id, _kind("attendance"), Occurrence.starts_at)
-            .join(Occurrence, Occurrence.id == Attendance.occurrence_id)
+            select(_ATTENDANCE.user_id, _kind("attendance"), _OCCURRENCES.starts_at)
+            .join(_OCCURRENCES_TABLE, _OCCURRENCES.id == _ATTENDANCE.occurrence_id)
             .where(*window)
-            .where(Attendance.attended.is_(True)),
-            Attendance.user_id,
+            .where(_ATTENDANCE.attended.is_(True)),
+            _ATTENDANCE.user_id,
         )
     )
     if user_id is not None:
@@ -128,7 +135,7 @@ def held(
     sessions_only: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Conditions on occurrences of a community that took place in [start, stop)."""
-    occurrence = Occurrence
+    occurrence = _OCCURRENCES
     conditions = [
         occurrence.team_id == team_id,
         occurrence.community_id == community_id,
