@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from copbot.communities.models import Community, Member, MemberRole, Role, Workspace
@@ -14,6 +15,28 @@ from copbot.rituals.models import Attendance, Occurrence, PulseAnswer, RitualSch
 
 TEAM = "T1"
 AT = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)  # a Friday; month window [1 Mar, 20 Mar 12:00)
+
+
+class Statements:
+    """Counts (and keeps) the SQL statements a block runs, with a `before_cursor_execute` listener."""
+
+    def __init__(self, session: Session):
+        self.statements: list[str] = []
+        self._engine = session.get_bind()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __enter__(self) -> Statements:
+        event.listen(self._engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _connection: object, _cursor: object, statement: str, *args: object) -> None:
+        self.statements.append(statement)
 
 
 def utc(*args: int) -> datetime:

@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from copbot.communities.models import Role
-from copbot.health import blocks, chart, home
+from copbot.health import blocks, chart, flows, home
 from copbot.health.service import Week
 from tests.unit.health import health_data as data
-from tests.unit.health.health_data import AT, TEAM, utc
+from tests.unit.health.health_data import AT, TEAM, Statements, utc
 
 
 def _text(view: dict) -> str:
@@ -65,6 +65,46 @@ def test_newcomer_gets_a_welcome_with_their_mentor(session: Session) -> None:
     assert [m.community.name for m in found.newcomer_in] == ["Guild"]
     text = _text(blocks.home_view(found))
     assert "New to Guild?" in text and "Your mentor is <@U3>" in text and "/cop ask" in text
+
+
+def test_home_gathers_roles_sessions_turns_and_recognition_of_each_community(session: Session) -> None:
+    data.build(session)
+    lead = home.home(session, team_id=TEAM, user_id="U1", at=AT)
+    assert [(m.community.name, m.roles, m.is_lead) for m in lead.memberships] == [
+        ("Guild", ["lead"], True),
+        ("Other", [], False),
+    ]
+    assert [(u.community.name, u.starts_at, u.facilitator_id) for u in lead.upcoming] == [
+        ("Guild", utc(2026, 3, 23, 10), "U2")
+    ]
+    assert lead.turns == []
+    received = lead.recognition
+    assert (received.received, received.received_recently, received.given) == (3, 3, 0)
+    assert [(giver, where) for _, giver, where in lead.recognition.latest] == [
+        ("U2", "Guild"),  # newest first
+        ("U5", "Guild"),
+        ("U9", "Other"),
+    ]
+    facilitator = home.home(session, team_id=TEAM, user_id="U2", at=AT)
+    assert (
+        [u.starts_at for u in facilitator.turns]
+        == [utc(2026, 3, 23, 10)]
+        == [u.starts_at for u in facilitator.upcoming]
+    )
+    newcomer = home.home(session, team_id=TEAM, user_id="U4", at=AT)
+    assert newcomer.memberships[0].mentor_id == "U3" and newcomer.memberships[0].roles == ["newcomer"]
+    assert newcomer.recognition == home.Recognition(0, 0, 0, [])
+
+
+def test_a_leads_app_home_costs_a_pinned_number_of_statements(session: Session) -> None:
+    data.build(session)
+    flows.publish_home(session, team_id=TEAM, user_id="U1", key="first", at=AT)  # stores the views
+    session.commit()
+    with Statements(session) as seen:
+        flows.publish_home(session, team_id=TEAM, user_id="U1", key="again", at=AT)
+    # U1 leads Guild and is a member of Other: their memberships (roles and mentor included), their part
+    # in each of the two, sessions and turns, Guild's stored views, recognition, open actions; the outbox.
+    assert seen.count == 8, "\n".join(seen.statements)
 
 
 def test_stranger_is_told_how_to_join(session: Session) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from copbot import privacy
@@ -23,24 +23,7 @@ from copbot.rituals.models import Attendance
 from copbot.runtime import Runtime
 from copbot.scheduling.jobs import JobContext
 from tests.unit.health import health_data as data
-from tests.unit.health.health_data import AT, TEAM, utc
-
-
-class Statements:
-    """Counts the SQL statements a block runs."""
-
-    def __init__(self, session: Session):
-        self.count, self._engine = 0, session.get_bind()
-
-    def __enter__(self) -> Statements:
-        event.listen(self._engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *args: object) -> None:
-        self.count += 1
+from tests.unit.health.health_data import AT, TEAM, Statements, utc
 
 
 def _quarter(session: Session, c, at: datetime = AT) -> snapshots.Served[service.Metrics]:
@@ -278,3 +261,27 @@ def test_forget_me_and_retention_delete_stored_views(session: Session) -> None:
     assert session.scalar(select(func.count()).select_from(HealthSnapshot)) == 1
     snapshots.purge_before(session, now() + timedelta(seconds=1), team_id=TEAM)  # retention
     assert session.scalar(select(func.count()).select_from(HealthSnapshot)) == 0
+
+
+def test_a_leads_home_views_are_read_together_and_served_as_each_alone(session: Session) -> None:
+    c = data.build(session)
+    session.commit()
+    with freeze_time(AT) as clock:
+        metrics, trend = snapshots.home_dashboard(session, community=c, at=AT)  # computed: never stored
+        session.commit()
+        assert metrics.value == service.metrics(session, community=c, kind="month", at=AT, fairness=True)
+        assert trend.value == service.trends(session, community=c, at=AT)
+        with Statements(session) as seen:
+            assert snapshots.home_dashboard(session, community=c, at=AT) == (metrics, trend)
+        assert seen.count == 1  # the counter and both stored views in one read
+        _change(session, c, "new nomination")
+        clock.tick(timedelta(seconds=5))
+        with Statements(session) as seen:
+            behind = snapshots.home_dashboard(session, community=c, at=AT)
+        session.commit()
+        assert [s.value for s in behind] == [metrics.value, trend.value]
+        assert all(s.behind and s.as_of is not None for s in behind)
+        assert seen.count == 3  # the read, then each view marked once for its background refresh
+        session.expire_all()
+        marks = select(HealthSnapshot.refresh_after).where(HealthSnapshot.community_id == c.id)
+        assert sorted(session.scalars(marks)) == [metrics.computed_at + snapshots.DEBOUNCE] * 2
