@@ -4,6 +4,7 @@ background refresh of stored views found behind the records."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from copbot.communities.jobs import each_installed_community
@@ -15,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def jobs() -> list[Job]:
-    """The quarterly review, checked every ten minutes; the views' refresh, woken when one falls due."""
+    """The quarterly review, checked every ten minutes; the views' refresh (and new periods' views), every
+    minute and woken when one falls due."""
     return [
         Job(
             "health-quarterly-review", run_quarterly, every=timedelta(minutes=10), grace=timedelta(minutes=30)
@@ -39,9 +41,31 @@ def run_quarterly(ctx: JobContext) -> None:
     )
 
 
+ROLLOVER_BUDGET = 20.0  # seconds a run gives to new periods' views; the rest waits for the next run
+
+
 def run_refresh(ctx: JobContext) -> None:
-    """Refresh the stored views due now."""
+    """Refresh the stored views due now; then compute the new period's views of the dashboards in use."""
     refresh_views(ctx)
+    roll_over_views(ctx)
+
+
+def roll_over_views(ctx: JobContext, *, budget: float = ROLLOVER_BUDGET) -> int:
+    """Compute, ahead of its first read, the current period of every view read in its previous one, each
+    in its own transaction, for at most `budget` seconds. Returns how many it computed."""
+    with session_scope(ctx.deps.sessions) as session:
+        owed = snapshots.rollovers(session, at=ctx.at)
+    done, deadline = 0, time.monotonic() + budget
+    for community_id, view in owed:
+        if time.monotonic() >= deadline:
+            log.info("%d stored health views wait for the next run to roll over", len(owed) - done)
+            break
+        try:
+            with session_scope(ctx.deps.sessions) as session:
+                done += snapshots.roll_over(session, community_id=community_id, view=view, at=ctx.at)
+        except Exception:  # its first reader computes it instead
+            log.exception("rolling over stored health view %s of community %s failed", view, community_id)
+    return done
 
 
 def refresh_views(ctx: JobContext) -> int:

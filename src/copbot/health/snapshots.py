@@ -4,9 +4,11 @@ A view is computed once and stored with the community's counter (`health_version
 triggers on every table the metrics read). While the counter has not moved the stored view is exact.
 When it has moved the stored view is still served at once (marked behind, with the instant it was
 computed), and the read asks for a background refresh: the `health-refresh-views` job recomputes it at
-most once per `DEBOUNCE`, claimed by compare-and-set on the row so one replica does it. Only a view never
-computed (a new community, a new period) is computed inline. At 1M records a recompute takes seconds
-(BENCHMARKS.md); served this way App Home and `/cop stats` cost a few index reads whatever changed.
+most once per `DEBOUNCE`, claimed by compare-and-set on the row so one replica does it. When a period
+ends, the same job computes the new period of each view read in the old one (`rollovers`); only a view
+never computed (a new community, a view nobody read last period) is computed inline. At 1M records a
+recompute takes seconds (BENCHMARKS.md); served this way App Home and `/cop stats` cost a few index reads
+whatever changed.
 
 Correct across replicas: the counter, the views and the claims live in the database. Plain Python: no
 Slack code.
@@ -342,6 +344,54 @@ def refresh(session: Session, *, view_id: int, claimed_until: datetime, at: date
         .values(version=current, data=data, computed_at=now(), refresh_after=None, refreshing_until=None)
     )
     return Refreshed(community.id, row.view) if affected(stored) == 1 else None
+
+
+# --- the new period's views, computed ahead of their first read (the same job) --------------------
+
+
+def rollovers(session: Session, *, at: datetime) -> list[tuple[int, str]]:
+    """(community id, view) of each view read in its previous period whose current period is not stored
+    yet: right after a week, month or quarter ends, a dashboard in use would otherwise make its first
+    reader wait for a whole pass over the records. A view nobody read last period is left to its reader."""
+    latest = session.execute(
+        select(
+            HealthSnapshot.community_id,
+            HealthSnapshot.view,
+            type_coerce(func.max(HealthSnapshot.period_start), UTCDateTime()),
+        ).group_by(HealthSnapshot.community_id, HealthSnapshot.view)
+    ).all()
+    ids = {community_id for community_id, _, _ in latest}
+    found = {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(ids)))} if ids else {}
+    owed = []
+    for community_id, name, stored_start in latest:
+        community, view = found.get(community_id), _view_named(name)
+        if community is None or view is None or stored_start is None:
+            continue
+        current = view.start(community, at)
+        previous = view.start(community, current - timedelta(microseconds=1))
+        if stored_start == previous != current:
+            owed.append((community_id, name))
+    return owed
+
+
+def roll_over(session: Session, *, community_id: int, view: str, at: datetime) -> bool:
+    """Compute and store a view's current period ahead of its first read; False when there is nothing
+    to do (stored meanwhile by a reader, or the community or the view is gone)."""
+    community, named = session.get(Community, community_id), _view_named(view)
+    if community is None or named is None:
+        return False
+    start = named.start(community, at)
+    stored = select(HealthSnapshot.id).where(
+        HealthSnapshot.community_id == community_id,
+        HealthSnapshot.view == view,
+        HealthSnapshot.period_start == start,
+    )
+    if session.scalar(stored) is not None:
+        return False
+    current = version(session, community_id)  # before the records, as `_serve`
+    data = _adapter(named.kind).dump_python(named.compute(session, community, at), mode="json")
+    _store(session, community, view, start, current, data)  # an upsert: a reader's own compute may race it
+    return True
 
 
 def forget(session: Session, person: Person) -> Counts:

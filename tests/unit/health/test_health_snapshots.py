@@ -244,6 +244,44 @@ def test_a_new_period_is_computed_at_once_and_the_old_one_is_not_refreshed(
         assert old.refresh_after is None and old.refreshing_until is None
 
 
+def _roll_over(runtime: Runtime, **kwargs: float) -> int:
+    return health_jobs.roll_over_views(JobContext(deps=runtime.deps, at=now()), **kwargs)
+
+
+def test_the_views_read_last_period_are_computed_for_the_new_one_before_anyone_reads_them(
+    session: Session, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = data.build(session)
+    session.commit()
+    _quarter(session, c)  # Q1, and the 12 weeks up to AT's: the dashboards in use (read before freezegun
+    snapshots.trends(session, community=c, at=AT)  # replaces `date`, which the stored types hold)
+    session.commit()
+    with freeze_time(utc(2026, 3, 23, 12)) as clock:  # the next week, the same quarter
+        assert _roll_over(runtime, budget=0) == 0  # out of time: left for the next run
+        assert _roll_over(runtime) == 1  # the trend
+        clock.move_to(utc(2026, 4, 1, 12))  # the next week again, and a new quarter
+        assert _roll_over(runtime) == 2
+        assert _roll_over(runtime) == 0  # stored: nothing left to roll over
+        computed = Computed(monkeypatch)
+        quarter, weeks = _quarter(session, c, now()), snapshots.trends(session, community=c, at=now())
+        assert computed.count == 0  # the first reads of the new periods compute nothing
+        assert not quarter.behind and quarter.value.period.quarter_key == "2026Q2"
+        assert quarter.value == service.metrics(session, community=c, kind="quarter", at=now(), fairness=True)
+        assert not weeks.behind and weeks.value == service.trends(session, community=c, at=now())
+
+
+def test_a_view_nobody_read_last_period_is_left_to_its_reader(session: Session, runtime: Runtime) -> None:
+    c = data.build(session)
+    session.commit()
+    with freeze_time(AT) as clock:
+        _quarter(session, c)  # read in Q1 only
+        session.commit()
+        clock.move_to(utc(2026, 7, 2, 9))  # Q3: nobody looked during Q2
+        assert _roll_over(runtime) == 0
+        session.expire_all()
+        assert session.scalar(select(func.count()).select_from(HealthSnapshot)) == 1
+
+
 def test_forget_me_and_retention_delete_stored_views(session: Session) -> None:
     c = data.build(session)
     data.member(session, c, "U0FORGET", joined=utc(2026, 1, 5), department="Eng")  # never recognised
