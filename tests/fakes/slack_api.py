@@ -11,6 +11,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import socket
 import threading
 import time
 import traceback
@@ -232,10 +233,25 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet: the fake records its own errors in ``FakeSlack.errors``."""
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Count the connection, then serve it in its own thread."""
+        self.fake._opened(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget the connection as it closes."""
+        self.fake._closed(request)
+        super().shutdown_request(request)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
-    timeout = 30
+    protocol_version = "HTTP/1.1"  # keep-alive, as Slack: one connection serves many requests
+
+    def setup(self) -> None:
+        """Close the connection once idle for the fake's `idle_timeout`, as servers do."""
+        self.timeout = self.server.fake.idle_timeout
+        super().setup()
 
     def do_POST(self) -> None:
         """Serve a POST."""
@@ -313,6 +329,9 @@ class FakeSlack:
         self.delays: dict[str, float] = {}  # a slow Slack: seconds each method waits before answering
         # Called with each request's path as it arrives, before it is answered (the caller is still waiting).
         self.on_request: list[Callable[[str], None]] = []
+        self.idle_timeout = 60.0  # seconds a kept-alive connection may wait for its next request
+        self.connections_accepted = 0
+        self._connections: set[socket.socket] = set()
         self._calls: list[Call] = []
         self._failures: defaultdict[str, deque[Failure]] = defaultdict(deque)
         self._cond = threading.Condition(threading.RLock())
@@ -347,6 +366,10 @@ class FakeSlack:
             return
         server.shutdown()
         server.server_close()
+        with self._cond:  # a stopped server drops its kept-alive connections, so clients see them closed
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -371,6 +394,21 @@ class FakeSlack:
     def response_url(self, name: str = "r") -> str:
         """A response_url whose POSTs are recorded as method ``response_url``."""
         return f"{self.base}/response/{name}"
+
+    @property
+    def connections_open(self) -> int:
+        """Client connections open now (kept alive between requests, or serving one)."""
+        with self._cond:
+            return len(self._connections)
+
+    def _opened(self, connection: socket.socket) -> None:
+        with self._cond:
+            self.connections_accepted += 1
+            self._connections.add(connection)
+
+    def _closed(self, connection: socket.socket) -> None:
+        with self._cond:
+            self._connections.discard(connection)
 
     # ----------------------------------------------------------------- recorded calls
 

@@ -10,12 +10,14 @@ after its commit (the outbox sends after it).
 from __future__ import annotations
 
 import logging
+import urllib.request
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from copbot.db import holds_sqlite_write_lock
+from copbot.slack import keepalive
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,8 @@ class SlackCallUnderWriteLock(RuntimeError):
 
 
 class SlackClient(WebClient):
-    """slack-sdk's WebClient, checking before each call that no SQLite write transaction is open."""
+    """slack-sdk's WebClient, checking before each call that no SQLite write transaction is open, and
+    sending on kept-alive connections (`copbot.slack.keepalive`)."""
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
         """Call the Web API, unless (STRICT) this thread holds SQLite's write lock."""
@@ -41,6 +44,13 @@ class SlackClient(WebClient):
                 raise SlackCallUnderWriteLock(f"{api_method} called inside a SQLite write transaction")
             log.error("%s called inside a SQLite write transaction: other writers wait for Slack", api_method)
         return super().api_call(api_method, **kwargs)
+
+    def _perform_urllib_http_request_internal(self, url: str, req: urllib.request.Request) -> dict[str, Any]:
+        # slack-sdk's narrowest hook: the request is built, and its retry handlers and error handling wrap
+        # this call. A proxy stays on urllib's path (its environment rules, e.g. no_proxy, are urllib's).
+        if self.proxy or not url.lower().startswith("http"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        return keepalive.send(req, timeout=self.timeout, context=self.ssl)
 
 
 def guard(client: WebClient) -> WebClient:

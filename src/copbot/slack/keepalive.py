@@ -1,0 +1,126 @@
+"""Connection reuse for copbot's Web API calls: one pooled keep-alive HTTP client per process.
+
+slack-sdk's sync WebClient sends each request with urllib's `urlopen`, which asks for `Connection: close`:
+every call, `views.open` within its trigger's 3 s and every post of the outbox, pays a TCP and (against
+slack.com) a TLS handshake first. `send` takes the request slack-sdk built and sends it through a shared
+httpx client whose connections stay open, and answers as urllib does: slack-sdk's dict for a 2xx,
+urllib's `HTTPError` otherwise, urllib's exceptions when the connection fails. So request building,
+retry handlers, rate limits, `SlackResponse` and `SlackApiError` stay slack-sdk's, and the outbox reads a
+lost connection or a timeout as before (a post becomes uncertain and is reconciled, never sent blindly).
+
+Retries: only of opening a connection (nothing was sent). A connection the server closed while idle is
+seen when it leaves the pool (httpcore finds its socket readable) and replaced before anything is written;
+and idle connections are dropped after `KEEPALIVE_SECONDS`, before the idle timeouts of load balancers
+and NATs, so the server rarely closes first. A request whose connection fails after it was written is
+never resent here: it may have reached Slack.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import ssl
+import threading
+import urllib.error
+import urllib.request
+from ssl import SSLContext
+from typing import Any
+
+import httpx
+
+KEEPALIVE_SECONDS = 30.0  # under the 60 s idle timeout common in front of servers: we close first
+_LIMITS = httpx.Limits(
+    max_connections=None,  # as urllib: a thread never waits for another's connection
+    max_keepalive_connections=32,
+    keepalive_expiry=KEEPALIVE_SECONDS,
+)
+
+_lock = threading.Lock()
+_clients: dict[SSLContext | None, httpx.Client] = {}
+_pid = os.getpid()
+
+
+def send(request: urllib.request.Request, *, timeout: float, context: SSLContext | None) -> dict[str, Any]:
+    """Send slack-sdk's request on a kept-alive connection; answer or fail as `urlopen` would."""
+    try:
+        response = _client(context).request(
+            request.get_method(),
+            request.full_url,
+            content=request.data,  # type: ignore[arg-type]  # slack-sdk builds bytes (or None)
+            headers={key: str(value) for key, value in request.header_items()},
+            timeout=timeout,
+        )
+    except httpx.TransportError as error:
+        raise _as_urllib_error(error) from error
+    headers = _message(response.headers)
+    if not 200 <= response.status_code < 300:  # urllib raises these; slack-sdk reads the answer from it
+        url, status, answer = request.full_url, response.status_code, io.BytesIO(response.content)
+        raise urllib.error.HTTPError(url, status, response.reason_phrase, headers, answer)
+    body: str | bytes = response.content
+    if headers.get_content_type() != "application/gzip":  # a gzip file (admin.analytics.getFile) stays bytes
+        body = response.content.decode(headers.get_content_charset() or "utf-8")
+    return {"status": response.status_code, "headers": headers, "body": body}
+
+
+def close_all() -> None:
+    """Close every pooled connection (tests; a process that stops talking to Slack)."""
+    with _lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()
+
+
+def _client(context: SSLContext | None) -> httpx.Client:
+    global _pid
+    with _lock:
+        if _pid != os.getpid():  # a forked child must not share its parent's sockets
+            _clients.clear()
+            _pid = os.getpid()
+        client = _clients.get(context)
+        if client is None:
+            transport = httpx.HTTPTransport(
+                # urllib's default context trusts the system's CAs (httpx's own would trust certifi's)
+                verify=context or ssl.create_default_context(),
+                limits=_LIMITS,
+                retries=1,  # connecting only: httpcore retries a connect that failed, never a sent request
+            )
+            # No proxies from the environment: slack-sdk resolves those (a client with one stays on urllib).
+            # No compression asked for, as urllib: the wire stays slack-sdk's.
+            identity = {"Accept-Encoding": "identity"}
+            client = httpx.Client(transport=transport, trust_env=False, headers=identity)
+            _clients[context] = client
+        return client
+
+
+def _message(headers: httpx.Headers) -> http.client.HTTPMessage:
+    """The headers as urllib hands them over (slack-sdk reads the charset and content type from them)."""
+    message = http.client.HTTPMessage()
+    for key, value in headers.multi_items():
+        message[key] = value
+    return message
+
+
+def _as_urllib_error(error: httpx.TransportError) -> Exception:
+    """The exception urllib raises for the same failure, so callers classify it as before."""
+    reason = _os_error(error)
+    if isinstance(error, httpx.ReadTimeout):  # waiting for the answer: urllib lets socket.timeout through
+        return TimeoutError("timed out")
+    if isinstance(error, httpx.RemoteProtocolError):  # closed before (or in the middle of) the answer
+        return http.client.RemoteDisconnected(str(error) or "Remote end closed connection without response")
+    if isinstance(error, httpx.ReadError):
+        return reason or ConnectionResetError(str(error))
+    if isinstance(error, httpx.TimeoutException):  # connecting or writing: urllib wraps these in URLError
+        return urllib.error.URLError(TimeoutError("timed out"))
+    return urllib.error.URLError(reason or str(error))
+
+
+def _os_error(error: BaseException) -> OSError | None:
+    """The socket error under httpx's and httpcore's wrappers, if any."""
+    cause = error.__cause__ or error.__context__
+    for _ in range(8):  # a short chain: httpx wraps httpcore, which wraps the socket's error
+        if cause is None or isinstance(cause, OSError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
