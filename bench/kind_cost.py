@@ -11,6 +11,7 @@ SQL, Block Kit and delivery. The fake Slack answers at once, in its own threads 
 `--profile N` prints the N functions with the most cumulative time per kind (cProfile); with
 `BY_TOTTIME=1` in the environment, the N with the most time of their own, whatever package they are in.
 `--statements` prints, per kind, the SQL statements and commits one request makes, and lists them.
+Each kind also prints its Web API calls and new TCP connections to the fake Slack per request.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from copbot.config import Settings  # noqa: E402
 from copbot.runtime import Runtime  # noqa: E402
 from copbot.slack.lanes import Lane  # noqa: E402
 from tests.databases import create_postgres_database  # noqa: E402
+from tests.fakes.slack_api import FakeSlack  # noqa: E402
 from tests.fakes.slack_client import SlackSender  # noqa: E402
 
 
@@ -66,14 +68,18 @@ def inline_lanes(runtime: Runtime) -> None:
     logging.getLogger("copbot.slack.lanes").setLevel(logging.ERROR)
 
 
-def measure(sender: Direct, name: str, scene: Scene, requests: int, profile: int) -> float:
-    """CPU ms per request of one kind, after a warm-up; print its profile when asked."""
+def measure(
+    sender: Direct, name: str, scene: Scene, requests: int, profile: int, slack: FakeSlack
+) -> tuple[float, float, float]:
+    """CPU ms, Web API calls and new TCP connections to Slack per request of one kind, after a warm-up;
+    print its profile when asked."""
     send = KINDS[name]
     scene.run = f"9{time.monotonic_ns() % 10**6:06d}"
     for n in range(20):
         send(sender, n, scene)
     scene.run = f"{time.monotonic_ns() % 10**6:06d}"
     profiler = cProfile.Profile() if profile else None
+    calls, connections = len(slack.calls), slack.connections_accepted
     started = time.thread_time()
     if profiler:
         profiler.enable()
@@ -83,6 +89,8 @@ def measure(sender: Direct, name: str, scene: Scene, requests: int, profile: int
     if profiler:
         profiler.disable()
     used = (time.thread_time() - started) * 1000 / requests
+    calls = (len(slack.calls) - calls) / requests
+    connections = (slack.connections_accepted - connections) / requests
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
@@ -91,7 +99,7 @@ def measure(sender: Direct, name: str, scene: Scene, requests: int, profile: int
         else:
             stats.sort_stats("cumulative").print_stats("src/copbot", profile)
         print(out.getvalue())
-    return used
+    return used, calls, connections
 
 
 def statements(runtime: Runtime, sender: Direct, name: str, scene: Scene) -> None:
@@ -158,8 +166,8 @@ def main() -> None:
             if args.statements:
                 statements(runtime, sender, name, scene)
                 continue
-            used = measure(sender, name, scene, args.requests, args.profile)
-            print(f"  {name:<24} {used:7.3f} ms")
+            used, calls, connections = measure(sender, name, scene, args.requests, args.profile, slack)
+            print(f"  {name:<24} {used:7.3f} ms  {calls:5.2f} Web API calls  {connections:5.2f} connections")
     finally:
         if runtime is not None:
             runtime.lookups.stop()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import io
 import os
+import socket
 import ssl
 import threading
 import urllib.error
@@ -85,6 +86,9 @@ def _client(context: SSLContext | None) -> httpx.Client:
                 verify=context or ssl.create_default_context(),
                 limits=_LIMITS,
                 retries=1,  # connecting only: httpcore retries a connect that failed, never a sent request
+                # httpcore writes a request's head and body apart; with Nagle's algorithm the body would wait
+                # for the server's delayed ACK of the head (40 ms). urllib sends both in one write.
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
             # No proxies from the environment: slack-sdk resolves those (a client with one stays on urllib).
             # No compression asked for, as urllib: the wire stays slack-sdk's.
