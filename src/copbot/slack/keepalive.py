@@ -38,50 +38,48 @@ _LIMITS = httpx.Limits(
 )
 
 _lock = threading.Lock()
-_clients: dict[SSLContext | None, httpx.Client] = {}
+# Transports, not httpx.Client: a client would keep cookies (shared by every workspace's requests) and add
+# headers of its own; a transport is only the connection pool, and the wire stays slack-sdk's.
+_pools: dict[SSLContext | None, httpx.HTTPTransport] = {}
 _pid = os.getpid()
 
 
 def send(request: urllib.request.Request, *, timeout: float, context: SSLContext | None) -> dict[str, Any]:
     """Send slack-sdk's request on a kept-alive connection; answer or fail as `urlopen` would."""
+    outgoing = httpx.Request(
+        request.get_method(),
+        request.full_url,
+        content=request.data,  # type: ignore[arg-type]  # slack-sdk builds bytes (or None)
+        headers={key: str(value) for key, value in request.header_items()},
+        extensions={"timeout": httpx.Timeout(timeout).as_dict()},  # connect, each read and write: as urllib
+    )
     try:
-        response = _client(context).request(
-            request.get_method(),
-            request.full_url,
-            content=request.data,  # type: ignore[arg-type]  # slack-sdk builds bytes (or None)
-            headers={key: str(value) for key, value in request.header_items()},
-            timeout=timeout,
-        )
+        response = _pool(context).handle_request(outgoing)
+        try:
+            content = response.read()
+        finally:
+            response.close()  # back to the pool
     except httpx.TransportError as error:
         raise _as_urllib_error(error) from error
     headers = _message(response.headers)
     if not 200 <= response.status_code < 300:  # urllib raises these; slack-sdk reads the answer from it
-        url, status, answer = request.full_url, response.status_code, io.BytesIO(response.content)
+        url, status, answer = request.full_url, response.status_code, io.BytesIO(content)
         raise urllib.error.HTTPError(url, status, response.reason_phrase, headers, answer)
-    body: str | bytes = response.content
+    body: str | bytes = content
     if headers.get_content_type() != "application/gzip":  # a gzip file (admin.analytics.getFile) stays bytes
-        body = response.content.decode(headers.get_content_charset() or "utf-8")
+        body = content.decode(headers.get_content_charset() or "utf-8")
     return {"status": response.status_code, "headers": headers, "body": body}
 
 
-def close_all() -> None:
-    """Close every pooled connection (tests; a process that stops talking to Slack)."""
-    with _lock:
-        clients = list(_clients.values())
-        _clients.clear()
-    for client in clients:
-        client.close()
-
-
-def _client(context: SSLContext | None) -> httpx.Client:
+def _pool(context: SSLContext | None) -> httpx.HTTPTransport:
     global _pid
     with _lock:
         if _pid != os.getpid():  # a forked child must not share its parent's sockets
-            _clients.clear()
+            _pools.clear()
             _pid = os.getpid()
-        client = _clients.get(context)
-        if client is None:
-            transport = httpx.HTTPTransport(
+        pool = _pools.get(context)
+        if pool is None:
+            pool = _pools[context] = httpx.HTTPTransport(
                 # urllib's default context trusts the system's CAs (httpx's own would trust certifi's)
                 verify=context or ssl.create_default_context(),
                 limits=_LIMITS,
@@ -90,12 +88,7 @@ def _client(context: SSLContext | None) -> httpx.Client:
                 # for the server's delayed ACK of the head (40 ms). urllib sends both in one write.
                 socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
-            # No proxies from the environment: slack-sdk resolves those (a client with one stays on urllib).
-            # No compression asked for, as urllib: the wire stays slack-sdk's.
-            identity = {"Accept-Encoding": "identity"}
-            client = httpx.Client(transport=transport, trust_env=False, headers=identity)
-            _clients[context] = client
-        return client
+        return pool
 
 
 def _message(headers: httpx.Headers) -> http.client.HTTPMessage:
