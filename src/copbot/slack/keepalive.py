@@ -84,8 +84,8 @@ def _pool(context: SSLContext | None) -> httpx.HTTPTransport:
                 verify=context or ssl.create_default_context(),
                 limits=_LIMITS,
                 retries=1,  # connecting only: httpcore retries a connect that failed, never a sent request
-                # httpcore writes a request's head and body apart; with Nagle's algorithm the body would wait
-                # for the server's delayed ACK of the head (40 ms). urllib sends both in one write.
+                # httpcore writes a request's head and body apart: with Nagle's algorithm the body may wait for
+                # the server's delayed ACK of the head (up to 40 ms). urllib3 sets this by default too.
                 socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
         return pool
