@@ -1,12 +1,14 @@
-"""Connection reuse for copbot's Web API calls: one pooled keep-alive HTTP client per process.
+"""Connection reuse for copbot's Web API calls: one pool of kept-alive connections per process.
 
 slack-sdk's sync WebClient sends each request with urllib's `urlopen`, which asks for `Connection: close`:
 every call, `views.open` within its trigger's 3 s and every post of the outbox, pays a TCP and (against
-slack.com) a TLS handshake first. `send` takes the request slack-sdk built and sends it through a shared
-httpx client whose connections stay open, and answers as urllib does: slack-sdk's dict for a 2xx,
-urllib's `HTTPError` otherwise, urllib's exceptions when the connection fails. So request building,
-retry handlers, rate limits, `SlackResponse` and `SlackApiError` stay slack-sdk's, and the outbox reads a
-lost connection or a timeout as before (a post becomes uncertain and is reconciled, never sent blindly).
+slack.com) a TLS handshake first. `send` takes the request slack-sdk built and sends it through a shared,
+thread-safe httpx connection pool whose connections stay open, and answers as urllib does: slack-sdk's
+dict for a 2xx, urllib's `HTTPError` otherwise, urllib's exceptions when the connection fails. So request
+building, retry handlers, rate limits, `SlackResponse` and `SlackApiError` stay slack-sdk's, and the
+outbox reads a lost connection or a timeout as before (a post becomes uncertain and is reconciled, never
+sent blindly). A file's upload to the URL `files.getUploadURLExternal` gives stays on urllib: slack-sdk
+sends it with `urlopen` directly, not through this hook.
 
 Retries: only of opening a connection (nothing was sent). A connection the server closed while idle is
 seen when it leaves the pool (httpcore finds its socket readable) and replaced before anything is written;
@@ -84,8 +86,8 @@ def _pool(context: SSLContext | None) -> httpx.HTTPTransport:
                 verify=context or ssl.create_default_context(),
                 limits=_LIMITS,
                 retries=1,  # connecting only: httpcore retries a connect that failed, never a sent request
-                # httpcore writes a request's head and body apart: with Nagle's algorithm the body may wait for
-                # the server's delayed ACK of the head (up to 40 ms). urllib3 sets this by default too.
+                # httpcore writes a request's head and body apart: with Nagle's algorithm the body may wait
+                # for the server's delayed ACK of the head (up to 40 ms). urllib3 sets this by default too.
                 socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
         return pool
