@@ -11,6 +11,8 @@ keep=${1:-/tmp/copbot-bench}
 pg=postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 echo "start $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
 python bench/people_wait.py --requests 400 --concurrency 8 --modal-concurrency 8,32 --databases sqlite,postgresql
+# the same with the fake Slack over TLS, as slack.com is: every new connection costs a handshake
+python bench/people_wait.py --requests 400 --concurrency 8 --modal-concurrency 8,32 --databases sqlite,postgresql --tls
 python bench/kind_cost.py --requests 200
 python bench/kind_cost.py --statements | grep -E "^  [^ ]"  # statements and commits per request kind
 python bench/kind_cost.py --requests 200 --postgres "$pg"

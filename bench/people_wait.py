@@ -543,7 +543,7 @@ def report(
     """Print one database's tables."""
     print(
         f"\n## {engine}: {args.requests} requests per kind at concurrency {args.concurrency}, "
-        f"Slack answering in {args.slack_latency * 1000:.0f} ms"
+        f"Slack answering in {args.slack_latency * 1000:.0f} ms{' over TLS' if args.tls else ''}"
     )
     print(
         "| request | server | req/s | ack p50 ms | ack p99 ms | CPU ms/req | views.open p50 / p99 ms | "
@@ -596,12 +596,17 @@ def main() -> None:
     parser.add_argument("--modal-concurrency", default="8,32", help="extra /nominate runs at these")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--slack-latency", type=float, default=0.08)
+    parser.add_argument("--tls", action="store_true", help="the fake Slack answers over TLS, as slack.com")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     args.modal_concurrency = [int(c) for c in args.modal_concurrency.split(",") if c]
     os.sched_setaffinity(0, {1})  # the load generator and the fake Slack: CPU 1; servers: CPU 0
     print(f"load average at start: {os.getloadavg()}")
     slack = SlowSlack(args.slack_latency).start()
+    if args.tls:
+        from bench.slack_connections import serve_tls
+
+        serve_tls(slack, Path(tempfile.mkdtemp(prefix="people-wait-tls-")))
     try:
         for engine in args.databases.split(","):
             results, costs = run_database(engine, args, slack)

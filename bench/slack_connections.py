@@ -33,6 +33,13 @@ from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 def tls_fake(folder: Path) -> FakeSlack:
     """A started fake Slack answering over TLS with a certificate the default client context trusts."""
+    return serve_tls(FakeSlack().start(), folder)
+
+
+def serve_tls(fake: FakeSlack, folder: Path) -> FakeSlack:
+    """Make a started fake Slack answer over TLS, as slack.com does: a throwaway self-signed certificate
+    (made with `openssl`) that this process and its children trust through `SSL_CERT_FILE`; its `url`
+    and `base` then say https."""
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
@@ -41,10 +48,10 @@ def tls_fake(folder: Path) -> FakeSlack:
     )  # fmt: skip
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert, key)
-    fake = FakeSlack().start()
     server = fake._server
     assert server is not None
     server.socket = server_context.wrap_socket(server.socket, server_side=True)  # same descriptor, now TLS
+    fake.scheme = "https"
     os.environ["SSL_CERT_FILE"] = str(cert)  # what OpenSSL's default verify paths (and so urllib) trust
     return fake
 
@@ -68,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         fake = tls_fake(Path(folder))
         try:
-            url = fake.url.replace("http://", "https://")
+            url = fake.url
             # No `ssl=`, as copbot: urllib builds a default context per connection, the pool one for all.
             clients = {
                 "slack-sdk WebClient (urllib)": WebClient(token="xoxb-bench", base_url=url),

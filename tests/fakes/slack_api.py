@@ -344,6 +344,7 @@ class FakeSlack:
         self._late_by: float | None = None
         self._last_post: dict[str, float] = {}
         self._server: _Server | None = None
+        self.scheme = "http"  # "https" once a benchmark wraps the socket in TLS (bench/slack_connections.py)
         self._thread: threading.Thread | None = None
         self._api: dict[str, ApiHandler] = self._api_table()
 
@@ -384,10 +385,10 @@ class FakeSlack:
 
     @property
     def base(self) -> str:
-        """``http://127.0.0.1:PORT``."""
+        """``http://127.0.0.1:PORT`` (https when served over TLS)."""
         if self._server is None:
             raise RuntimeError("FakeSlack is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def url(self) -> str:
