@@ -1,9 +1,11 @@
 """What people feel: the real `copbot serve` under load against a bare Bolt app, in one run.
 
     python bench/people_wait.py [--requests 300] [--concurrency 8] [--modal-concurrency 8,32]
-                                [--databases sqlite,postgresql] [--slack-latency 0.08]
+                                [--databases sqlite,postgresql] [--slack-latency 0.08] [--tls]
 
-The server (`python -m copbot serve`, HTTP with its worker: after-ack lanes, outbox sender, scheduler)
+With `--tls` the fake Slack answers over TLS, as slack.com does (a throwaway certificate both servers
+trust): a client that opens a connection per call, as slack-sdk's WebClient does, pays a handshake each
+time. The server (`python -m copbot serve`, HTTP with its worker: after-ack lanes, outbox sender, scheduler)
 runs pinned to CPU 0 with `taskset -c 0`; this process (the load generator and a fake Slack Web API
 answering every call after `--slack-latency` seconds, like the real one) pins itself to CPU 1. For each
 request kind it sends `--requests` Slack-signed requests from `--concurrency` threads, each sending its
