@@ -1,5 +1,5 @@
-"""A process-local cache of the small rows nearly every request reads: a channel's community and the
-settings rows beside it. Correct across replicas:
+"""A process-local cache of the small rows nearly every request reads: a channel's community, the
+settings rows beside it, and who holds a community's roles (`cached_value`). Correct across replicas:
 
 - every commit of a session that wrote a watched table (flushed objects; UPDATE/DELETE/INSERT statements
   run through a session, which evict every workspace) evicts that workspace's entries in this process,
@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session, make_transient_to_detached
@@ -63,19 +63,17 @@ class LookupCache:
         self.live = live  # False: bypassed (PostgreSQL with no invalidations arriving)
         self.generation = 0  # bumped by every eviction: a read begun before one must not be stored
         self._ttl, self._clock = ttl, clock
-        self._entries: dict[tuple[Any, ...], tuple[float, str, dict[str, Any] | None]] = {}
+        self._entries: dict[tuple[Any, ...], tuple[float, str, Any]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...]) -> Any:
-        """The snapshot (or None) stored under `key`, or _MISS."""
+        """The snapshot or value (or None) stored under `key`, or _MISS."""
         entry = self._entries.get(key)
         if entry is None or entry[0] < self._clock():
             return _MISS
         return entry[2]
 
-    def put(
-        self, key: tuple[Any, ...], team_id: str, snapshot: dict[str, Any] | None, generation: int
-    ) -> None:
+    def put(self, key: tuple[Any, ...], team_id: str, snapshot: Any, generation: int) -> None:
         """Store what a read found, unless an eviction happened since the read began."""
         with self._lock:
             if not self.live or generation != self.generation:
@@ -143,6 +141,33 @@ def cached(
     row = load()
     cache.put(key, where["team_id"], None if row is None else _snapshot(row), generation)
     return row
+
+
+_Value = TypeVar("_Value", bound=tuple[Any, ...] | frozenset[Any])
+
+
+def cached_value(
+    session: Session,
+    key: tuple[Any, ...],
+    team_id: str,
+    load: Callable[[], _Value],
+    *,
+    models: tuple[type, ...],
+) -> _Value:
+    """A value read from `models`' rows of one workspace (immutable: a tuple or frozenset, shared between
+    threads as it is), from the cache when it holds it under `key`, else from `load()`, then kept; evicted
+    as the rows of `models` change, like a cached row."""
+    watch(*models)
+    cache = cache_for(session.get_bind().engine)
+    if not cache.live or session.info.get(_WROTE) or any(_unflushed(session, m) for m in models):
+        return load()
+    found = cache.get(key)
+    if found is not _MISS:
+        return cast(_Value, found)
+    generation = cache.generation  # before the read: an eviction during it voids what it finds
+    value = load()
+    cache.put(key, team_id, value, generation)
+    return value
 
 
 def _unflushed(session: Session, model: type) -> bool:

@@ -178,10 +178,22 @@ def _holders() -> Select[str]:
     )
 
 
+lookups.watch(Member, MemberRole)  # who holds a role: cached by the function below
+
+
 def holders(session: Session, *, community: Community, roles: Iterable[Role]) -> list[str]:
-    """User ids of active members holding any of `roles`, sorted."""
-    values = {"community_id": community.id, "roles": [Role(r).value for r in roles]}
-    return list(session.scalars(_holders(), values))
+    """User ids of active members holding any of `roles`, sorted (cached across requests: copbot.lookups;
+    a join, a leave or a role change evicts them)."""
+    wanted = sorted({Role(r).value for r in roles})
+    values = {"community_id": community.id, "roles": wanted}
+    found = lookups.cached_value(
+        session,
+        ("holders", community.id, *wanted),
+        community.team_id,
+        lambda: tuple(session.scalars(_holders(), values)),
+        models=(Member, MemberRole),
+    )
+    return list(found)
 
 
 def leads(session: Session, *, community: Community) -> list[str]:

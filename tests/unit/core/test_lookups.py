@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from copbot import lookups
 from copbot.communities import service as communities
-from copbot.communities.models import Community
+from copbot.communities.models import Community, Role
 from copbot.db import create_db_engine, session_factory, session_scope
 from copbot.feature import Person
 from copbot.recognition import service as recognition
@@ -55,6 +55,14 @@ class Replica:
 
     def community_reads(self) -> int:
         return sum("FROM communities" in s for s in self.statements)
+
+    def leads(self) -> list[str]:
+        """Who leads the community in C1, as `/cop help` and App Home ask; the statements it made."""
+        self.statements.clear()
+        with session_scope(self.sessions) as session:
+            community = communities.community_for_channel(session, team_id="T1", channel_id="C1")
+            assert community is not None
+            return communities.leads(session, community=community)
 
     def close(self) -> None:
         self.listener.stop()
@@ -173,6 +181,34 @@ def test_entries_expire_after_the_safety_bound() -> None:
     assert cache.get(("k",)) is lookups._MISS
 
 
+def _make_lead(session: Session, user_id: str, on: bool = True) -> None:
+    community, _ = communities.join(session, team_id="T1", channel_id="C1", user_id=user_id)
+    member = communities.find_member(session, community=community, user_id=user_id)
+    assert member is not None
+    communities.set_role(session, member=member, role=Role.LEAD, on=on)
+
+
+def test_role_holders_are_cached_and_joins_leaves_and_role_changes_are_seen_at_once(replica: Replica) -> None:
+    _create(replica)
+    assert replica.leads() == ["U1"]
+    assert replica.leads() == ["U1"] and replica.statements == []  # nothing read: /cop help costs no SQL
+    with replica.writing() as session:
+        _make_lead(session, "U2")
+    assert replica.leads() == ["U1", "U2"]
+    with replica.writing() as session:
+        communities.leave(session, team_id="T1", channel_id="C1", user_id="U1")
+    assert replica.leads() == ["U2"]
+    with replica.writing() as session:
+        _make_lead(session, "U2", on=False)
+    assert replica.leads() == []
+    with replica.writing() as session:  # a transaction sees its own change, not the cached answer
+        _make_lead(session, "U3")
+        session.flush()
+        community = communities.community_for_channel(session, team_id="T1", channel_id="C1")
+        assert community is not None and communities.leads(session, community=community) == ["U3"]
+    assert replica.leads() == ["U3"]
+
+
 # --- PostgreSQL: several replicas -------------------------------------------------------------------
 
 
@@ -203,6 +239,15 @@ def test_a_change_on_another_replica_is_seen_after_its_notify(
             connection.execute(text("UPDATE communities SET name = 'Elsewhere' WHERE channel_id = 'C1'"))
         assert _eventually(lambda: replica.community().name == "Elsewhere")  # type: ignore[union-attr]
         assert replica.community() is not None and replica.community_reads() == 0  # cached again
+        with other.begin() as connection:  # a role given elsewhere
+            connection.execute(
+                text(
+                    "INSERT INTO member_roles (team_id, member_id, role, granted_at) "
+                    "SELECT team_id, id, 'facilitator', now() FROM members WHERE user_id = 'U1'"
+                )
+            )
+            connection.execute(text("DELETE FROM member_roles WHERE role = 'lead'"))
+        assert _eventually(lambda: replica.leads() == [])
         with other.begin() as connection:  # a workspace's deletion cascades in the database
             connection.execute(text("DELETE FROM workspaces WHERE team_id = 'T1'"))
         assert _eventually(lambda: replica.community() is None)
