@@ -173,18 +173,24 @@ def test_two_replicas_refreshing_at_once_recompute_a_view_once(
     other.engine.dispose()
 
 
+def _due_for_refresh(session: Session, c, clock) -> int:  # c: a community; clock: freezegun's
+    """Store the quarter's view, change a record, read it again (behind: a refresh is asked for), and
+    let the debounce pass; the view's id."""
+    _quarter(session, c)
+    session.commit()
+    data.nominate(session, c, "U4", ["U2"], utc(2026, 3, 10))
+    session.commit()
+    _quarter(session, c)
+    session.commit()
+    clock.tick(snapshots.DEBOUNCE)
+    return _stored(session).id
+
+
 def test_a_lapsed_claim_is_taken_over_and_its_late_result_dropped(session: Session) -> None:
     c = data.build(session)
     session.commit()
     with freeze_time(AT) as clock:
-        _quarter(session, c)
-        session.commit()
-        data.nominate(session, c, "U4", ["U2"], utc(2026, 3, 10))
-        session.commit()
-        _quarter(session, c)
-        session.commit()
-        clock.tick(snapshots.DEBOUNCE)
-        view_id = _stored(session).id
+        view_id = _due_for_refresh(session, c, clock)
         first = snapshots.claim_refresh(session, view_id=view_id, at=now())
         session.commit()
         assert first is not None and snapshots.claim_refresh(session, view_id=view_id, at=now()) is None
@@ -203,14 +209,7 @@ def test_a_refresh_writes_nothing_back_for_a_view_forget_me_deleted(session: Ses
     c = data.build(session)
     session.commit()
     with freeze_time(AT) as clock:
-        _quarter(session, c)
-        session.commit()
-        data.nominate(session, c, "U4", ["U2"], utc(2026, 3, 10))
-        session.commit()
-        _quarter(session, c)
-        session.commit()
-        clock.tick(snapshots.DEBOUNCE)
-        view_id = _stored(session).id
+        view_id = _due_for_refresh(session, c, clock)
         claimed = snapshots.claim_refresh(session, view_id=view_id, at=now())
         session.commit()
         assert claimed is not None
