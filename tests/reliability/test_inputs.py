@@ -282,6 +282,7 @@ def test_seeded_fuzzer_over_every_door(
     assert _count(person, forged, where=lambda s: s >= 500 and s != 503) == 0  # 503: "try again", for events
     assert max(person.slowest, forged.slowest) < ACK_LIMIT
     assert person_tracebacks == [], person_tracebacks[:3]
+    assert forged_tracebacks == [], forged_tracebacks[:3]  # a forged value is bad input, not a bug
 
 
 def _fuzz(calls: list[Callable[[], httpx.Response]]) -> Acks:

@@ -498,6 +498,8 @@ def relabel_schedule_modal(deps: Deps, click: BlockActions, client: WebClient) -
 
 def _schedule_from_button(session: Session, click: BlockActions) -> tuple[Community, RitualSchedule]:
     team_id, _, _, value = _ids(click)
+    if not (value.isascii() and value.isdigit()):  # copbot's buttons carry a schedule id; nothing else does
+        raise NotFound("That schedule no longer exists. `/cop schedule list` shows them.")
     schedule = service.get_schedule(session, team_id=team_id, schedule_id=int(value))
     return session.get_one(Community, schedule.community_id), schedule
 

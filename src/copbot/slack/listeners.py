@@ -25,7 +25,13 @@ def acknowledge(ack: Ack) -> None:
 
 
 def tell(respond: Respond, text: str, *, replace: bool = False) -> None:
-    """Tell the person who acted, after the ack: an ephemeral message where they clicked or typed."""
+    """Tell the person who acted, after the ack: an ephemeral message where they clicked or typed.
+
+    A click in a modal or on the App Home comes with no `response_url`: there is no message to answer
+    under, so nothing is said (Bolt's `respond` would raise)."""
+    if not respond.response_url:
+        log.info("no response_url to answer on: %s", text[:80])
+        return
     respond(text=text, response_type="ephemeral", replace_original=replace)
 
 
