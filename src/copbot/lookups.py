@@ -125,9 +125,8 @@ def cached(
 ) -> _Row | None:
     """The row of `model` whose attributes equal `where` (which names its `team_id`), or None: from the
     cache when it holds it, else from `load()` (the real read), whose answer is then kept."""
-    watch(model)  # (also declared where the model's service is imported, before any write)
-    cache = cache_for(session.get_bind().engine)
-    if not cache.live or session.info.get(_WROTE) or _unflushed(session, model):
+    cache = _readable(session, model)
+    if cache is None:
         return load()  # this transaction changed watched rows: only the database knows what it sees
     key = (model, *where.items())
     snapshot = cache.get(key)
@@ -157,17 +156,26 @@ def cached_value(
     """A value read from `models`' rows of one workspace (immutable: a tuple or frozenset, shared between
     threads as it is), from the cache when it holds it under `key`, else from `load()`, then kept; evicted
     as the rows of `models` change, like a cached row."""
-    watch(*models)
-    cache = cache_for(session.get_bind().engine)
-    if not cache.live or session.info.get(_WROTE) or any(_unflushed(session, m) for m in models):
+    cache = _readable(session, *models)
+    if cache is None:
         return load()
     found = cache.get(key)
     if found is not _MISS:
         return cast(_Value, found)
-    generation = cache.generation  # before the read: an eviction during it voids what it finds
+    generation = cache.generation  # as in `cached`
     value = load()
     cache.put(key, team_id, value, generation)
     return value
+
+
+def _readable(session: Session, *models: type) -> LookupCache | None:
+    """The engine's cache, or None when this session must read the database: nothing invalidates the
+    cache (PostgreSQL without its listener), or its transaction changed rows of `models`."""
+    watch(*models)  # (also declared where the models' services are imported, before any write)
+    cache = cache_for(session.get_bind().engine)
+    if not cache.live or session.info.get(_WROTE) or any(_unflushed(session, m) for m in models):
+        return None
+    return cache
 
 
 def _unflushed(session: Session, model: type) -> bool:
