@@ -13,8 +13,6 @@ permalinks). Queries mix very common, mid and rare words, and two- and three-wor
 from __future__ import annotations
 
 import argparse
-import itertools
-import random
 import statistics
 import sys
 import tempfile
@@ -28,6 +26,8 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # copbot, and tests.databases
 
+from bench.review_corpus import VOCABULARY, Corpus  # noqa: E402
+
 import copbot.models  # noqa: E402, F401
 from copbot import migrate  # noqa: E402
 from copbot.clock import now  # noqa: E402
@@ -37,69 +37,8 @@ from copbot.reviews import search  # noqa: E402
 from copbot.reviews.models import Review  # noqa: E402
 from tests.databases import create_postgres_database  # noqa: E402
 
-VOCABULARY = 5000
-RNG = random.Random(7)
-SYLLABLES = [
-    "ka",
-    "lo",
-    "mi",
-    "ne",
-    "ru",
-    "ta",
-    "sho",
-    "vel",
-    "dra",
-    "pin",
-    "gor",
-    "zen",
-    "qua",
-    "lit",
-    "bor",
-]
-
-
-def _vocabulary() -> list[str]:
-    words: set[str] = set()
-    while len(words) < VOCABULARY:
-        words.add("".join(RNG.choice(SYLLABLES) for _ in range(RNG.randint(2, 4))))
-    return sorted(words)
-
-
-WORDS = _vocabulary()
-CUMULATIVE = list(itertools.accumulate(1 / (rank + 1) for rank in range(VOCABULARY)))
-
-
-def _sentence(n: int) -> str:
-    return " ".join(RNG.choices(WORDS, cum_weights=CUMULATIVE, k=n))
-
-
-def _rows(count: int, start: int) -> list[dict]:
-    at = now()
-    return [
-        {
-            "team_id": "T1",
-            "community_id": 1,
-            "author_id": "U1",
-            "template": "after_action",
-            "title": _sentence(6),
-            "context": _sentence(40),
-            "expected": _sentence(15),
-            "happened": _sentence(60),
-            "went_well": _sentence(15),
-            "to_change": _sentence(15),
-            "decisions": _sentence(10),
-            "action_owners": [],
-            "coauthors": [],
-            "tags": [RNG.choice(WORDS[:50])],
-            "links": [],
-            "related_ids": [],
-            "lessons_text": _sentence(20),
-            "revision": 1,
-            "created_at": at,
-            "updated_at": at,
-        }
-        for _ in range(count)
-    ]
+CORPUS = Corpus(7)
+RNG, WORDS = CORPUS.rng, CORPUS.words
 
 
 def _queries(n: int) -> list[str]:
@@ -133,7 +72,9 @@ def _fill(url: str, size: int) -> float:
         )
         session.commit()
         for offset in range(0, size, 5000):
-            session.execute(insert(Review.__table__), _rows(min(5000, size - offset), offset))
+            session.execute(
+                insert(Review.__table__), CORPUS.review_rows(min(5000, size - offset), lambda: 1, now())
+            )
             session.commit()
     if engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

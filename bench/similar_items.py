@@ -21,8 +21,6 @@ time per look-up (on PostgreSQL the server's work is not in it).
 from __future__ import annotations
 
 import argparse
-import itertools
-import random
 import statistics
 import sys
 import tempfile
@@ -34,6 +32,8 @@ from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from bench.review_corpus import Corpus  # noqa: E402
 
 import copbot.models  # noqa: E402, F401
 from copbot import migrate  # noqa: E402
@@ -47,55 +47,9 @@ DATA = Path(tempfile.gettempdir()) / "copbot-bench"
 SQLITE_URL = f"sqlite:///{DATA / 'similar_items.db'}"
 PG_DATABASE = "copbot_bench_similar"
 COMMUNITIES = 20
-VOCABULARY = 5000
 TARGET_MS = 30.0
-RNG = random.Random(16)
-SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "sho", "vel", "dra", "pin", "gor", "zen", "qua", "lit"]
-SYLLABLES.append("bor")
-
-
-def _vocabulary() -> list[str]:
-    words: set[str] = set()
-    while len(words) < VOCABULARY:
-        words.add("".join(RNG.choice(SYLLABLES) for _ in range(RNG.randint(2, 4))))
-    return sorted(words)
-
-
-WORDS = _vocabulary()
-CUMULATIVE = list(itertools.accumulate(1 / (rank + 1) for rank in range(VOCABULARY)))
-
-
-def _sentence(n: int) -> str:
-    return " ".join(RNG.choices(WORDS, cum_weights=CUMULATIVE, k=n))
-
-
-def _rows(count: int) -> list[dict[str, object]]:
-    at = now()
-    return [
-        {
-            "team_id": "T1",
-            "community_id": RNG.randrange(COMMUNITIES) + 1,
-            "author_id": "U1",
-            "template": "after_action",
-            "title": _sentence(6),
-            "context": _sentence(40),
-            "expected": _sentence(15),
-            "happened": _sentence(60),
-            "went_well": _sentence(15),
-            "to_change": _sentence(15),
-            "decisions": _sentence(10),
-            "action_owners": [],
-            "coauthors": [],
-            "tags": [RNG.choice(WORDS[:50])],
-            "links": [],
-            "related_ids": [],
-            "lessons_text": _sentence(20),
-            "revision": 1,
-            "created_at": at,
-            "updated_at": at,
-        }
-        for _ in range(count)
-    ]
+CORPUS = Corpus(16)
+RNG = CORPUS.rng
 
 
 def _postgres_url(base: str) -> str:
@@ -128,7 +82,10 @@ def fill(url: str, items: int) -> float:
             )  # fmt: skip
         session.commit()
         for offset in range(0, items, 5000):
-            session.execute(insert(Review.__table__), _rows(min(5000, items - offset)))
+            session.execute(
+                insert(Review.__table__),
+                CORPUS.review_rows(min(5000, items - offset), lambda: RNG.randrange(COMMUNITIES) + 1, now()),
+            )
             session.commit()
             print(f"  {offset + 5000} stored", flush=True)
     if engine.dialect.name == "postgresql":
